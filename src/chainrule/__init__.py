@@ -1,0 +1,118 @@
+"""chainrule: define-by-run deep learning on NumPy that you can read.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> loss = (x ** 2).sum()
+>>> loss.backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from chainrule import autograd
+from chainrule.autograd import detect_anomaly, enable_grad, no_grad, set_grad_enabled
+from chainrule.autograd.grad_mode import is_grad_enabled
+from chainrule.autograd.gradcheck import gradcheck
+from chainrule.backend import Device, cuda_available
+from chainrule.creation import (
+    arange,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from chainrule.dtypes import (
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    uint8,
+)
+from chainrule.ops.activation import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
+from chainrule.ops.elementwise import (
+    abs,
+    add,
+    clamp,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    sqrt,
+    sub,
+    where,
+)
+from chainrule.ops.linalg import linear, matmul
+from chainrule.ops.reduce import (
+    amax,
+    amin,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    softmax,
+    std,
+    sum,
+    var,
+)
+from chainrule.ops.shape import (
+    cat,
+    chunk,
+    concat,
+    expand,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+from chainrule.random import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
+from chainrule.tensor import Tensor
+
+bool = bool_  # noqa: A001 - torch.bool
+clip = clamp
+__version__ = "0.1.0"
+
+__all__ = [
+    "Device", "Generator", "Tensor", "abs", "add", "amax", "amin", "arange", "autograd",
+    "bool", "bool_", "cat", "chunk", "clamp", "clip", "concat", "cuda_available",
+    "detect_anomaly", "div", "double", "elu", "empty", "enable_grad", "exp", "expand", "eye",
+    "flatten", "float16", "float32", "float64", "from_numpy", "full", "full_like", "gelu",
+    "get_default_dtype", "get_rng_state", "gradcheck", "half", "initial_seed", "int8", "int16",
+    "int32", "int64", "is_grad_enabled", "leaky_relu", "linear", "linspace", "log",
+    "log_softmax", "logsumexp", "long", "manual_seed", "matmul", "max", "maximum", "mean",
+    "min", "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "pad", "permute", "pow",
+    "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "relu", "reshape",
+    "set_default_dtype", "set_grad_enabled", "set_rng_state", "sigmoid", "softmax",
+    "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor",
+    "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
+]

@@ -1,0 +1,22 @@
+"""Automatic differentiation: graph recording, the backward engine, grad mode, checks."""
+
+from chainrule.autograd.anomaly import AnomalyError, detect_anomaly, set_detect_anomaly
+from chainrule.autograd.api import grad
+from chainrule.autograd.function import Function, Node
+from chainrule.autograd.gradcheck import GradcheckError, gradcheck
+from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+__all__ = [
+    "AnomalyError",
+    "Function",
+    "GradcheckError",
+    "Node",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "set_detect_anomaly",
+    "set_grad_enabled",
+]

@@ -1,0 +1,49 @@
+"""``chainrule.autograd.grad``: gradients returned instead of accumulated into ``.grad``.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([3.0], requires_grad=True)
+>>> (g,) = cr.autograd.grad((x * x).sum(), x)
+>>> g
+tensor([6.])
+>>> x.grad is None
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import tensor as tensor_module
+from chainrule.autograd.engine import run_backward
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Any, ...]:
+    """Return d(outputs)/d(inputs) weighted by ``grad_outputs``, leaving ``.grad`` untouched."""
+    Tensor = tensor_module.Tensor  # noqa: N806
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported: chainrule's ops "
+            "differentiate raw arrays, so gradients are not themselves recorded"
+        )
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad(): input {i} does not require grad")
+    roots = [o._root_grad(g) for o, g in zip(outputs, grad_outputs, strict=True)]
+    captured = run_backward(outputs, roots, bool(retain_graph), capture=inputs)
+    assert captured is not None
+    result = []
+    for i, g in enumerate(captured):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad(): input {i} was not used to compute the outputs; pass "
+                "allow_unused=True to get None for it"
+            )
+        result.append(None if g is None else Tensor._wrap(g.copy() if g.base is not None else g))
+    return tuple(result)

@@ -1,0 +1,250 @@
+"""The backward engine: one iterative walk over the recorded graph.
+
+Order. Every node carries ``seq``, its creation number, and a node is always
+newer than the nodes of its inputs. Popping the newest pending node from a
+heap therefore visits every node after all of its consumers (a topological
+order), with no recursion and no dependency-counting pre-pass, and the order
+never depends on hashing, so the same program gives bit-identical gradients.
+
+Shared work lives here, not in the ops:
+  * un-broadcasting: a gradient with the output's broadcast shape is summed
+    back to the input's shape (:func:`sum_to_shape`) and cast to its dtype;
+  * accumulation: gradients reaching the same node or leaf are added, and leaf
+    ``.grad`` is accumulated across backward calls;
+  * hooks, ``retain_grad``, freeing saved arrays, version checks, anomaly checks.
+"""
+
+from __future__ import annotations
+
+import heapq
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from chainrule import tensor as tensor_module
+from chainrule.autograd import anomaly
+from chainrule.autograd.function import Node
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.backend import array_module
+
+
+def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a broadcast gradient back to ``shape`` (the reverse of broadcasting).
+
+    >>> import numpy as np
+    >>> sum_to_shape(np.ones((4, 2, 3)), (2, 1)).tolist()
+    [[12.0], [12.0]]
+    """
+    if grad.shape == shape:
+        return grad
+    ndiff = grad.ndim - len(shape)
+    if ndiff < 0 or any(
+        s != 1 and g != s for s, g in zip(shape, grad.shape[ndiff:], strict=True)
+    ):
+        xp = array_module(grad)
+        return xp.ascontiguousarray(xp.broadcast_to(grad, shape))
+    axes = tuple(range(ndiff)) + tuple(
+        i + ndiff for i, s in enumerate(shape) if s == 1 and grad.shape[i + ndiff] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _check_versions(node: Node) -> None:
+    versions = node.saved_versions
+    if not versions:
+        return
+    for i, entry in enumerate(versions):
+        if entry is not None and entry[0][0] != entry[1]:
+            saved = node.to_save[i]
+            raise RuntimeError(
+                f"{node.name()}: one of the arrays saved for backward was modified by an "
+                f"in-place operation (saved array {i}, shape {tuple(saved.shape)} "
+                f"{saved.dtype}, version {entry[1]} at save time, now {entry[0][0]}). "
+                "Fix: use the out-of-place op (x = x + 1 instead of x += 1) or .clone() "
+                "the tensor before changing it"
+            )
+
+
+def _call_hooks(hooks: list[Any], grad: Any) -> Any:
+    Tensor = tensor_module.Tensor  # noqa: N806
+    for hook in hooks:
+        result = hook(Tensor._wrap(grad))
+        if result is not None:
+            grad = result.data if isinstance(result, Tensor) else result
+    return grad
+
+
+class _Accumulator:
+    """Pending gradients of one backward pass (per node output, per leaf)."""
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[int, Node]] = []
+        self.pending: dict[Node, list[Any]] = {}
+        self.leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
+
+    def add(self, target: Any, index: int, grad: Any) -> None:
+        if isinstance(target, Node):
+            slots = self.pending.get(target)
+            if slots is None:
+                slots = [None] * target.n_outputs
+                self.pending[target] = slots
+                heapq.heappush(self.heap, (-target.seq, target))
+            current = slots[index]
+            slots[index] = grad if current is None else current + grad
+        else:
+            entry = self.leaves.get(id(target))
+            if entry is None:
+                self.leaves[id(target)] = [target, grad]
+            else:
+                entry[1] = entry[1] + grad
+
+
+def run_backward(
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
+    retain_graph: bool = False,
+    capture: Sequence[Any] | None = None,
+) -> list[Any] | None:
+    """Backpropagate ``root_grads`` (arrays) from ``roots`` (Tensors).
+
+    With ``capture`` (a list of tensors) nothing is accumulated into ``.grad``;
+    the gradients reaching those tensors are returned instead (for
+    :func:`chainrule.autograd.grad`).
+    """
+    acc = _Accumulator()
+    handed_out: set[int] = set()
+    for root, grad in zip(roots, root_grads, strict=True):
+        handed_out.add(id(grad))
+        acc.add(root.grad_fn if root.grad_fn is not None else root, root._out_index, grad)
+
+    captured: dict[tuple[int, int], Any] = {}
+    capture_keys: set[tuple[int, int]] = set()
+    if capture is not None:
+        for t in capture:
+            key = (id(t.grad_fn), t._out_index) if t.grad_fn is not None else (id(t), -1)
+            capture_keys.add(key)
+
+    check_anomaly = anomaly.STATE.enabled
+    with no_grad():
+        while acc.heap:
+            _, node = heapq.heappop(acc.heap)
+            grads = acc.pending.pop(node)
+            if node.freed:
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time ({node.name()} "
+                    "was already freed). Pass retain_graph=True to the first backward() "
+                    "if you need to backward through the same graph again, or recompute "
+                    "the forward pass"
+                )
+            if node.out_hooks or node.retained or capture_keys:
+                grads = _visit_outputs(node, grads, handed_out, captured, capture_keys)
+            if node.n_outputs > 1:
+                _fill_missing(node, grads)
+            _check_versions(node)
+            result = node.function.backward(node, *grads)
+            if not isinstance(result, tuple):
+                result = (result,)
+            if not retain_graph:
+                node.freed = True
+                node.to_save = ()
+            for i, edge in enumerate(node.edges):
+                if edge is None or i >= len(result) or result[i] is None:
+                    continue
+                g = result[i]
+                shape, dtype = node.in_meta[i]
+                if g.shape != shape:
+                    g = sum_to_shape(g, shape)
+                if g.dtype != dtype:
+                    g = g.astype(dtype)
+                if check_anomaly:
+                    what = anomaly.bad_value(g)
+                    if what:
+                        shapes = anomaly.describe_arrays(
+                            [_Meta(*m) for m in node.in_meta if m is not None]
+                        )
+                        anomaly.raise_backward(node.name(), i, what, shapes, node.module_path)
+                acc.add(edge[0], edge[1], g)
+
+        if capture is not None:
+            for leaf, grad in acc.leaves.values():
+                captured[(id(leaf), -1)] = grad
+            out = []
+            for t in capture:
+                key = (id(t.grad_fn), t._out_index) if t.grad_fn is not None else (id(t), -1)
+                out.append(captured.get(key))
+            return out
+
+        for leaf, grad in acc.leaves.values():
+            _accumulate_leaf(leaf, grad, handed_out)
+    return None
+
+
+def _fill_missing(node: Node, grads: list[Any]) -> None:
+    """Zeros for outputs of a multi-output op that received no gradient."""
+    xp = array_module(next(g for g in grads if g is not None))
+    for i, g in enumerate(grads):
+        if g is None:
+            shape, dtype = node.out_meta[i]
+            grads[i] = xp.zeros(shape, dtype)
+
+
+class _Meta:
+    """Shape/dtype pair that prints like an array in error messages."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
+        self.shape, self.dtype = shape, dtype
+
+
+def _visit_outputs(
+    node: Node,
+    grads: list[Any],
+    handed_out: set[int],
+    captured: dict[tuple[int, int], Any],
+    capture_keys: set[tuple[int, int]],
+) -> list[Any]:
+    """Run a non-leaf's tensor hooks, fill retained ``.grad``, capture for autograd.grad."""
+    Tensor = tensor_module.Tensor  # noqa: N806
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        if node.out_hooks and i in node.out_hooks:
+            g = grads[i] = _call_hooks(node.out_hooks[i], g)
+        if (id(node), i) in capture_keys:
+            captured[(id(node), i)] = g
+        if node.retained and i in node.retained:
+            tensor = node.retained[i]()
+            if tensor is not None:
+                handed_out.add(id(g))
+                if tensor.grad is None:
+                    tensor.grad = Tensor._wrap(g)
+                else:
+                    tensor.grad = Tensor._wrap(tensor.grad.data + g)
+    return grads
+
+
+def _accumulate_leaf(leaf: Any, grad: Any, handed_out: set[int]) -> None:
+    """Add ``grad`` into ``leaf.grad``, copying when the array is shared."""
+    Tensor = tensor_module.Tensor  # noqa: N806
+    if leaf._hooks:
+        grad = _call_hooks(leaf._hooks, grad)
+    if leaf.grad is None:
+        if grad.base is not None or id(grad) in handed_out or not grad.flags.writeable:
+            grad = grad.copy()
+        handed_out.add(id(grad))
+        leaf.grad = Tensor._wrap(grad)
+        return
+    current = leaf.grad.data
+    if current.shape == grad.shape and current.flags.writeable:
+        current += grad
+        leaf.grad._version[0] += 1
+    else:
+        leaf.grad = Tensor._wrap(current + grad)
+
+
+def register_retain(node: Node, index: int, tensor: Any) -> None:
+    """Keep ``tensor.grad`` for a non-leaf (a weak reference: no cycle)."""
+    if node.retained is None:
+        node.retained = {}
+    node.retained[index] = weakref.ref(tensor)

@@ -1,0 +1,131 @@
+"""Devices and the array module (``xp``) behind them.
+
+Ops never import CuPy. They ask for the module that owns an array::
+
+    xp = array_module(x)      # numpy for NumPy arrays, cupy for CuPy arrays
+    y = xp.exp(x)
+
+CuPy is imported here only, and only when a CUDA device is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+_cupy: ModuleType | None = None
+
+
+def _import_cupy() -> ModuleType:
+    global _cupy
+    if _cupy is None:
+        try:
+            _cupy = importlib.import_module("cupy")
+        except ImportError as exc:  # pragma: no cover - depends on the machine
+            raise RuntimeError(
+                "CUDA device requested but CuPy is not installed: "
+                "install the extra with `pip install 'chainrule[gpu]'`"
+            ) from exc
+    return _cupy
+
+
+def cuda_available() -> bool:
+    """Return True when CuPy imports and sees at least one CUDA device.
+
+    >>> isinstance(cuda_available(), bool)
+    True
+    """
+    try:
+        cp = _import_cupy()
+        return int(cp.cuda.runtime.getDeviceCount()) > 0
+    except Exception:
+        return False
+
+
+def array_module(array: Any) -> ModuleType:
+    """Return ``numpy`` or ``cupy``, whichever owns ``array``.
+
+    >>> array_module(np.zeros(2)).__name__
+    'numpy'
+    """
+    if isinstance(array, np.ndarray) or type(array).__module__.split(".")[0] != "cupy":
+        return np
+    return _import_cupy()
+
+
+class Device:
+    """Where a tensor's data lives: ``Device("cpu")`` or ``Device("cuda:0")``.
+
+    >>> Device("cpu")
+    device(type='cpu')
+    >>> Device("cpu").xp.__name__
+    'numpy'
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: str | Device = "cpu", index: int | None = None) -> None:
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        name, _, idx = str(spec).partition(":")
+        if name not in ("cpu", "cuda"):
+            raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+        if idx and not idx.isdigit():
+            raise ValueError(f"bad device index in {spec!r}: expected an integer after ':'")
+        self.type = name
+        self.index = int(idx) if idx else index
+        if name == "cuda" and self.index is None:
+            self.index = 0
+
+    @property
+    def xp(self) -> ModuleType:
+        """The array module for this device."""
+        return np if self.type == "cpu" else _import_cupy()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = Device(other)
+        if not isinstance(other, Device):
+            return NotImplemented
+        return self.type == other.type and (self.index or 0) == (other.index or 0)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index or 0))
+
+    def __str__(self) -> str:
+        return self.type if self.type == "cpu" else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        if self.type == "cpu":
+            return "device(type='cpu')"
+        return f"device(type='{self.type}', index={self.index})"
+
+
+_CPU = Device("cpu")
+
+
+def get_device(array: Any) -> Device:
+    """Return the :class:`Device` that holds ``array``."""
+    if isinstance(array, np.ndarray):
+        return _CPU
+    if array_module(array) is np:
+        return _CPU
+    return Device("cuda", int(array.device.id))
+
+
+def to_device(array: Any, device: Device | str) -> Any:
+    """Copy ``array`` to ``device`` (no copy when it is already there)."""
+    device = Device(device)
+    if device.type == "cpu":
+        if isinstance(array, np.ndarray):
+            return array
+        if array_module(array) is np:
+            return np.asarray(array)
+        return array.get()
+    cp = _import_cupy()
+    with cp.cuda.Device(device.index or 0):
+        return cp.asarray(array)

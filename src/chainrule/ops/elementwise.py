@@ -1,0 +1,332 @@
+"""Elementwise arithmetic: forward and backward of each op side by side.
+
+Binary ops broadcast like NumPy; their backward returns gradients with the
+output's (broadcast) shape and the engine sums them back to each input's
+shape. Either input may be a plain number.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x + 3).sum().backward()
+>>> x.grad
+tensor([2., 4.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.function import Function
+from chainrule.backend import array_module
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        return gy, gy
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        return gy, (-gy if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        need_a, need_b = ctx.needs_input_grad
+        # save only what the wanted gradients read: d(ab)/da = b, d(ab)/db = a
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        b, a = ctx.saved_tensors
+        return (gy * b if b is not None else None), (gy * a if a is not None else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        a, b = ctx.saved_tensors
+        ga = gy / b if ctx.needs_input_grad[0] else None
+        gb = -gy * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        return -a
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        return -gy
+
+
+class Pow(Function):
+    """``a ** b``; ``b`` may be a number or a tensor.
+
+    d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0 (PyTorch's choice).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = a**b
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        a, b, y = ctx.saved_tensors
+        xp = array_module(gy)
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                if isinstance(b, (int, float)) and b == 2:
+                    ga = gy * 2 * a
+                else:
+                    ga = gy * b * a ** (b - 1)
+                    ga = xp.where(b == 0, 0.0, ga).astype(ga.dtype, copy=False)
+            if ctx.needs_input_grad[1]:
+                gb = gy * y * xp.log(xp.where(a == 0, 1.0, a))
+                gb = xp.where((a == 0) & (b >= 0), 0.0, gb).astype(gb.dtype, copy=False)
+        return ga, gb
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        y = np.exp(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return gy * y
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(a)
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        with np.errstate(divide="ignore"):
+            return gy / a
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        with np.errstate(invalid="ignore"):
+            y = np.sqrt(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        with np.errstate(divide="ignore"):
+            return gy / (2 * y)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        return gy * np.sign(a)
+
+
+class Maximum(Function):
+    """Elementwise max; on ties each input gets half the gradient (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        a, b = ctx.saved_tensors
+        share = (a > b) + 0.5 * (a == b)
+        return gy * share, gy * (1.0 - share)
+
+
+class Minimum(Function):
+    """Elementwise min; on ties each input gets half the gradient (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        a, b = ctx.saved_tensors
+        share = (a < b) + 0.5 * (a == b)
+        return gy * share, gy * (1.0 - share)
+
+
+class Where(Function):
+    """``where(cond, a, b)``: a where cond is true, else b; cond gets no gradient."""
+
+    @staticmethod
+    def forward(ctx: Any, cond: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(cond)
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        (cond,) = ctx.saved_tensors
+        zero = gy.dtype.type(0)
+        ga = np.where(cond, gy, zero) if ctx.needs_input_grad[1] else None
+        gb = np.where(cond, zero, gy) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+class Clamp(Function):
+    """Clip to ``[lo, hi]``; the gradient passes where lo <= x <= hi (bounds included)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, lo: Any, hi: Any) -> Any:
+        ctx.save_for_backward(a)
+        ctx.lo, ctx.hi = lo, hi
+        if lo is None:
+            return np.minimum(a, hi)
+        if hi is None:
+            return np.maximum(a, lo)
+        return np.minimum(np.maximum(a, lo), hi)
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        keep = np.ones(a.shape, dtype=bool) if ctx.lo is None else a >= ctx.lo
+        if ctx.hi is not None:
+            keep &= a <= ctx.hi
+        return gy * keep
+
+
+# ---- functions (what Tensor operators and users call) --------------------------------
+
+
+def add(a: Any, b: Any) -> Any:
+    """``a + b`` with broadcasting.
+
+    >>> import chainrule as cr
+    >>> cr.add(cr.tensor([1.0, 2.0]), 1)
+    tensor([2., 3.])
+    """
+    return Add.apply(a, b)
+
+
+def sub(a: Any, b: Any) -> Any:
+    """``a - b`` with broadcasting."""
+    return Sub.apply(a, b)
+
+
+def mul(a: Any, b: Any) -> Any:
+    """``a * b`` with broadcasting."""
+    return Mul.apply(a, b)
+
+
+def div(a: Any, b: Any) -> Any:
+    """``a / b`` with broadcasting."""
+    return Div.apply(a, b)
+
+
+def neg(a: Any) -> Any:
+    """``-a``."""
+    return Neg.apply(a)
+
+
+def pow(a: Any, b: Any) -> Any:  # noqa: A001 - mirrors torch.pow
+    """``a ** b``; the exponent may be a number or a tensor.
+
+    >>> import chainrule as cr
+    >>> cr.pow(cr.tensor([2.0, 3.0]), 2)
+    tensor([4., 9.])
+    """
+    return Pow.apply(a, b)
+
+
+def exp(a: Any) -> Any:
+    """Elementwise ``e ** a``."""
+    return Exp.apply(a)
+
+
+def log(a: Any) -> Any:
+    """Natural logarithm (``nan`` below 0, ``-inf`` at 0, without warnings)."""
+    return Log.apply(a)
+
+
+def sqrt(a: Any) -> Any:
+    """Elementwise square root."""
+    return Sqrt.apply(a)
+
+
+def abs(a: Any) -> Any:  # noqa: A001 - mirrors torch.abs
+    """Absolute value; the gradient at 0 is 0."""
+    return Abs.apply(a)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    """Elementwise maximum (ties split the gradient equally)."""
+    return Maximum.apply(a, b)
+
+
+def minimum(a: Any, b: Any) -> Any:
+    """Elementwise minimum (ties split the gradient equally)."""
+    return Minimum.apply(a, b)
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    """Pick ``a`` where ``cond`` is true, else ``b``.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([-1.0, 2.0])
+    >>> cr.where(x > 0, x, 0.0)
+    tensor([0., 2.])
+    """
+    from chainrule.tensor import Tensor
+
+    cond_array = cond.data if isinstance(cond, Tensor) else cond
+    return Where.apply(cond_array, a, b)
+
+
+def clamp(a: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+    """Clip values to ``[min, max]`` (either bound may be None).
+
+    >>> import chainrule as cr
+    >>> cr.clamp(cr.tensor([-2.0, 0.5, 3.0]), -1, 1)
+    tensor([-1. ,  0.5,  1. ])
+    """
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    return Clamp.apply(a, min, max)

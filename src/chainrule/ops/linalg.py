@@ -1,0 +1,116 @@
+"""Matrix products: ``matmul`` (vector, matrix, batched, broadcasting) and fused ``linear``.
+
+For C = A @ B the chain rule gives dA = dC @ B^T and dB = A^T @ dC. Batch
+dimensions broadcast like NumPy; the engine sums gradients back over them.
+A 1-D operand is treated as a row (left) or column (right) vector and the
+added axis removed again, exactly as NumPy and PyTorch do.
+
+>>> import chainrule as cr
+>>> A = cr.ones(2, 3, requires_grad=True)
+>>> (A @ cr.ones(3)).sum().backward()
+>>> A.grad.shape
+(2, 3)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.autograd.engine import sum_to_shape
+from chainrule.autograd.function import Function
+
+
+def _shape_error(a: Any, b: Any, detail: str) -> ValueError:
+    return ValueError(
+        f"matmul: cannot multiply {tuple(a.shape)} {a.dtype} by {tuple(b.shape)} {b.dtype}: "
+        f"{detail}. Fix: the last dim of the left operand must equal the "
+        f"{'first' if b.ndim == 1 else 'second-to-last'} dim of the right one; "
+        "transpose (.T) or reshape one of them"
+    )
+
+
+def check_matmul(a: Any, b: Any) -> None:
+    """Raise a clear error when ``a @ b`` is not defined."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise _shape_error(a, b, "both operands need at least 1 dim (use * for scalars)")
+    k_left = a.shape[-1]
+    k_right = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_left != k_right:
+        raise _shape_error(a, b, f"inner dimensions {k_left} and {k_right} differ")
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        check_matmul(a, b)
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        a, b = ctx.saved_tensors
+        # promote 1-D operands to matrices so one formula covers every case
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        # re-insert the axes NumPy removed: b's (last) first, then a's (second to last)
+        g2 = gy[..., None] if b.ndim == 1 else gy
+        if a.ndim == 1:
+            g2 = g2[..., None, :]
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = sum_to_shape(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            gb = sum_to_shape(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+class Linear(Function):
+    """Fused y = x @ W^T + b (one node instead of three; W is (out, in) like PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, W: Any, b: Any) -> Any:
+        ctx.save_for_backward(x, W)
+        y = x @ W.T
+        if b is not None:
+            y += b
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        x, W = ctx.saved_tensors
+        need_x, need_W, need_b = ctx.needs_input_grad
+        gx = gy @ W if need_x else None
+        gW = gb = None
+        if need_W or need_b:
+            g2 = gy.reshape(-1, gy.shape[-1])
+            if need_W:
+                gW = g2.T @ x.reshape(-1, x.shape[-1])
+            if need_b:
+                gb = g2.sum(axis=0)
+        return gx, gW, gb
+
+
+def matmul(a: Any, b: Any) -> Any:
+    """Matrix product with NumPy's rules for 1-D, 2-D and batched operands.
+
+    >>> import chainrule as cr
+    >>> cr.matmul(cr.ones(2, 3), cr.ones(3, 4)).shape
+    (2, 4)
+    """
+    return MatMul.apply(a, b)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Any:
+    """``x @ weight.T + bias`` as one fused op (``weight`` has shape (out, in)).
+
+    >>> import chainrule as cr
+    >>> cr.linear(cr.ones(4, 3), cr.ones(2, 3), cr.zeros(2)).shape
+    (4, 2)
+    """
+    if x.shape[-1] != weight.shape[-1]:
+        raise ValueError(
+            f"linear: input {tuple(x.shape)} {x.dtype} has {x.shape[-1]} features but the "
+            f"weight {tuple(weight.shape)} expects {weight.shape[-1]}. Fix: make the "
+            "previous layer output as many features as this layer's in_features"
+        )
+    return Linear.apply(x, weight, bias)

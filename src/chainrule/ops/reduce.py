@@ -1,0 +1,313 @@
+"""Reductions (sum, mean, max, min, var, logsumexp) and softmax / log_softmax.
+
+Every reduction takes ``dim`` (an int, a tuple of ints, or None for all) and
+``keepdim``. Backward re-inserts the reduced axes and broadcasts the gradient
+back over them.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+>>> x.sum(dim=1)
+tensor([3., 7.], grad_fn=<SumBackward>)
+"""
+
+from __future__ import annotations
+
+import builtins as _bi
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.function import Function
+from chainrule.backend import array_module
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+
+
+def normalize_dims(op: str, dim: Any, ndim: int) -> tuple[int, ...]:
+    """Turn ``dim`` (None, int or tuple; negatives allowed) into sorted positive axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -_bi.max(ndim, 1) <= d < _bi.max(ndim, 1):
+            raise IndexError(
+                f"{op}: dim {d} is out of range for a tensor with {ndim} dims "
+                f"(valid: {-_bi.max(ndim, 1)} .. {_bi.max(ndim, 1) - 1})"
+            )
+        out.append(d % ndim if ndim else 0)
+    return tuple(sorted(set(out)))
+
+
+def _keep_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _expand_grad(gy: Any, shape: tuple[int, ...], axes: tuple[int, ...]) -> Any:
+    """Reshape a reduced gradient to keepdim form and broadcast it over ``shape``."""
+    xp = array_module(gy)
+    return xp.broadcast_to(gy.reshape(_keep_shape(shape, axes)), shape)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+        ctx.shape, ctx.axes = x.shape, axes
+        return x.sum(axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        return _expand_grad(gy, ctx.shape, ctx.axes)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+        ctx.shape, ctx.axes = x.shape, axes
+        ctx.count = int(np.prod([x.shape[a] for a in axes]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(ctx.count)
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        return _expand_grad(gy / gy.dtype.type(_bi.max(ctx.count, 1)), ctx.shape, ctx.axes)
+
+
+def _check_nonempty(op: str, x: Any, axes: tuple[int, ...]) -> None:
+    if any(x.shape[a] == 0 for a in axes) or (not axes and x.size == 0):
+        raise ValueError(
+            f"{op}: cannot reduce over an empty dimension (input shape {tuple(x.shape)}); "
+            "max/min have no value for zero elements"
+        )
+
+
+class Amax(Function):
+    """Max over ``axes``; tied maxima share the gradient evenly (torch.amax / torch.max(x))."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axes: tuple[int, ...], keepdim: bool, largest: bool) -> Any:
+        _check_nonempty("max" if largest else "min", x, axes)
+        y = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
+        ctx.save_for_backward(x, y)
+        ctx.axes = axes
+        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        x, y = ctx.saved_tensors
+        mask = x == y
+        count = mask.sum(axis=ctx.axes, keepdims=True)
+        return mask * (gy.reshape(y.shape) / count).astype(gy.dtype, copy=False)
+
+
+class MaxDim(Function):
+    """Max (or min) along one dim, returning (values, indices); the gradient goes to the index."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: int, keepdim: bool, largest: bool) -> Any:
+        xp = array_module(x)
+        _check_nonempty("max" if largest else "min", x, (axis,))
+        idx = xp.expand_dims(x.argmax(axis=axis) if largest else x.argmin(axis=axis), axis)
+        values = xp.take_along_axis(x, idx, axis=axis)
+        ctx.shape, ctx.axis = x.shape, axis
+        ctx.save_for_backward(idx)
+        if not keepdim:
+            values, idx = values.squeeze(axis), idx.squeeze(axis)
+        idx = idx.astype(np.int64, copy=False)
+        ctx.mark_non_differentiable(idx)
+        return values, idx
+
+    @staticmethod
+    def backward(ctx: Any, g_values: Any, g_indices: Any) -> Any:
+        xp = array_module(g_values)
+        (idx,) = ctx.saved_tensors
+        gx = xp.zeros(ctx.shape, dtype=g_values.dtype)
+        xp.put_along_axis(gx, idx, g_values.reshape(idx.shape), axis=ctx.axis)
+        return gx
+
+
+class Var(Function):
+    """Variance with Bessel's ``correction`` (1 = unbiased, PyTorch's default)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axes: tuple[int, ...], correction: int, keepdim: bool) -> Any:
+        n = int(np.prod([x.shape[a] for a in axes]))
+        diff = x - x.mean(axis=axes, keepdims=True) if n else x
+        ctx.save_for_backward(diff)
+        ctx.axes, ctx.denom = axes, x.dtype.type(_bi.max(n - correction, 0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (diff * diff).sum(axis=axes, keepdims=keepdim) / ctx.denom
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        (diff,) = ctx.saved_tensors
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return gy.reshape(_keep_shape(diff.shape, ctx.axes)) * 2 * diff / ctx.denom
+
+
+def _logsumexp_keep(x: Any, axes: tuple[int, ...]) -> Any:
+    xp = array_module(x)
+    m = x.max(axis=axes, keepdims=True, initial=-xp.inf)
+    m = xp.where(xp.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        return m + xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True))
+
+
+class LogSumExp(Function):
+    """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m = max(x)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+        out = _logsumexp_keep(x, axes)
+        ctx.save_for_backward(x, out)
+        ctx.axes = axes
+        return out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        x, out = ctx.saved_tensors
+        return gy.reshape(out.shape) * np.exp(x - out)
+
+
+class Softmax(Function):
+    """y = exp(x - max) / sum(exp(x - max));  dx = y * (gy - sum(gy * y))."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: int) -> Any:
+        xp = array_module(x)
+        e = xp.exp(x - x.max(axis=axis, keepdims=True))
+        y = e / e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return y * (gy - (gy * y).sum(axis=ctx.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x);  dx = gy - exp(y) * sum(gy)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: int) -> Any:
+        y = x - _logsumexp_keep(x, (axis,))
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return gy - np.exp(y) * gy.sum(axis=ctx.axis, keepdims=True)
+
+
+# ---- functions ----------------------------------------------------------------------
+
+
+def sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Sum over ``dim`` (all dims when None).
+
+    >>> import chainrule as cr
+    >>> cr.sum(cr.ones(2, 3), dim=0)
+    tensor([2., 2., 2.])
+    """
+    return Sum.apply(x, normalize_dims("sum", dim, x.ndim), keepdim)
+
+
+def mean(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """Arithmetic mean over ``dim`` (all dims when None)."""
+    if x.dtype.kind not in "fc":
+        raise TypeError(
+            f"mean: input dtype {x.dtype} is not floating point; convert with .float() first"
+        )
+    return Mean.apply(x, normalize_dims("mean", dim, x.ndim), keepdim)
+
+
+def _extreme(x: Any, dim: Any, keepdim: bool, largest: bool) -> Any:
+    name = "max" if largest else "min"
+    if dim is None:
+        return Amax.apply(x, normalize_dims(name, None, x.ndim), False, largest)
+    if not isinstance(dim, int):
+        raise TypeError(f"{name}: dim must be an int for (values, indices); use amax for tuples")
+    (axis,) = normalize_dims(name, dim, x.ndim)
+    values, indices = MaxDim.apply(x, axis, keepdim, largest)
+    return MaxResult(values, indices)
+
+
+def max(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Largest value; with ``dim``, a ``(values, indices)`` pair like ``torch.max``.
+
+    Without ``dim``, tied maxima share the gradient evenly; with ``dim`` the
+    gradient goes to the returned index.
+
+    >>> import chainrule as cr
+    >>> cr.max(cr.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1).indices
+    tensor([1, 0])
+    """
+    return _extreme(x, dim, keepdim, largest=True)
+
+
+def min(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Smallest value; with ``dim``, a ``(values, indices)`` pair like ``torch.min``."""
+    return _extreme(x, dim, keepdim, largest=False)
+
+
+def amax(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """Max over one or more dims; ties share the gradient evenly."""
+    return Amax.apply(x, normalize_dims("amax", dim, x.ndim), keepdim, True)
+
+
+def amin(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """Min over one or more dims; ties share the gradient evenly."""
+    return Amax.apply(x, normalize_dims("amin", dim, x.ndim), keepdim, False)
+
+
+def var(x: Any, dim: Any = None, correction: int = 1, keepdim: bool = False,
+        unbiased: bool | None = None) -> Any:
+    """Variance; ``correction=1`` (or ``unbiased=True``) divides by n - 1.
+
+    >>> import chainrule as cr
+    >>> cr.var(cr.tensor([1.0, 2.0, 3.0, 4.0]))
+    tensor(1.6667)
+    """
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    return Var.apply(x, normalize_dims("var", dim, x.ndim), correction, keepdim)
+
+
+def std(x: Any, dim: Any = None, correction: int = 1, keepdim: bool = False,
+        unbiased: bool | None = None) -> Any:
+    """Standard deviation: sqrt of :func:`var`."""
+    from chainrule.ops.elementwise import sqrt
+
+    return sqrt(var(x, dim, correction, keepdim, unbiased))
+
+
+def logsumexp(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """log(sum(exp(x))) over ``dim``, stable for large inputs.
+
+    >>> import chainrule as cr
+    >>> cr.logsumexp(cr.tensor([1000.0, 1000.0]), dim=0)
+    tensor(1000.6931)
+    """
+    return LogSumExp.apply(x, normalize_dims("logsumexp", dim, x.ndim), keepdim)
+
+
+def softmax(x: Any, dim: int = -1) -> Any:
+    """Softmax along ``dim``: exponentiate and normalize to sum 1.
+
+    >>> import chainrule as cr
+    >>> cr.softmax(cr.tensor([0.0, 0.0]), dim=0)
+    tensor([0.5, 0.5])
+    """
+    (axis,) = normalize_dims("softmax", dim, x.ndim)
+    return Softmax.apply(x, axis)
+
+
+def log_softmax(x: Any, dim: int = -1) -> Any:
+    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x)."""
+    (axis,) = normalize_dims("log_softmax", dim, x.ndim)
+    return LogSoftmax.apply(x, axis)

@@ -1,0 +1,456 @@
+"""``Tensor``: an array plus what autograd needs to differentiate through it.
+
+A Tensor holds ``data`` (a NumPy or CuPy array) and, when it is the output of
+a recorded op, ``grad_fn`` (the graph node that made it). Leaves (tensors you
+create) with ``requires_grad=True`` collect ``.grad`` when ``backward()`` runs.
+
+>>> import chainrule as cr
+>>> x = cr.ones(2, 2, requires_grad=True)
+>>> y = x + 2
+>>> z = y * y * 3
+>>> out = z.mean()
+>>> out.backward()
+>>> out.item(), x.grad
+(27.0, tensor([[4.5, 4.5],
+        [4.5, 4.5]]))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule import dtypes
+from chainrule.autograd.grad_mode import STATE as GRAD_MODE
+from chainrule.backend import Device, array_module, get_device
+from chainrule.tensor_math import TensorMath
+
+
+class Tensor(TensorMath):
+    """A multi-dimensional array that records operations for automatic differentiation."""
+
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_out_index", "_version",
+                 "_hooks", "__weakref__")
+
+    # make NumPy defer to our reflected operators (np.float64(2) * t -> t.__rmul__)
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        if not hasattr(data, "__array_interface__") and array_module(data) is np:
+            data = np.asarray(data)
+            if data.dtype.kind == "f":
+                data = data.astype(dtypes.STATE.default, copy=False)
+        self.data = data
+        self.grad: Tensor | None = None
+        self.grad_fn: Any = None
+        self._out_index = 0
+        self._version = [0]
+        self._hooks: list[Any] | None = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, data: Any, node: Any = None, index: int = 0) -> Tensor:
+        """Fast internal constructor for op outputs (no conversion, no checks)."""
+        t = object.__new__(cls)
+        if type(data) is not np.ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)  # NumPy reductions return scalars; keep 0-d arrays
+        t.data = data
+        t.grad = None
+        t.grad_fn = node
+        t._out_index = index
+        t._version = [0]
+        t._hooks = None
+        t._requires_grad = node is not None
+        return t
+
+    # ---- basic attributes -----------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return int(self.data.ndim)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> Device:
+        return get_device(self.data)
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of one dim."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return int(self.data.shape[0])
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only one-element tensors can be converted to a Python number, "
+                f"this one has shape {self.shape}; index it first or use .tolist()"
+            )
+        return self.data.reshape(()).item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shares memory on the CPU)."""
+        if self._requires_grad:
+            raise RuntimeError(
+                "numpy(): can't call numpy() on a tensor that requires grad; "
+                "use tensor.detach().numpy()"
+            )
+        data = self.data
+        if isinstance(data, np.ndarray):
+            return data
+        return np.asarray(data) if array_module(data) is np else data.get()
+
+    def tolist(self) -> Any:
+        return np.asarray(self.detach().numpy()).tolist()
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __iter__(self) -> Any:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
+
+    # ---- autograd API ---------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                f"requires_grad can only be changed on leaf tensors; this one was made by "
+                f"{self.grad_fn.name()}. Use .detach() to get a leaf"
+            )
+        if value and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating point tensors can require gradients, this one is {self.dtype}; "
+                "convert with .float() first"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (only leaves get ``.grad`` by default)."""
+        return self.grad_fn is None
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this data, cut from the graph."""
+        out = Tensor._wrap(self.data)
+        out._version = self._version
+        return out
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place."""
+        self.grad_fn = None
+        self._out_index = 0
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad(): this tensor does not require grad")
+        if self.grad_fn is not None:
+            from chainrule.autograd.engine import register_retain
+
+            register_retain(self.grad_fn, self._out_index, self)
+
+    @property
+    def retains_grad(self) -> bool:
+        node = self.grad_fn
+        return bool(node is not None and node.retained and self._out_index in node.retained)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("register_hook(): cannot register a hook on a tensor that "
+                               "doesn't require grad")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self.grad_fn
+            if node.out_hooks is None:
+                node.out_hooks = {}
+            hooks = node.out_hooks.setdefault(self._out_index, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Compute d(self)/d(leaf) for every leaf that requires grad, into ``leaf.grad``.
+
+        ``gradient`` is dL/d(self) (the vector in a vector-Jacobian product); it may be
+        left out only for a one-element output. Gradients accumulate: call
+        ``zero_grad()`` between steps. The graph is freed afterwards unless
+        ``retain_graph=True``.
+        """
+        if create_graph:
+            raise NotImplementedError(
+                "create_graph=True (higher-order gradients) is not supported: chainrule's ops "
+                "differentiate raw arrays, so gradients are not themselves recorded"
+            )
+        if inputs is not None:
+            from chainrule.autograd.api import grad as autograd_grad
+
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            grads = autograd_grad([self], inputs, [gradient] if gradient is not None else None,
+                                  retain_graph=retain_graph, allow_unused=True)
+            for t, g in zip(inputs, grads, strict=True):
+                if g is not None:
+                    t.grad = g if t.grad is None else Tensor._wrap(t.grad.data + g.data)
+            return
+        from chainrule.autograd.engine import run_backward
+
+        run_backward([self], [self._root_grad(gradient)], retain_graph)
+
+    def _root_grad(self, gradient: Any) -> Any:
+        if not self._requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no grad_fn. Set "
+                "requires_grad=True on the leaves (parameters) you differentiate with respect "
+                "to, and make sure the computation did not run under no_grad()"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward(): grad can be implicitly created only for scalar outputs, but "
+                    f"this output has shape {self.shape}. Pass gradient= of the same shape "
+                    "(e.g. y.backward(chainrule.ones_like(y))) or reduce it first (y.sum())"
+                )
+            return array_module(self.data).ones(self.data.shape, dtype=self.data.dtype)
+        g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if tuple(g.shape) != self.shape:
+            raise RuntimeError(
+                f"backward(): gradient has shape {tuple(g.shape)} but the output has shape "
+                f"{self.shape}; they must match"
+            )
+        return g.astype(self.data.dtype, copy=False)
+
+    # ---- in-place ops ---------------------------------------------------------------
+    def _check_inplace(self, op: str) -> bool:
+        """Validate an in-place op; return True when it must be recorded in the graph."""
+        if not GRAD_MODE.enabled:
+            return False
+        if self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad ({self.shape} {self.dtype}) is being "
+                "used in an in-place operation. Wrap the update in `with chainrule.no_grad():` "
+                "(as optimizers do) or use the out-of-place op"
+            )
+        return self._requires_grad
+
+    def _inplace(self, op: str, result_fn: Any, raw_fn: Any, other: Any = None) -> Tensor:
+        record = self._check_inplace(op)
+        if not record and isinstance(other, Tensor) and other._requires_grad \
+                and GRAD_MODE.enabled:
+            record = True
+        if record:
+            if self.data.base is not None:
+                raise RuntimeError(
+                    f"{op}: in-place op on a view of another tensor while recording the "
+                    "graph; use .clone() first"
+                )
+            result = result_fn()
+            np.copyto(self.data, result.data) if isinstance(self.data, np.ndarray) \
+                else self.data.__setitem__(Ellipsis, result.data)
+            self.grad_fn, self._out_index = result.grad_fn, result._out_index
+            self._requires_grad = True
+        else:
+            raw_fn(self.data, other.data if isinstance(other, Tensor) else other)
+        self._version[0] += 1
+        return self
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """In-place ``self += alpha * other``."""
+        scaled = other if alpha == 1 else other * alpha
+        return self._inplace("add_", lambda: self + scaled,
+                             lambda d, o: np.add(d, o, out=d, casting="unsafe"), scaled)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """In-place ``self -= alpha * other``."""
+        scaled = other if alpha == 1 else other * alpha
+        return self._inplace("sub_", lambda: self - scaled,
+                             lambda d, o: np.subtract(d, o, out=d, casting="unsafe"), scaled)
+
+    def mul_(self, other: Any) -> Tensor:
+        """In-place ``self *= other``."""
+        return self._inplace("mul_", lambda: self * other,
+                             lambda d, o: np.multiply(d, o, out=d, casting="unsafe"), other)
+
+    def div_(self, other: Any) -> Tensor:
+        """In-place ``self /= other``."""
+        return self._inplace("div_", lambda: self / other,
+                             lambda d, o: np.divide(d, o, out=d, casting="unsafe"), other)
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value`` in place."""
+        return self._inplace("fill_", lambda: self * 0 + value,
+                             lambda d, o: d.fill(o), value)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (broadcast) into this tensor's memory."""
+        return self._inplace("copy_", lambda: self * 0 + src,
+                             lambda d, o: np.copyto(d, o, casting="unsafe"), src)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """Clip in place."""
+        return self._inplace("clamp_", lambda: self.clamp(min, max),
+                             lambda d, o: np.clip(d, min, max, out=d))
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        from chainrule.ops.shape import SetItem, normalize_index
+
+        index = normalize_index(index)
+        self._inplace("__setitem__", lambda: SetItem.apply(self, value, index),
+                      lambda d, o: d.__setitem__(index, o), value)
+
+    # ---- conversion -----------------------------------------------------------------
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
+        """Move to a device and/or cast: ``t.to('cpu')``, ``t.to(float64)``."""
+        for arg in args:
+            if isinstance(arg, (str, Device)):
+                device = arg
+            else:
+                dtype = arg
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            from chainrule.ops.convert import Cast
+
+            out = Cast.apply(out, np.dtype(dtype))
+        if device is not None and Device(device) != self.device:
+            from chainrule.ops.convert import ToDevice
+
+            out = ToDevice.apply(out, Device(device))
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, index: int = 0) -> Tensor:
+        return self.to(f"cuda:{index}")
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def clone(self) -> Tensor:
+        """A copy that stays in the graph (gradient flows back to this tensor)."""
+        from chainrule.ops.convert import Clone
+
+        return Clone.apply(self)
+
+    def contiguous(self) -> Tensor:
+        return self if self.data.flags.c_contiguous else self.clone()
+
+    # ---- printing -------------------------------------------------------------------
+    def __repr__(self) -> str:
+        data = self.data if isinstance(self.data, np.ndarray) else np.asarray(self.tolist())
+        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
+                               suppress_small=False, threshold=1000, edgeitems=3)
+        extras = []
+        if data.dtype not in (dtypes.STATE.default, dtypes.int64, dtypes.bool_) or (
+            data.size == 0 and data.dtype != dtypes.STATE.default
+        ):
+            extras.append(f"dtype={data.dtype}")
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+class _HookHandle:
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
