@@ -1,6 +1,7 @@
-"""Table-driven checks of the activation ops: float64 gradcheck and torch (forward and gradients)."""
+"""Table-driven checks of the activation ops: gradcheck and torch oracle."""
 
 import pytest
+
 from optable import OpCase, cases_for, check_case, params
 
 

@@ -1,6 +1,7 @@
 """Table-driven checks of the linalg ops: float64 gradcheck and torch (forward and gradients)."""
 
 import pytest
+
 from optable import OpCase, cases_for, check_case, params
 
 

@@ -82,10 +82,10 @@ class TensorMath:
         return ew.abs(self)
 
     # ---- comparisons and logic (no gradient) ----------------------------------------
-    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+    def __eq__(self, other: Any) -> Any:
         return _constant(self.data == _raw(other))
 
-    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+    def __ne__(self, other: Any) -> Any:
         return _constant(self.data != _raw(other))
 
     def __lt__(self, other: Any) -> Any:

@@ -11,16 +11,16 @@ True
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from chainrule import tensor as tensor_module
 from chainrule.autograd.engine import run_backward
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool = False) -> tuple[Any, ...]:
     """Return d(outputs)/d(inputs) weighted by ``grad_outputs``, leaving ``.grad`` untouched."""
-    Tensor = tensor_module.Tensor  # noqa: N806
+    Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     if create_graph:
         raise NotImplementedError(
             "create_graph=True (higher-order gradients) is not supported: chainrule's ops "

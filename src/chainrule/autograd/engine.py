@@ -17,11 +17,11 @@ Shared work lives here, not in the ops:
 from __future__ import annotations
 
 import heapq
+import sys
 import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import tensor as tensor_module
 from chainrule.autograd import anomaly
 from chainrule.autograd.function import Node
 from chainrule.autograd.grad_mode import no_grad
@@ -68,7 +68,7 @@ def _check_versions(node: Node) -> None:
 
 
 def _call_hooks(hooks: list[Any], grad: Any) -> Any:
-    Tensor = tensor_module.Tensor  # noqa: N806
+    Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     for hook in hooks:
         result = hook(Tensor._wrap(grad))
         if result is not None:
@@ -205,7 +205,7 @@ def _visit_outputs(
     capture_keys: set[tuple[int, int]],
 ) -> list[Any]:
     """Run a non-leaf's tensor hooks, fill retained ``.grad``, capture for autograd.grad."""
-    Tensor = tensor_module.Tensor  # noqa: N806
+    Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     for i, g in enumerate(grads):
         if g is None:
             continue
@@ -226,7 +226,7 @@ def _visit_outputs(
 
 def _accumulate_leaf(leaf: Any, grad: Any, handed_out: set[int]) -> None:
     """Add ``grad`` into ``leaf.grad``, copying when the array is shared."""
-    Tensor = tensor_module.Tensor  # noqa: N806
+    Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     if leaf._hooks:
         grad = _call_hooks(leaf._hooks, grad)
     if leaf.grad is None:

@@ -32,14 +32,11 @@ Return ``None`` for inputs that need no gradient (check ``ctx.needs_input_grad``
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any, ClassVar
+import sys
+from typing import Any, ClassVar
 
-from chainrule import tensor as tensor_module  # partially initialized at import: use lazily
 from chainrule.autograd import anomaly
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
-
-if TYPE_CHECKING:
-    from chainrule.tensor import Tensor
 
 _seq = itertools.count()
 
@@ -73,6 +70,10 @@ class Node:
     )
 
     function: ClassVar[type[Function]]
+    edges: tuple[Any, ...]
+    in_meta: tuple[Any, ...]
+    seq: int
+    out_meta: tuple[Any, ...]
 
     def __init__(self) -> None:
         self.to_save: tuple[Any, ...] = ()
@@ -134,7 +135,7 @@ class Node:
 class AccumulateGrad:
     """Stand-in node for a leaf in ``next_functions`` (``.variable`` is the leaf)."""
 
-    def __init__(self, variable: Tensor) -> None:
+    def __init__(self, variable: Any) -> None:
         self.variable = variable
 
     def name(self) -> str:
@@ -183,7 +184,7 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run forward on the inputs' arrays and record the graph when needed."""
-        Tensor = tensor_module.Tensor  # noqa: N806
+        Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         record = GRAD_MODE.enabled and any(
             isinstance(a, Tensor) and a._requires_grad for a in args
@@ -240,7 +241,7 @@ def _saved_versions(saved: tuple[Any, ...], args: Any, results: tuple[Any, ...])
     for arr in saved:
         owner = None
         for t in itertools.chain(args, results):
-            if isinstance(t, tensor_module.Tensor) and t.data is arr:
+            if isinstance(t, sys.modules["chainrule.tensor"].Tensor) and t.data is arr:
                 owner = t
                 break
         versions.append(None if owner is None else (owner._version, owner._version[0]))

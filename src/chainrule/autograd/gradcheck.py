@@ -13,12 +13,12 @@ True
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from chainrule import tensor as tensor_module
 from chainrule.autograd.api import grad
 from chainrule.autograd.grad_mode import no_grad
 
@@ -44,7 +44,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: floa
 
     Inputs that require grad must be float64 (float32 differences are too coarse).
     """
-    Tensor = tensor_module.Tensor  # noqa: N806
+    Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     inputs = _as_tuple(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
@@ -100,15 +100,18 @@ def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: floa
                     k = int(np.argmax(bad))
                     return _fail(raise_exception, (
                         f"gradcheck {name}: mismatch for input {i} element "
-                        f"{np.unravel_index(m, inputs[i].shape)}, output {j} element "
-                        f"{np.unravel_index(k, outputs[j].shape) if outputs[j].ndim else ()}: "
-                        f"numeric {numeric[k]!r} vs analytic {exact[k]!r} "
-                        f"(eps={eps}, atol={atol}, rtol={rtol})"))
+                        f"{_position(m, inputs[i].shape)}, output {j} element "
+                        f"{_position(k, outputs[j].shape)}: numeric {float(numeric[k])!r} vs "
+                        f"analytic {float(exact[k])!r} (eps={eps}, atol={atol}, rtol={rtol})"))
     return True
 
 
+def _position(flat_index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(flat_index, shape)) if shape else ()
+
+
 def _select(outputs: tuple[Any, ...]) -> list[Any]:
-    Tensor = tensor_module.Tensor  # noqa: N806
+    Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     return [o for o in outputs if isinstance(o, Tensor) and o.dtype.kind == "f"]
 
 

@@ -66,6 +66,8 @@ class Device:
     """
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, spec: str | Device = "cpu", index: int | None = None) -> None:
         if isinstance(spec, Device):

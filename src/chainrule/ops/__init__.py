@@ -1,1 +1,1 @@
-"""Primitive ops: one :class:`~chainrule.autograd.Function` per op, forward and backward together."""
+"""Primitive ops: one ``Function`` subclass per op, forward and backward side by side."""

@@ -162,7 +162,9 @@ class LogSumExp(Function):
         out = _logsumexp_keep(x, axes)
         ctx.save_for_backward(x, out)
         ctx.axes = axes
-        return out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+        if keepdim:
+            return out
+        return out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
@@ -291,7 +293,7 @@ def logsumexp(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 
     >>> import chainrule as cr
     >>> cr.logsumexp(cr.tensor([1000.0, 1000.0]), dim=0)
-    tensor(1000.6931)
+    tensor(1000.6932)
     """
     return LogSumExp.apply(x, normalize_dims("logsumexp", dim, x.ndim), keepdim)
 

@@ -1,0 +1,201 @@
+"""The backward engine: accumulation, graph freeing, depth, determinism, no cycles, hooks."""
+
+import gc
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+from chainrule.autograd.engine import sum_to_shape
+
+
+def test_gradients_accumulate_across_backward_calls() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+    x.grad = None
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_non_scalar_backward_needs_gradient() -> None:
+    y = cr.ones(3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"implicitly created only for scalar.*\(3,\)"):
+        y.backward()
+    with pytest.raises(RuntimeError, match="gradient has shape"):
+        y.backward(cr.ones(2))
+
+
+def test_backward_without_grad_explains() -> None:
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        cr.ones(2).sum().backward()
+
+
+def test_second_backward_says_retain_graph() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        loss.backward()
+    x.grad = None
+    loss2 = (x * x).sum()
+    loss2.backward(retain_graph=True)
+    loss2.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+
+
+def test_shared_subexpression_sums_both_paths() -> None:
+    x = cr.tensor([2.0], requires_grad=True)
+    h = x * x
+    y = h + h * 3  # dy/dx = 4 * 2x = 16
+    y.backward(cr.ones(1))
+    assert x.grad.tolist() == [16.0]
+
+
+def test_leaf_grads_do_not_alias_each_other_or_the_given_gradient() -> None:
+    a = cr.ones(2, requires_grad=True)
+    b = cr.ones(2, requires_grad=True)
+    v = cr.tensor([1.0, 2.0])
+    (a + b).backward(v)
+    a.grad.add_(10)
+    assert b.grad.tolist() == [1.0, 2.0] and v.tolist() == [1.0, 2.0]
+    (a + b).backward(v)
+    assert b.grad.tolist() == [2.0, 4.0] and a.grad.tolist() == [12.0, 14.0]
+
+
+def test_chain_10000_ops_deep() -> None:
+    x = cr.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0001**10_000], rtol=1e-3)
+
+
+def _mlp_step(seed: int) -> list[np.ndarray]:
+    g = cr.Generator(seed)
+    w1 = cr.randn(8, 5, generator=g, dtype=cr.float64, requires_grad=True)
+    w2 = cr.randn(3, 8, generator=g, dtype=cr.float64, requires_grad=True)
+    x = cr.randn(16, 5, generator=g, dtype=cr.float64)
+    h = cr.sigmoid(x @ w1.T)
+    out = (h @ w2.T).log_softmax(dim=1)
+    loss = -out[np.arange(16), np.arange(16) % 3].mean() + (h * h).sum() * 1e-3
+    loss.backward()
+    return [w1.grad.numpy().copy(), w2.grad.numpy().copy()]
+
+
+def test_same_program_gives_bit_identical_gradients() -> None:
+    first = _mlp_step(0)
+    for _ in range(3):
+        again = _mlp_step(0)
+        for a, b in zip(first, again, strict=True):
+            assert np.array_equal(a, b)
+
+
+def test_no_reference_cycles_after_a_training_step() -> None:
+    w = cr.randn(4, 3, requires_grad=True)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            x = cr.randn(5, 3)
+            loss = cr.sigmoid(x @ w.T).sum()
+            loss.retain_grad()
+            loss.backward()
+            with cr.no_grad():
+                w -= 0.1 * w.grad
+            w.grad = None
+        del x, loss
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_memory_stays_flat_over_10000_steps() -> None:
+    w = cr.randn(16, 8, requires_grad=True)
+    x = cr.randn(32, 8)
+    tracemalloc.start()
+    # CPython's free lists (tuples, floats) fill during the first steps; measure after that
+    at_1000 = objects_at_1000 = 0
+    for step in range(10_000):
+        loss = cr.tanh(x @ w.T).sum()
+        loss.backward()
+        with cr.no_grad():
+            w -= 0.001 * w.grad
+        w.grad = None
+        if step == 1000:
+            at_1000 = tracemalloc.get_traced_memory()[0]
+            objects_at_1000 = len(gc.get_objects())
+    current = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert current <= at_1000 + 16 * 1024
+    assert len(gc.get_objects()) <= objects_at_1000 + 50
+
+
+def test_hooks_on_leaf_and_non_leaf() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    y = x * 2
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    handle = x.register_hook(lambda g: g * 10)
+    y.sum().backward()
+    assert seen == [[1.0, 1.0]] and x.grad.tolist() == [20.0, 20.0]
+    handle.remove()
+    x.grad = None
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_retain_grad_keeps_non_leaf_grad() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    z = y * y
+    z.sum().backward()
+    assert y.grad.tolist() == [6.0, 12.0] and y.retains_grad
+    w = x * 4
+    (w * w).sum().backward()
+    assert w.grad is None
+
+
+def test_detach_cuts_the_graph_and_shares_data() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad
+    (y + d * 100).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_requires_grad_only_settable_on_leaves() -> None:
+    y = cr.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad = False
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(1, 3), min_size=0, max_size=3),
+    st.lists(st.booleans(), min_size=3, max_size=3),
+    st.integers(0, 2),
+)
+def test_broadcast_gradient_sums_back_to_input_shape(dims: list, ones: list, extra: int) -> None:
+    in_shape = tuple(1 if one else d for d, one in zip(dims, ones, strict=False))
+    out_shape = (2,) * extra + tuple(dims)
+    x = cr.tensor(np.random.default_rng(0).normal(size=in_shape), dtype=cr.float64,
+                  requires_grad=True)
+    gy = np.random.default_rng(1).normal(size=out_shape)
+    (x * cr.ones(out_shape, dtype=cr.float64)).backward(cr.tensor(gy))
+    expected = np.broadcast_to(np.zeros(in_shape), out_shape).copy()
+    # brute force: accumulate every output cell into the input cell it came from
+    reduced = np.zeros(in_shape)
+    for index in np.ndindex(*out_shape):
+        src = tuple(0 if s == 1 else i for i, s in zip(index[extra:], in_shape, strict=True))
+        reduced[src] += gy[index]
+    assert expected.shape == out_shape
+    np.testing.assert_allclose(x.grad.numpy(), reduced, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sum_to_shape(gy, in_shape), reduced, rtol=1e-12, atol=1e-12)
