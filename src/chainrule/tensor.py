@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import dtypes
+from chainrule.autograd import function as _function
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.backend import Device, array_module, get_device
 from chainrule.tensor_math import TensorMath
@@ -454,3 +455,6 @@ class _HookHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+_function.bind_tensor_class(Tensor)

@@ -35,27 +35,27 @@ class TensorMath:
     __slots__ = ()
     data: Any
 
-    # ---- arithmetic operators -------------------------------------------------------
+    # ---- arithmetic operators (call Function.apply directly: these are the hot path) -
     def __add__(self, other: Any) -> Any:
-        return ew.add(self, other)
+        return ew.Add.apply(self, other)
 
     def __radd__(self, other: Any) -> Any:
-        return ew.add(other, self)
+        return ew.Add.apply(other, self)
 
     def __sub__(self, other: Any) -> Any:
-        return ew.sub(self, other)
+        return ew.Sub.apply(self, other)
 
     def __rsub__(self, other: Any) -> Any:
-        return ew.sub(other, self)
+        return ew.Sub.apply(other, self)
 
     def __mul__(self, other: Any) -> Any:
-        return ew.mul(self, other)
+        return ew.Mul.apply(self, other)
 
     def __rmul__(self, other: Any) -> Any:
-        return ew.mul(other, self)
+        return ew.Mul.apply(other, self)
 
     def __truediv__(self, other: Any) -> Any:
-        return ew.div(self, other)
+        return ew.Div.apply(self, other)
 
     def __rtruediv__(self, other: Any) -> Any:
         return ew.div(other, self)
@@ -67,7 +67,7 @@ class TensorMath:
         return ew.pow(other, self)
 
     def __matmul__(self, other: Any) -> Any:
-        return linalg.matmul(self, other)
+        return linalg.MatMul.apply(self, other)
 
     def __rmatmul__(self, other: Any) -> Any:
         return linalg.matmul(other, self)

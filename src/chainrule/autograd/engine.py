@@ -52,19 +52,19 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
 
 
 def _check_versions(node: Node) -> None:
-    versions = node.saved_versions
-    if not versions:
-        return
-    for i, entry in enumerate(versions):
-        if entry is not None and entry[0][0] != entry[1]:
-            saved = node.to_save[i]
-            raise RuntimeError(
-                f"{node.name()}: one of the arrays saved for backward was modified by an "
-                f"in-place operation (saved array {i}, shape {tuple(saved.shape)} "
-                f"{saved.dtype}, version {entry[1]} at save time, now {entry[0][0]}). "
-                "Fix: use the out-of-place op (x = x + 1 instead of x += 1) or .clone() "
-                "the tensor before changing it"
-            )
+    """Raise if an array saved for backward was changed in place since forward."""
+    for counter, version, array_id in node.saved_versions or ():
+        if counter[0] == version:
+            continue
+        for i, saved in enumerate(node.to_save):
+            if id(saved) == array_id:
+                raise RuntimeError(
+                    f"{node.name()}: one of the arrays saved for backward was modified by an "
+                    f"in-place operation (saved array {i}, shape {tuple(saved.shape)} "
+                    f"{saved.dtype}, version {version} at save time, now {counter[0]}). "
+                    "Fix: use the out-of-place op (x = x + 1 instead of x += 1) or .clone() "
+                    "the tensor before changing it"
+                )
 
 
 def _call_hooks(hooks: list[Any], grad: Any) -> Any:

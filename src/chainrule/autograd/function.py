@@ -32,7 +32,6 @@ Return ``None`` for inputs that need no gradient (check ``ctx.needs_input_grad``
 from __future__ import annotations
 
 import itertools
-import sys
 from typing import Any, ClassVar
 
 from chainrule.autograd import anomaly
@@ -49,42 +48,25 @@ class Node:
         ``(leaf_tensor, 0)`` for a leaf that requires grad, or ``None``.
       * ``in_meta``: per input, ``(shape, dtype)`` used to un-broadcast and cast.
       * ``seq``: creation order; a node is always newer than its inputs.
+
+    Rarely used attributes have class-level defaults, so creating a node costs
+    only the few assignments an op actually makes (this is the hot path).
     """
 
-    __slots__ = (
-        "edges",
-        "in_meta",
-        "seq",
-        "needs_input_grad",
-        "to_save",
-        "saved_versions",
-        "freed",
-        "n_outputs",
-        "out_meta",
-        "out_hooks",
-        "retained",
-        "non_differentiable",
-        "module_path",
-        "__dict__",
-        "__weakref__",
-    )
-
     function: ClassVar[type[Function]]
-    edges: tuple[Any, ...]
-    in_meta: tuple[Any, ...]
+    edges: list[Any]
+    in_meta: list[Any]
     seq: int
-    out_meta: tuple[Any, ...]
-
-    def __init__(self) -> None:
-        self.to_save: tuple[Any, ...] = ()
-        self.saved_versions: tuple[Any, ...] | None = None
-        self.freed = False
-        self.out_hooks: dict[int, list[Any]] | None = None
-        self.retained: dict[int, Any] | None = None
-        self.non_differentiable: tuple[Any, ...] = ()
-        self.module_path: str | None = None
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.n_outputs = 1
+    needs_input_grad: tuple[bool, ...]
+    to_save: tuple[Any, ...] = ()
+    saved_versions: list[Any] | None = None
+    freed = False
+    n_outputs = 1
+    out_meta: tuple[Any, ...] = ()
+    out_hooks: dict[int, list[Any]] | None = None
+    retained: dict[int, Any] | None = None
+    non_differentiable: tuple[Any, ...] = ()
+    module_path: str | None = None
 
     # --- the ctx API used inside forward/backward -------------------------------------
     def save_for_backward(self, *arrays: Any) -> None:
@@ -183,67 +165,124 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        """Run forward on the inputs' arrays and record the graph when needed."""
-        Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        record = GRAD_MODE.enabled and any(
-            isinstance(a, Tensor) and a._requires_grad for a in args
-        )
+        """Run forward on the inputs' arrays and record the graph when needed.
+
+        Written as one flat loop: this is the per-op overhead every user pays.
+        """
+        arrays = []
+        needs = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs.append(a._requires_grad)
+                if a._requires_grad:
+                    record = True
+            else:
+                arrays.append(a)
+                needs.append(False)
         ctx = cls.node_class()
-        if record:
-            ctx.needs_input_grad = tuple(
-                isinstance(a, Tensor) and a._requires_grad for a in args
-            )
+        if record and GRAD_MODE.enabled:
+            ctx.needs_input_grad = tuple(needs)
         else:
+            record = False
             ctx.needs_input_grad = (False,) * len(args)
         raw = cls.forward(ctx, *arrays)
-        multi = isinstance(raw, tuple)
-        outs = raw if multi else (raw,)
+        if type(raw) is tuple:
+            return _finish_multi(cls, ctx, args, arrays, raw, record)
         if anomaly.STATE.enabled:
-            for out in outs:
-                what = anomaly.bad_value(out)
-                if what:
-                    anomaly.raise_forward(
-                        cls.__name__, arrays, what, anomaly.current_module_path()
-                    )
+            _check_forward(cls, arrays, (raw,))
         if not record:
-            results = tuple(Tensor._wrap(o) for o in outs)
-            return results if multi else results[0]
-        ctx.edges = tuple(
-            (a if a.grad_fn is None else a.grad_fn, a._out_index) if need else None
-            for a, need in zip(args, ctx.needs_input_grad, strict=True)
-        )
-        ctx.in_meta = tuple(
-            (a.data.shape, a.data.dtype) if need else None
-            for a, need in zip(args, ctx.needs_input_grad, strict=True)
-        )
+            return Tensor._wrap(raw)
+        edges: list[Any] = []
+        meta: list[Any] = []
+        for a, need in zip(args, needs):  # noqa: B905 - same length by construction
+            if need:
+                edges.append((a.grad_fn or a, a._out_index))
+                meta.append((a.data.shape, a.data.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        ctx.edges = edges
+        ctx.in_meta = meta
         ctx.seq = next(_seq)
-        ctx.n_outputs = len(outs)
-        nondiff = ctx.non_differentiable
-        results = tuple(
-            Tensor._wrap(o)
-            if any(o is n for n in nondiff)
-            else Tensor._wrap(o, ctx, i)
-            for i, o in enumerate(outs)
-        )
-        if multi:
-            ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
-        if ctx.to_save:
-            ctx.saved_versions = _saved_versions(ctx.to_save, args, results)
+        out = Tensor._wrap(raw, ctx, 0)
+        if ctx.to_save:  # inline _versions(args, (out,)): this runs for almost every op
+            versions = [(a._version, a._version[0], id(a.data))
+                        for a in args if isinstance(a, Tensor)]
+            versions.append((out._version, 0, id(raw)))
+            ctx.saved_versions = versions
         if anomaly.STATE.enabled:
             ctx.module_path = anomaly.current_module_path()
-        return results if multi else results[0]
+        return out
 
 
-def _saved_versions(saved: tuple[Any, ...], args: Any, results: tuple[Any, ...]) -> Any:
-    """For each saved array, (version counter, version now) of the tensor that owns it."""
+def _versions(args: tuple[Any, ...], results: tuple[Any, ...]) -> list[Any]:
+    """(version counter, version now, id of data) for every tensor input and output.
+
+    Only ids are kept (never the arrays: that would keep unsaved inputs alive);
+    backward compares a changed version's id with the saved arrays' ids, which
+    is sound because the saved arrays were alive together with these arrays.
+    """
     versions = []
-    for arr in saved:
-        owner = None
-        for t in itertools.chain(args, results):
-            if isinstance(t, sys.modules["chainrule.tensor"].Tensor) and t.data is arr:
-                owner = t
-                break
-        versions.append(None if owner is None else (owner._version, owner._version[0]))
-    return tuple(versions)
+    for a in args:
+        if isinstance(a, Tensor):
+            versions.append((a._version, a._version[0], id(a.data)))
+    for t in results:
+        versions.append((t._version, t._version[0], id(t.data)))
+    return versions
 
+
+def _link(ctx: Node, args: tuple[Any, ...], needs: tuple[bool, ...]) -> None:
+    """Record the edges to the inputs and their shapes/dtypes on the node."""
+    edges: list[Any] = []
+    meta: list[Any] = []
+    for a, need in zip(args, needs, strict=True):
+        if need:
+            edges.append((a.grad_fn or a, a._out_index))
+            data = a.data
+            meta.append((data.shape, data.dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+    ctx.edges = edges
+    ctx.in_meta = meta
+    ctx.seq = next(_seq)
+    if anomaly.STATE.enabled:
+        ctx.module_path = anomaly.current_module_path()
+
+
+def _check_forward(cls: type[Function], arrays: list[Any], outs: tuple[Any, ...]) -> None:
+    for out in outs:
+        what = anomaly.bad_value(out)
+        if what:
+            anomaly.raise_forward(cls.__name__, arrays, what, anomaly.current_module_path())
+
+
+def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays: list[Any],
+                  outs: tuple[Any, ...], record: bool) -> tuple[Any, ...]:
+    """``apply`` for ops with several outputs (split, max with indices, user Functions)."""
+    if anomaly.STATE.enabled:
+        _check_forward(cls, arrays, outs)
+    if not record:
+        return tuple(Tensor._wrap(o) for o in outs)
+    _link(ctx, args, ctx.needs_input_grad)
+    ctx.n_outputs = len(outs)
+    ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
+    nondiff = ctx.non_differentiable
+    results = tuple(
+        Tensor._wrap(o) if any(o is n for n in nondiff) else Tensor._wrap(o, ctx, i)
+        for i, o in enumerate(outs)
+    )
+    if ctx.to_save:
+        ctx.saved_versions = _versions(args, results)
+    return results
+
+
+Tensor: Any = None  # set by chainrule.tensor once the class exists (the two modules import
+#                     each other; a module global keeps the hot path free of lookups)
+
+
+def bind_tensor_class(cls: Any) -> None:
+    global Tensor
+    Tensor = cls

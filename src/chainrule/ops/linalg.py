@@ -42,9 +42,13 @@ def check_matmul(a: Any, b: Any) -> None:
 class MatMul(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        check_matmul(a, b)
+        try:
+            y = a @ b
+        except ValueError:
+            check_matmul(a, b)  # raises the explanation
+            raise
         ctx.save_for_backward(a, b)
-        return a @ b
+        return y
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
