@@ -1,0 +1,51 @@
+"""Neural-network building blocks: Module, layers, activations, losses, init, utils."""
+
+from chainrule.nn import functional, init, utils
+from chainrule.nn.activations import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from chainrule.nn.layers import (
+    BatchNorm1d,
+    Dropout,
+    Embedding,
+    Flatten,
+    Identity,
+    LayerNorm,
+    Linear,
+    Maxout,
+    ModuleDict,
+    ModuleList,
+    Sequential,
+    ShapeError,
+)
+from chainrule.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    MultiMarginLoss,
+    NLLLoss,
+)
+from chainrule.nn.module import Module, StateDictError
+from chainrule.nn.parameter import Parameter
+from chainrule.nn.utils import num_parameters, summary
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",
+    "Embedding", "Flatten", "GELU", "HuberLoss", "Identity", "L1Loss", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Maxout", "Module", "ModuleDict",
+    "ModuleList", "MultiMarginLoss", "NLLLoss", "PReLU", "Parameter", "ReLU", "Sequential",
+    "ShapeError", "Sigmoid", "Softmax", "Softplus", "StateDictError", "Tanh", "functional",
+    "init", "num_parameters", "summary", "utils",
+]

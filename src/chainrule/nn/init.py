@@ -1,0 +1,151 @@
+"""Weight initializers, in place and seeded through chainrule's Generator.
+
+The scale rules keep activations from shrinking or exploding layer by layer:
+Xavier/Glorot (var = 2 / (fan_in + fan_out)) for tanh/sigmoid, Kaiming/He
+(var = 2 / fan_in) for ReLU.
+
+>>> import chainrule as cr
+>>> w = cr.empty(16, 784)
+>>> _ = cr.nn.init.kaiming_normal_(w, nonlinearity="relu")
+>>> 0.04 < float(w.std()) < 0.06
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from chainrule.random import Generator, numpy_generator
+from chainrule.tensor import Tensor
+
+_GAINS = {"linear": 1.0, "identity": 1.0, "conv1d": 1.0, "conv2d": 1.0, "sigmoid": 1.0,
+          "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended scale for a nonlinearity (PyTorch's table).
+
+    >>> round(calculate_gain("relu"), 4)
+    1.4142
+    """
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity not in _GAINS:
+        raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; "
+                         f"known: {sorted([*_GAINS, 'leaky_relu'])}")
+    return _GAINS[nonlinearity]
+
+
+def fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight: (in, out) for Linear's (out, in) matrix."""
+    if tensor.ndim < 2:
+        raise ValueError(f"fan in/out need a tensor with at least 2 dims, got {tensor.shape}")
+    receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
+    tensor.data[...] = values.astype(tensor.dtype, copy=False)
+    tensor._version[0] += 1
+    return tensor
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
+             generator: Generator | None = None) -> Tensor:
+    """Fill with U(a, b)."""
+    return _fill(tensor, numpy_generator(generator).uniform(a, b, tensor.shape))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: Generator | None = None) -> Tensor:
+    """Fill with N(mean, std^2)."""
+    return _fill(tensor, numpy_generator(generator).normal(mean, std, tensor.shape))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    return _fill(tensor, np.full(tensor.shape, val))
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 1.0)
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
+                    generator: Generator | None = None) -> Tensor:
+    """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = fan_in_and_fan_out(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0,
+                   generator: Generator | None = None) -> Tensor:
+    """Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out))."""
+    fan_in, fan_out = fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = fan_in_and_fan_out(tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu",
+                     generator: Generator | None = None) -> Tensor:
+    """He uniform: U(-b, b) with b = gain * sqrt(3 / fan)."""
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu",
+                    generator: Generator | None = None) -> Tensor:
+    """He normal: N(0, gain^2 / fan)."""
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: needs at least 2 dims, got {tensor.shape}")
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = numpy_generator(generator).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+def init_by_name(name: str, tensor: Tensor, nonlinearity: str = "relu",
+                 generator: Generator | None = None) -> Any:
+    """Apply an initializer chosen by name (used by the CLI's ``--init``)."""
+    table = {
+        "xavier_uniform": lambda: xavier_uniform_(tensor, calculate_gain(nonlinearity),
+                                                  generator),
+        "xavier_normal": lambda: xavier_normal_(tensor, calculate_gain(nonlinearity), generator),
+        "kaiming_uniform": lambda: kaiming_uniform_(tensor, nonlinearity=nonlinearity,
+                                                    generator=generator),
+        "kaiming_normal": lambda: kaiming_normal_(tensor, nonlinearity=nonlinearity,
+                                                  generator=generator),
+        "orthogonal": lambda: orthogonal_(tensor, calculate_gain(nonlinearity), generator),
+        "normal": lambda: normal_(tensor, 0.0, 0.01, generator),
+    }
+    if name not in table:
+        raise ValueError(f"unknown init {name!r}; choose from {sorted(table)}")
+    return table[name]()

@@ -1,0 +1,323 @@
+"""Layers: Linear, containers, Flatten, Identity, Dropout, Maxout, BatchNorm1d, LayerNorm,
+Embedding.
+
+>>> import chainrule as cr
+>>> from chainrule import nn
+>>> model = nn.Sequential(nn.Linear(784, 16), nn.Sigmoid(), nn.Linear(16, 16), nn.Sigmoid(),
+...                       nn.Linear(16, 10))
+>>> model.num_parameters()
+13002
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from chainrule import creation
+from chainrule.nn import functional as F
+from chainrule.nn import init
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+from chainrule.ops import shape as shp
+from chainrule.tensor import Tensor
+
+
+class ShapeError(ValueError):
+    """A layer got an input of the wrong shape; ``module`` is the layer that raised."""
+
+    def __init__(self, message: str, module: Module) -> None:
+        super().__init__(message)
+        self.module = module
+
+
+def _factory(dtype: Any, device: Any) -> dict[str, Any]:
+    return {"dtype": dtype, "device": device}
+
+
+class Linear(Module):
+    """y = x W^T + b with W of shape (out_features, in_features), PyTorch's default init
+    U(-1/sqrt(in), 1/sqrt(in)) for both W and b."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 dtype: Any = None, device: Any = None) -> None:
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = Parameter(creation.empty(out_features, in_features,
+                                               **_factory(dtype, device)))
+        if bias:
+            self.bias = Parameter(creation.empty(out_features, **_factory(dtype, device)))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ShapeError(
+                f"Linear '{self.path_name()}' expected input (*, {self.in_features}), got "
+                f"{tuple(x.shape)}: the previous layer outputs "
+                f"{x.shape[-1] if x.ndim else 0} features. Fix: make in_features match it "
+                f"or change the previous layer's output size", self)
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class Flatten(Module):
+    """Merge dims ``start_dim..end_dim`` (keeps the batch dim by default)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return shp.flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Sequential(Module):
+    """Modules applied one after another; indexable, sliceable, ``append``-able."""
+
+    def __init__(self, *modules: Any) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), module)
+
+    def forward(self, x: Any) -> Any:
+        previous: Module | None = None
+        for module in self._modules.values():
+            try:
+                x = module(x)
+            except ShapeError as err:
+                if err.module is not module:
+                    raise
+                if previous is None:
+                    context = "this is the first layer: the input data has that shape"
+                else:
+                    context = f"previous layer: '{previous.path_name()}' {previous!r}"
+                raise ShapeError(f"{err} ({context})", module) from None
+            previous = module
+        return x
+
+    def __getitem__(self, index: int | slice) -> Any:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return modules[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        for module in modules or ():
+            self.append(module)
+
+    def __getitem__(self, index: int) -> Module:
+        return list(self._modules.values())[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered."""
+
+    def __init__(self, modules: dict[str, Module] | None = None) -> None:
+        super().__init__()
+        for name, module in (modules or {}).items():
+            self.add_module(name, module)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Any:
+        return self._modules.keys()
+
+    def values(self) -> Any:
+        return self._modules.values()
+
+    def items(self) -> Any:
+        return self._modules.items()
+
+
+class Dropout(Module):
+    """Inverted dropout with probability ``p`` in training; identity in eval mode."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Maxout(Module):
+    """Maxout (Goodfellow et al. 2013): ``pieces`` linear units per output, keep the largest."""
+
+    def __init__(self, in_features: int, out_features: int, pieces: int = 2) -> None:
+        super().__init__()
+        if pieces < 1:
+            raise ValueError(f"Maxout: pieces must be >= 1, got {pieces}")
+        self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
+        self.linear = Linear(in_features, out_features * pieces)
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = self.linear(x)
+        z = shp.reshape(z, (*z.shape[:-1], self.out_features, self.pieces))
+        return z.max(dim=-1).values
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"pieces={self.pieces}")
+
+
+class BatchNorm1d(Module):
+    """Normalize each feature over the batch; running statistics for evaluation."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(creation.ones(num_features, dtype=dtype))
+            self.bias = Parameter(creation.zeros(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", creation.tensor(0))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ShapeError(
+                f"BatchNorm1d '{self.path_name()}' expected input (N, {self.num_features}) or "
+                f"(N, {self.num_features}, L), got {tuple(x.shape)}", self)
+        use_batch = self.training or not self.track_running_stats
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data[...] += 1
+        return F.batch_norm(x, self.running_mean if self.track_running_stats else None,
+                            self.running_var if self.track_running_stats else None,
+                            self.weight, self.bias, use_batch, self.momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class LayerNorm(Module):
+    """Normalize over the last dims of each sample, with a learned scale and shift."""
+
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
+                 elementwise_affine: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+            tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(shape, dtype=dtype))
+            self.bias = Parameter(creation.zeros(shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class Embedding(Module):
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim`` (init N(0, 1))."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int,
+                 padding_idx: int | None = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        if padding_idx is not None and padding_idx < 0:
+            padding_idx += num_embeddings
+        self.padding_idx = padding_idx
+        self.weight = Parameter(creation.randn(num_embeddings, embedding_dim, dtype=dtype))
+        if padding_idx is not None:
+            self.weight.data[padding_idx] = 0
+
+    def forward(self, ids: Tensor) -> Tensor:
+        return F.embedding(ids, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
