@@ -240,3 +240,9 @@ def test_shape_errors_are_clear() -> None:
         cr.cat([cr.ones(2, 3), cr.ones(2, 2)])
     with pytest.raises(ValueError, match="empty dimension"):
         cr.ones(0, 2).max()
+
+
+def test_explicit_dtype_is_applied_without_rounding_through_float32() -> None:
+    value = 0.1 + 1e-12
+    assert cr.tensor(value, dtype=cr.float64).item() == value
+    assert cr.tensor([value], dtype=cr.float64).tolist() == [value]

@@ -61,7 +61,9 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
             raise ValueError(f"tensor(): cannot build a tensor from ragged data: {exc}") from None
         if array.dtype == object:
             raise TypeError(f"tensor(): unsupported data of type {type(data).__name__}")
-        if array.dtype.kind == "f":
+        if dtype is not None:
+            pass  # cast once, straight to the requested dtype (below)
+        elif array.dtype.kind == "f":
             array = array.astype(dtypes.STATE.default)
         elif array.dtype.kind in "iu":
             array = array.astype(np.int64)

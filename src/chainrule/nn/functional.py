@@ -200,7 +200,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     _warn_if_probabilities(input)
-    if target.dtype.kind == "f":
+    if target.dtype.kind == "f" and target.shape == input.shape:
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
     x, t = _classes_last(input, target, name)
     as_class_targets(name, t.data, x.shape[1], ignore_index)

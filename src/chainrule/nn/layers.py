@@ -19,7 +19,7 @@ from typing import Any
 from chainrule import creation
 from chainrule.nn import functional as F
 from chainrule.nn import init
-from chainrule.nn.module import Module
+from chainrule.nn.module import Module, _structure_changed
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import shape as shp
 from chainrule.tensor import Tensor
@@ -110,19 +110,21 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, x: Any) -> Any:
-        previous: Module | None = None
+        producer: Module | None = None  # the last layer that changed the feature count
         for module in self._modules.values():
+            width = x.shape[-1] if isinstance(x, Tensor) and x.ndim else None
             try:
                 x = module(x)
             except ShapeError as err:
                 if err.module is not module:
                     raise
-                if previous is None:
-                    context = "this is the first layer: the input data has that shape"
+                if producer is None:
+                    context = "no earlier layer changed the width: the input data has that shape"
                 else:
-                    context = f"previous layer: '{previous.path_name()}' {previous!r}"
+                    context = f"previous layer: '{producer.path_name()}' {producer!r}"
                 raise ShapeError(f"{err} ({context})", module) from None
-            previous = module
+            if isinstance(x, Tensor) and x.ndim and x.shape[-1] != width:
+                producer = module
         return x
 
     def __getitem__(self, index: int | slice) -> Any:
@@ -130,6 +132,11 @@ class Sequential(Module):
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
         return modules[index]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        key = list(self._modules)[index]
+        self._modules[key] = module
+        _structure_changed()
 
     def __len__(self) -> int:
         return len(self._modules)

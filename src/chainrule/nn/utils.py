@@ -54,7 +54,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     if coef < 1:
         for g in grads:
             g.data *= coef
-    return creation.tensor(total)
+    return creation.tensor(total, dtype=grads[0].dtype)
 
 
 def clip_grad_value_(parameters: Any, clip_value: float) -> None:

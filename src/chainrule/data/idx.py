@@ -1,0 +1,142 @@
+"""The IDX format (MNIST's files), read by streaming and validated at every step.
+
+Layout: two zero bytes, a dtype code, the number of dims; then each dim as a
+big-endian uint32; then the values, big-endian, row-major. Any corruption
+(wrong magic, unknown dtype, impossible dims, truncated data, trailing bytes,
+bad gzip) raises :class:`DatasetError` naming the file, what was expected and
+what was found. Nothing is allocated from the header's claims: the data is read
+in chunks and must end exactly where the header says.
+
+>>> import gzip, io, numpy as np, tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "tiny-idx1-ubyte.gz")
+>>> with gzip.open(path, "wb") as f:
+...     _ = f.write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+>>> read_idx(path).tolist()
+[7, 8, 9]
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from typing import Any, BinaryIO
+
+import numpy as np
+
+DTYPES: dict[int, np.dtype[Any]] = {
+    0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
+}
+MAX_DIMS = 8
+CHUNK = 1 << 20
+DEFAULT_MAX_BYTES = 4 << 30
+
+
+class DatasetError(Exception):
+    """A data file is missing, corrupt or inconsistent; the message says which and how."""
+
+
+def _fail(path: str, expected: str, found: str) -> DatasetError:
+    return DatasetError(f"{path}: expected {expected}, found {found}")
+
+
+def _open(path: str) -> BinaryIO:
+    with open(path, "rb") as probe:
+        head = probe.read(2)
+    if head == b"\x1f\x8b":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def _read_exact(stream: BinaryIO, n: int, path: str, what: str) -> bytes:
+    data = stream.read(n)
+    if len(data) != n:
+        raise _fail(path, f"{n} bytes of {what}", f"only {len(data)} (file truncated)")
+    return data
+
+
+def read_idx(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    """Read an IDX file (raw or gzip) into a native-endian array; raise DatasetError if bad."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DatasetError(f"{path}: expected an IDX file, found nothing at that path")
+    try:
+        with _open(path) as stream:
+            return _read_stream(stream, path, max_bytes)
+    except DatasetError:
+        raise
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        raise _fail(path, "a readable IDX file (raw or gzip)", f"{type(exc).__name__}: {exc}"
+                    ) from None
+
+
+def _read_stream(stream: BinaryIO, path: str, max_bytes: int) -> np.ndarray:
+    magic = _read_exact(stream, 4, path, "header")
+    if magic[0] != 0 or magic[1] != 0:
+        raise _fail(path, "magic number starting with two zero bytes",
+                    f"0x{magic.hex()} (not an IDX file, or a damaged one)")
+    if magic[2] not in DTYPES:
+        raise _fail(path, f"dtype code in {sorted(hex(c) for c in DTYPES)}", hex(magic[2]))
+    ndim = magic[3]
+    if not 1 <= ndim <= MAX_DIMS:
+        raise _fail(path, f"1 to {MAX_DIMS} dimensions", str(ndim))
+    dtype = DTYPES[magic[2]]
+    dims = np.frombuffer(_read_exact(stream, 4 * ndim, path, "dimensions"), dtype=">u4")
+    shape = tuple(int(d) for d in dims)
+    count = 1
+    for d in shape:
+        count *= d
+    nbytes = count * dtype.itemsize
+    if nbytes > max_bytes:
+        raise _fail(path, f"at most {max_bytes} bytes of data", f"dims {shape} claiming "
+                    f"{nbytes} bytes (corrupt header?)")
+    buffer = bytearray()
+    while len(buffer) < nbytes:
+        chunk = stream.read(min(CHUNK, nbytes - len(buffer)))
+        if not chunk:
+            raise _fail(path, f"{nbytes} bytes of data for dims {shape}",
+                        f"{len(buffer)} (file truncated)")
+        buffer += chunk
+    extra = stream.read(1)
+    if extra:
+        raise _fail(path, f"the file to end after {nbytes} bytes of data for dims {shape}",
+                    "trailing bytes")
+    array = np.frombuffer(bytes(buffer), dtype=dtype).reshape(shape)
+    return array.astype(dtype.newbyteorder("="), copy=False)
+
+
+def read_idx_pair(images_path: str, labels_path: str, num_classes: int = 10
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, H, W) and labels (N,) that belong together: counts and label range checked."""
+    images = read_idx(images_path)
+    labels = read_idx(labels_path)
+    if images.ndim != 3:
+        raise _fail(images_path, "images with 3 dims (count, rows, cols)", f"shape {images.shape}")
+    if labels.ndim != 1:
+        raise _fail(labels_path, "labels with 1 dim", f"shape {labels.shape}")
+    if images.shape[0] != labels.shape[0]:
+        raise _fail(labels_path, f"{images.shape[0]} labels (one per image in {images_path})",
+                    str(labels.shape[0]))
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise _fail(labels_path, f"labels in 0..{num_classes - 1}",
+                    f"values from {int(labels.min())} to {int(labels.max())}")
+    return images, labels.astype(np.int64)
+
+
+def write_idx(path: str, array: Any, compress: bool | None = None) -> None:
+    """Write ``array`` as IDX (gzip when the name ends in .gz): the inverse of read_idx."""
+    array = np.asarray(array)
+    codes = {np.dtype(v).newbyteorder("="): k for k, v in DTYPES.items()}
+    code = codes.get(array.dtype.newbyteorder("="))
+    if code is None:
+        raise ValueError(f"write_idx: unsupported dtype {array.dtype}")
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    payload = header + array.astype(DTYPES[code], copy=False).tobytes()
+    use_gzip = path.endswith(".gz") if compress is None else compress
+    if use_gzip:
+        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+            f.write(payload)
+    else:
+        with open(path, "wb") as f:
+            f.write(payload)

@@ -1,0 +1,115 @@
+"""Layers and activation modules against torch (float64) and finite differences."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn
+
+from nnref import compare_module, torch
+
+pytestmark = pytest.mark.skipif(torch is None, reason="torch oracle not installed")
+
+RNG = np.random.default_rng(0)
+
+
+def _x(*shape: int) -> np.ndarray:
+    return RNG.normal(size=shape)
+
+
+CASES = [
+    ("linear", lambda: nn.Linear(5, 3), lambda: torch.nn.Linear(5, 3), (4, 5)),
+    ("linear_3d", lambda: nn.Linear(5, 3), lambda: torch.nn.Linear(5, 3), (2, 4, 5)),
+    ("linear_nobias", lambda: nn.Linear(5, 3, bias=False),
+     lambda: torch.nn.Linear(5, 3, bias=False), (4, 5)),
+    ("sigmoid", nn.Sigmoid, torch.nn.Sigmoid, (4, 5)),
+    ("tanh", nn.Tanh, torch.nn.Tanh, (4, 5)),
+    ("relu", nn.ReLU, torch.nn.ReLU, (4, 5)),
+    ("leaky_relu", lambda: nn.LeakyReLU(0.1), lambda: torch.nn.LeakyReLU(0.1), (4, 5)),
+    ("prelu_shared", nn.PReLU, torch.nn.PReLU, (4, 5)),
+    ("prelu_channels", lambda: nn.PReLU(5, 0.1), lambda: torch.nn.PReLU(5, 0.1), (4, 5)),
+    ("elu", nn.ELU, torch.nn.ELU, (4, 5)),
+    ("gelu", nn.GELU, torch.nn.GELU, (4, 5)),
+    ("softplus", nn.Softplus, torch.nn.Softplus, (4, 5)),
+    ("softmax", lambda: nn.Softmax(1), lambda: torch.nn.Softmax(1), (4, 5)),
+    ("log_softmax", lambda: nn.LogSoftmax(1), lambda: torch.nn.LogSoftmax(1), (4, 5)),
+    ("flatten", nn.Flatten, torch.nn.Flatten, (2, 3, 4)),
+    ("identity", nn.Identity, torch.nn.Identity, (2, 3)),
+    ("layernorm", lambda: nn.LayerNorm(5), lambda: torch.nn.LayerNorm(5), (4, 5)),
+    ("batchnorm_train", lambda: nn.BatchNorm1d(5), lambda: torch.nn.BatchNorm1d(5), (6, 5)),
+    ("batchnorm_3d", lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (4, 3, 2)),
+    ("sequential", lambda: nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 2)),
+     lambda: torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(),
+                                 torch.nn.Linear(4, 2)), (3, 5)),
+]
+
+
+@pytest.mark.parametrize(("name", "ours", "theirs", "shape"), CASES, ids=[c[0] for c in CASES])
+def test_layer_matches_torch(name: str, ours, theirs, shape) -> None:  # type: ignore[no-untyped-def]
+    compare_module(ours(), theirs(), _x(*shape))
+
+
+@pytest.mark.parametrize(("name", "ours", "theirs", "shape"), CASES, ids=[c[0] for c in CASES])
+def test_layer_gradcheck(name: str, ours, theirs, shape) -> None:  # type: ignore[no-untyped-def]
+    module = ours().double()
+    params = list(module.parameters())
+    x = cr.tensor(_x(*shape), requires_grad=True)
+
+    def run(x: cr.Tensor, *ps: cr.Tensor) -> cr.Tensor:
+        return module(x)
+
+    assert cr.gradcheck(run, (x, *params), atol=1e-6, rtol=1e-4)
+
+
+def test_embedding_matches_torch_with_padding_and_repeats() -> None:
+    ours = nn.Embedding(6, 3, padding_idx=0)
+    theirs = torch.nn.Embedding(6, 3, padding_idx=0)
+    compare_module(ours, theirs, np.array([[1, 0, 1], [5, 2, 1]]))
+    assert not ours.weight.grad.numpy()[0].any()
+
+
+def test_maxout_picks_the_largest_piece() -> None:
+    layer = nn.Maxout(4, 3, pieces=5).double()
+    x = cr.tensor(_x(2, 4), requires_grad=True)
+    y = layer(x)
+    z = (x.detach().numpy() @ layer.linear.weight.detach().numpy().T
+         + layer.linear.bias.detach().numpy()).reshape(2, 3, 5)
+    np.testing.assert_allclose(y.detach().numpy(), z.max(axis=-1))
+    assert cr.gradcheck(lambda t: layer(t), (x,))
+
+
+def test_batchnorm_running_stats_and_eval_match_torch() -> None:
+    ours, theirs = nn.BatchNorm1d(4).double(), torch.nn.BatchNorm1d(4).double()
+    for step in range(3):
+        x = _x(8, 4) * (step + 1) + step
+        ours(cr.tensor(x))
+        theirs(torch.tensor(x))
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
+    assert int(ours.num_batches_tracked.item()) == 3
+    ours.eval()
+    theirs.eval()
+    compare_module(ours, theirs, _x(5, 4))
+
+
+def test_dropout_is_inverted_deterministic_and_off_in_eval() -> None:
+    layer = nn.Dropout(0.25)
+    x = cr.ones(1000)
+    cr.manual_seed(11)
+    a = layer(x).numpy().copy()
+    cr.manual_seed(11)
+    b = layer(x).numpy().copy()
+    assert np.array_equal(a, b)
+    assert set(np.unique(a)) == {0.0, np.float32(1 / 0.75)}
+    assert 0.2 < (a == 0).mean() < 0.3
+    layer.eval()
+    assert np.array_equal(layer(x).numpy(), x.numpy())
+
+
+def test_default_init_matches_pytorch_ranges() -> None:
+    layer = nn.Linear(400, 30)
+    bound = 1 / np.sqrt(400)
+    w = layer.weight.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    assert np.abs(layer.bias.detach().numpy()).max() <= bound
