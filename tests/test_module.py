@@ -146,3 +146,11 @@ def test_anomaly_error_names_the_module_path() -> None:
         model[1][1].weight.fill_(float("nan"))
     with cr.detect_anomaly(), pytest.raises(cr.autograd.AnomalyError, match="module '1.1'"):
         model(cr.ones(1, 2))
+
+
+def test_other_layers_name_their_path_in_shape_errors() -> None:
+    model = nn.Sequential(nn.Linear(4, 3), nn.LayerNorm(4))
+    with pytest.raises(nn.ShapeError, match=r"LayerNorm '1' expected input \(\*, 4\), got"):
+        model(cr.ones(2, 4))
+    with pytest.raises(nn.ShapeError, match=r"BatchNorm1d '0' expected input \(N, 3\)"):
+        nn.Sequential(nn.BatchNorm1d(3))(cr.ones(2, 4))

@@ -302,6 +302,11 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x: Tensor) -> Tensor:
+        k = len(self.normalized_shape)
+        if tuple(x.shape[-k:]) != self.normalized_shape:
+            raise ShapeError(
+                f"LayerNorm '{self.path_name()}' expected input (*, "
+                f"{', '.join(map(str, self.normalized_shape))}), got {tuple(x.shape)}", self)
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
