@@ -1,10 +1,14 @@
 """Data: datasets, the DataLoader, the IDX reader, MNIST-style datasets and toy sets."""
 
 from chainrule.data.dataset import Dataset, Subset, TensorDataset, random_split
+from chainrule.data.datasets import KMNIST, MNIST, FashionMNIST, MiniMNIST, download
 from chainrule.data.idx import DatasetError, read_idx, read_idx_pair, write_idx
 from chainrule.data.loader import DataLoader, default_collate
+from chainrule.data.toy import make_circles, make_gaussians, make_moons, make_spiral, make_xor
 
 __all__ = [
-    "DataLoader", "Dataset", "DatasetError", "Subset", "TensorDataset", "default_collate",
-    "random_split", "read_idx", "read_idx_pair", "write_idx",
+    "KMNIST", "MNIST", "DataLoader", "Dataset", "DatasetError", "FashionMNIST", "MiniMNIST",
+    "Subset", "TensorDataset", "default_collate", "download", "make_circles", "make_gaussians",
+    "make_moons", "make_spiral", "make_xor", "random_split", "read_idx", "read_idx_pair",
+    "write_idx",
 ]

@@ -102,7 +102,7 @@ def _read_stream(stream: BinaryIO, path: str, max_bytes: int) -> np.ndarray:
     if extra:
         raise _fail(path, f"the file to end after {nbytes} bytes of data for dims {shape}",
                     "trailing bytes")
-    array = np.frombuffer(bytes(buffer), dtype=dtype).reshape(shape)
+    array = np.frombuffer(buffer, dtype=dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=False)
 
 

@@ -1,0 +1,230 @@
+"""From a config (the CLI's flags) to data, model, loss, optimizer and schedule.
+
+The defaults are the tutorials' network: 784-16-16-10, sigmoid, cross-entropy, SGD with
+lr 0.5, batch 32, 5 epochs, seed 0.
+
+>>> config = resolve({"dataset": "xor", "epochs": 1})
+>>> model = build_model(config, in_features=2, num_classes=2)
+>>> model.num_parameters()
+338
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from chainrule import nn, optim
+from chainrule.data import toy
+from chainrule.data.dataset import TensorDataset
+from chainrule.data.datasets import DATASETS, MiniMNIST, locate
+from chainrule.data.idx import DatasetError
+from chainrule.nn.init import init_by_name
+from chainrule.optim import lr_scheduler as ls
+
+
+class ConfigError(ValueError):
+    """A config value is invalid; the message names the key, the value and the choices."""
+
+
+IMAGE_SETS = ("mnist", "fashion-mnist", "kmnist", "mini-mnist")
+TOY_SETS = tuple(toy.TOY_SETS)
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", "softplus",
+               "maxout")
+LOSSES = ("cross_entropy", "mse", "multi_margin")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")
+SCHEDULES = ("none", "step", "cosine", "exponential", "onecycle", "warmup")
+INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
+         "orthogonal", "normal")
+DEFAULT_LR = {"sgd": 0.5, "momentum": 0.05, "nesterov": 0.05, "adam": 1e-3, "adamw": 1e-3,
+              "rmsprop": 1e-3, "adagrad": 0.05}
+
+DEFAULTS: dict[str, Any] = {
+    "dataset": None, "data_dir": None, "download": False, "hidden": [16, 16],
+    "activation": "sigmoid", "loss": "cross_entropy", "optimizer": "sgd", "lr": None,
+    "momentum": 0.9, "weight_decay": 0.0, "dropout": 0.0, "init": "default",
+    "schedule": "none", "batch_size": 32, "epochs": 5, "seed": 0, "device": "cpu",
+}
+
+
+def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
+    value = str(value).replace("-", "_") if key != "dataset" else str(value)
+    if value not in choices:
+        raise ConfigError(f"--{key.replace('_', '-')}: {value!r} is not one of "
+                          f"{', '.join(choices)}")
+    return value
+
+
+def _number(key: str, value: Any, kind: type, low: float, high: float = float("inf")) -> Any:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"--{key.replace('_', '-')}: expected a {kind.__name__}, got "
+                          f"{value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"--{key.replace('_', '-')}: {number} is out of range "
+                          f"[{low}, {high}]")
+    return number
+
+
+def parse_hidden(value: Any) -> list[int]:
+    """'16,16' or [16, 16] -> [16, 16] ('' or 'none' for no hidden layer)."""
+    if isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        text = str(value).strip()
+        items = [] if text.lower() in ("", "none") else text.split(",")
+    try:
+        sizes = [int(str(v).strip()) for v in items]
+    except ValueError:
+        raise ConfigError(f"--hidden: expected sizes like 16,16, got {value!r}") from None
+    if any(s < 1 for s in sizes):
+        raise ConfigError(f"--hidden: layer sizes must be positive, got {value!r}")
+    return sizes
+
+
+def resolve(config: dict[str, Any]) -> dict[str, Any]:
+    """Fill defaults and validate every value (ConfigError names the bad one)."""
+    unknown = set(config) - set(DEFAULTS) - {"resume", "out", "plot", "config"}
+    if unknown:
+        raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))} (known: "
+                          f"{', '.join(sorted(DEFAULTS))})")
+    c = {**DEFAULTS, **{k: v for k, v in config.items() if v is not None}}
+    if c["dataset"] is not None:
+        c["dataset"] = _choice("dataset", c["dataset"], IMAGE_SETS + TOY_SETS)
+    c["hidden"] = parse_hidden(c["hidden"])
+    c["activation"] = _choice("activation", c["activation"], ACTIVATIONS)
+    c["loss"] = _choice("loss", c["loss"], LOSSES)
+    c["optimizer"] = _choice("optimizer", c["optimizer"], OPTIMIZERS)
+    c["schedule"] = _choice("schedule", c["schedule"], SCHEDULES)
+    c["init"] = _choice("init", c["init"], INITS)
+    c["lr"] = _number("lr", c["lr"] if c["lr"] is not None else DEFAULT_LR[c["optimizer"]],
+                      float, 0.0)
+    c["momentum"] = _number("momentum", c["momentum"], float, 0.0, 1.0)
+    c["weight_decay"] = _number("weight_decay", c["weight_decay"], float, 0.0)
+    c["dropout"] = _number("dropout", c["dropout"], float, 0.0, 0.99)
+    c["batch_size"] = _number("batch_size", c["batch_size"], int, 1)
+    c["epochs"] = _number("epochs", c["epochs"], int, 0)
+    c["seed"] = _number("seed", c["seed"], int, 0)
+    c["device"] = str(c["device"])
+    if c["device"] not in ("cpu", "cuda") and not c["device"].startswith("cuda:"):
+        raise ConfigError(f"--device: expected cpu, cuda or cuda:N, got {c['device']!r}")
+    return c
+
+
+# ---- data -------------------------------------------------------------------------------
+
+
+def choose_dataset(config: dict[str, Any]) -> tuple[str, str | None]:
+    """The dataset to use and a one-line notice when falling back to mini-MNIST."""
+    if config["dataset"] is not None:
+        return config["dataset"], None
+    if locate("mnist", True, config["data_dir"]) and locate("mnist", False, config["data_dir"]):
+        return "mnist", None
+    return "mini-mnist", ("notice: full MNIST not found (set CHAINRULE_DATA, use --data-dir, or "
+                          "--download); training on the embedded mini-MNIST (10,000 images)")
+
+
+def load_data(config: dict[str, Any], name: str, train: bool = True
+              ) -> tuple[Any, Any, int, int]:
+    """(train dataset or None, test dataset, input features, classes) for ``name``."""
+    if name in TOY_SETS:
+        maker = toy.TOY_SETS[name]
+        X, y = maker(1000, seed=config["seed"])
+        X_test, y_test = maker(1000, seed=config["seed"] + 10_000)
+        classes = int(max(y.numpy().max(), y_test.numpy().max())) + 1
+        return TensorDataset(X, y), TensorDataset(X_test, y_test), 2, classes
+    cls = DATASETS[name]
+    if name == "mini-mnist":
+        return MiniMNIST(train=True) if train else None, MiniMNIST(train=False), 784, 10
+    root = config["data_dir"]
+    if root is not None and not os.path.isdir(root):
+        raise DatasetError(f"--data-dir {root}: expected a folder, found nothing there")
+    train_set = cls(root, train=True, download=config["download"]) if train else None
+    test_set = cls(root, train=False, download=config["download"])
+    return train_set, test_set, 784, len(cls.classes)
+
+
+# ---- model, loss, optimizer ----------------------------------------------------------------
+
+
+def _activation(name: str) -> nn.Module:
+    return nn.activations.ACTIVATIONS[name]()
+
+
+def build_model(config: dict[str, Any], in_features: int, num_classes: int) -> nn.Sequential:
+    """Flatten (for images), then hidden layers of ``config['hidden']``, then the output layer."""
+    layers: list[nn.Module] = [nn.Flatten()] if in_features == 784 else []
+    width = in_features
+    for size in config["hidden"]:
+        if config["activation"] == "maxout":
+            layers.append(nn.Maxout(width, size, pieces=2))
+        else:
+            layers += [nn.Linear(width, size), _activation(config["activation"])]
+        if config["dropout"]:
+            layers.append(nn.Dropout(config["dropout"]))
+        width = size
+    layers.append(nn.Linear(width, num_classes))
+    model = nn.Sequential(*layers)
+    if config["init"] != "default":
+        nonlinearity = {"relu": "relu", "tanh": "tanh", "leaky_relu": "leaky_relu"}.get(
+            config["activation"], "sigmoid")
+        for module in model.modules():
+            if isinstance(module, nn.Linear):
+                init_by_name(config["init"], module.weight, nonlinearity)
+                nn.init.zeros_(module.bias)
+    return model
+
+
+class OneHotMSE(nn.Module):
+    """The tutorials' quadratic cost: sigmoid outputs against one-hot targets."""
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+
+    def forward(self, output: Any, target: Any) -> Any:
+        from chainrule.tensor import Tensor
+
+        onehot = np.eye(self.num_classes, dtype=output.dtype)[np.asarray(target.numpy())]
+        return nn.functional.mse_loss(output.sigmoid(), Tensor._wrap(onehot))
+
+
+def build_loss(config: dict[str, Any], num_classes: int) -> nn.Module:
+    if config["loss"] == "mse":
+        return OneHotMSE(num_classes)
+    if config["loss"] == "multi_margin":
+        return nn.MultiMarginLoss()
+    return nn.CrossEntropyLoss()
+
+
+def build_optimizer(config: dict[str, Any], model: nn.Module) -> optim.Optimizer:
+    name, lr, wd = config["optimizer"], config["lr"], config["weight_decay"]
+    params = model.parameters()
+    if name in ("sgd", "momentum", "nesterov"):
+        momentum = 0.0 if name == "sgd" else config["momentum"]
+        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd,
+                         nesterov=name == "nesterov")
+    table = {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
+             "adagrad": optim.Adagrad}
+    return table[name](params, lr=lr, weight_decay=wd)
+
+
+def build_scheduler(config: dict[str, Any], optimizer: optim.Optimizer,
+                    steps_per_epoch: int) -> tuple[Any, bool]:
+    """(scheduler or None, whether it steps per batch)."""
+    epochs, name = max(config["epochs"], 1), config["schedule"]
+    if name == "none":
+        return None, False
+    if name == "step":
+        return ls.StepLR(optimizer, step_size=max(epochs // 3, 1), gamma=0.1), False
+    if name == "cosine":
+        return ls.CosineAnnealingLR(optimizer, T_max=epochs), False
+    if name == "exponential":
+        return ls.ExponentialLR(optimizer, gamma=0.9), False
+    if name == "warmup":
+        return ls.LinearLR(optimizer, start_factor=0.1, total_iters=min(5, epochs)), False
+    return ls.OneCycleLR(optimizer, max_lr=config["lr"], total_steps=epochs * steps_per_epoch,
+                         cycle_momentum=config["optimizer"] != "sgd"), True
