@@ -140,6 +140,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     out = args.out or (str(Path(resume_path).parent) if resume_path else
                        os.path.join("runs", f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"))
+    existing = Path(out) / "checkpoint.safetensors"
+    if existing.exists() and (resume_path is None or Path(resume_path).resolve()
+                              != existing.resolve()):
+        raise UsageError(f"--out {out} already holds a run ({existing}); choose another "
+                         f"folder, or continue it with --resume {out}")
     print(nn.summary(model, (28, 28) if features == 784 else (features,)))
     print(f"data: {name}, {len(train_set):,} training and {len(test_set):,} test samples; "
           f"{config['optimizer']} lr {config['lr']:g}, batch {config['batch_size']}, "
@@ -268,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # NaN/Inf are caught by the trainer's loss check and named by detect_anomaly; NumPy's
+    # own RuntimeWarnings would only repeat that without saying where, so silence them here
+    previous = np.seterr(over="ignore", invalid="ignore", divide="ignore")
     try:
         return int(args.func(args))
     except TrainingInterrupted as exc:
@@ -282,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        np.seterr(**previous)
 
 
 if __name__ == "__main__":

@@ -167,8 +167,8 @@ class Trainer:
             where = str(err).splitlines()[0]
         good = self.checkpoint_path if self.checkpoint_path and os.path.exists(
             self.checkpoint_path) else None
-        kept = (f"the last good checkpoint is {good} (epoch {self.epoch})" if good
-                else "no checkpoint was written before this point")
+        kept = (f"The last good checkpoint is {good} (epoch {self.epoch})" if good
+                else "No checkpoint was written before this point")
         raise TrainingDiverged(
             f"training stopped: the loss became {value} at epoch {self.epoch + 1}, step "
             f"{self.step + 1}. First bad op: {where}. {kept}. Fix: lower the learning rate, "

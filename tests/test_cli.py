@@ -1,0 +1,200 @@
+"""The chainrule command: the main job, exit codes and messages, Ctrl-C, resume, predict."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chainrule.cli import main
+from chainrule.data import MiniMNIST, write_idx
+from chainrule.train import read_checkpoint
+
+FAST = ["--dataset", "mini-mnist", "--epochs", "1"]
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_default_train_on_embedded_mini_mnist_reaches_85_percent(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHAINRULE_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code, out, err = _run(["train", "--out", str(tmp_path / "run")], capsys)
+    assert code == 0, err
+    assert "notice: full MNIST not found" in err and "embedded mini-MNIST" in err
+    assert out.startswith("Layer (type)") and "Total params: 13,002" in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("test accuracy ") and "checkpoint" in last
+    accuracy = float(last.split()[2].rstrip("%")) / 100
+    assert accuracy >= 0.85, last
+    assert (tmp_path / "run" / "metrics.jsonl").exists()
+    code, out, _ = _run(["info", str(tmp_path / "run")], capsys)
+    assert code == 0 and "dataset: mini-mnist" in out and "numpy:" in out
+    code, out, _ = _run(["eval", str(tmp_path / "run")], capsys)
+    assert code == 0 and f"accuracy {accuracy:.2%}" in out and "confusion matrix" in out
+
+
+def test_default_train_on_real_mnist_reaches_94_percent(
+        mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["train", "--out", str(tmp_path / "run")], capsys)
+    assert code == 0, err
+    assert "data: mnist, 60,000 training" in out and "notice" not in err
+    accuracy = float(out.strip().splitlines()[-1].split()[2].rstrip("%")) / 100
+    assert accuracy >= 0.94
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["train", "--activation", "swish"], "--activation: 'swish' is not one of"),
+    (["train", "--lr", "fast"], "--lr: expected a float, got 'fast'"),
+    (["train", "--hidden", "16,x"], "--hidden: expected sizes like 16,16"),
+    (["train", "--epochs", "-1"], "--epochs: -1 is out of range"),
+    (["train", "--dataset", "cifar"], "--dataset: 'cifar' is not one of"),
+    (["train", "--dataset", "mnist", "--data-dir", "/nonexistent"], "expected a folder"),
+    (["train", "--config", "/nonexistent.toml"], "no such file"),
+    (["eval", "/nonexistent"], "expected a run folder or a checkpoint file"),
+    (["predict", "/nonexistent", "x.png"], "expected a run folder"),
+])
+def test_bad_input_exits_2_with_one_clear_line(args: list[str], message: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(args, capsys)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_missing_dataset_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHAINRULE_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    code, _, err = _run(["train", "--dataset", "fashion-mnist"], capsys)
+    assert code == 2 and "fashion-mnist: expected the IDX files" in err and "--download" in err
+
+
+def test_config_file_and_flag_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text('dataset = "xor"\nhidden = [8]\nactivation = "tanh"\nepochs = 2\n')
+    code, out, _ = _run(["train", "--config", str(config), "--epochs", "1", "--out",
+                         str(tmp_path / "r")], capsys)
+    assert code == 0
+    meta = read_checkpoint(tmp_path / "r" / "checkpoint.safetensors")[1]
+    assert meta["config"]["hidden"] == [8] and meta["config"]["epochs"] == 1
+    assert meta["config"]["activation"] == "tanh"
+    config.write_text("dataset = [unclosed")
+    code, _, err = _run(["train", "--config", str(config)], capsys)
+    assert code == 2 and "not valid TOML" in err
+    config.write_text('colour = "blue"\n')
+    code, _, err = _run(["train", "--config", str(config)], capsys)
+    assert code == 2 and "unknown config keys: colour" in err
+
+
+def test_wrong_architecture_and_corrupt_checkpoints_exit_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert _run(["train", *FAST, "--out", str(run)], capsys)[0] == 0
+    code, _, err = _run(["train", "--resume", str(run), "--hidden", "32,16"], capsys)
+    assert code == 2 and "size mismatch" in err and "1.weight: checkpoint (16, 784) vs model " \
+        "(32, 784)" in err
+    code, _, err = _run(["train", *FAST, "--out", str(run)], capsys)
+    assert code == 2 and "already holds a run" in err
+    ckpt = run / "checkpoint.safetensors"
+    ckpt.write_bytes(ckpt.read_bytes()[:-100])
+    for args in (["eval", str(run)], ["info", str(run)], ["train", "--resume", str(run)]):
+        code, _, err = _run(args, capsys)
+        assert code == 2 and "truncated or corrupt" in err
+
+
+def _weights(run: Path) -> dict[str, np.ndarray]:
+    arrays, _ = read_checkpoint(run / "checkpoint.safetensors")
+    return {k: v for k, v in arrays.items() if k.startswith("model/")}
+
+
+def test_resume_is_bit_exact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--dataset", "mini-mnist", "--dropout", "0.1", "--optimizer", "adam"]
+    assert _run(["train", *args, "--epochs", "2", "--out", str(tmp_path / "a")], capsys)[0] == 0
+    assert _run(["train", *args, "--epochs", "1", "--out", str(tmp_path / "b")], capsys)[0] == 0
+    code, out, _ = _run(["train", "--resume", str(tmp_path / "b"), "--epochs", "2"], capsys)
+    assert code == 0 and "resumed from" in out
+    a, b = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes_exactly(tmp_path: Path) -> None:
+    args = ["--dataset", "mini-mnist", "--hidden", "256,256", "--batch-size", "8",
+            "--activation", "relu", "--optimizer", "momentum"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "chainrule.cli", "train", *args]
+    proc = subprocess.Popen([*cmd, "--epochs", "50", "--out", str(tmp_path / "stopped")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None
+    for line in proc.stderr:  # wait for the first epoch to finish, then press Ctrl-C
+        if line.startswith("epoch 1/"):
+            break
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted at epoch 2" in err and "checkpoint saved" in err
+    meta = read_checkpoint(tmp_path / "stopped" / "checkpoint.safetensors")[1]
+    assert meta["epoch"] == 1 and meta["loader"]["position"] > 0  # stopped mid-epoch 2
+    resumed = subprocess.run([*cmd, "--resume", str(tmp_path / "stopped"), "--epochs", "2"],
+                             capture_output=True, text=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    straight = subprocess.run([*cmd, "--epochs", "2", "--out", str(tmp_path / "straight")],
+                              capture_output=True, text=True, env=env, timeout=300)
+    assert straight.returncode == 0, straight.stderr
+    a, b = _weights(tmp_path / "stopped"), _weights(tmp_path / "straight")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_nan_stops_training_with_op_and_module(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["train", "--dataset", "mini-mnist", "--activation", "relu", "--lr",
+                         "1e30", "--out", str(tmp_path / "nan")], capsys)
+    assert code == 1
+    assert "loss became nan" in err and "Linear produced nan" in err and "in module '" in err
+    assert "RuntimeWarning" not in err
+
+
+def _png(path: Path, image: np.ndarray) -> None:
+    h, w = image.shape
+    raw = b"".join(b"\x00" + image[y].astype(np.uint8).tobytes() for y in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (len(data).to_bytes(4, "big") + kind + data
+                + zlib.crc32(kind + data).to_bytes(4, "big"))
+
+    header = w.to_bytes(4, "big") + h.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_predict_png_pgm_and_idx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert _run(["train", "--dataset", "mini-mnist", "--out", str(run)], capsys)[0] == 0
+    test = MiniMNIST(train=False)
+    index = int(np.flatnonzero(test.targets == 7)[0])
+    digit = test.images[index]
+    _png(tmp_path / "seven.png", 255 - np.kron(digit, np.ones((2, 2), np.uint8)))  # dark on light
+    (tmp_path / "seven.pgm").write_bytes(b"P5\n# a comment\n28 28\n255\n" + digit.tobytes())
+    write_idx(str(tmp_path / "few.idx"), test.images[:12])
+    code, out, err = _run(["predict", str(run), str(tmp_path / "seven.png"),
+                           str(tmp_path / "seven.pgm"), str(tmp_path / "few.idx"),
+                           "--limit", "3"], capsys)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'seven.png'}: 7 (")
+    assert lines[1].startswith(f"{tmp_path / 'seven.pgm'}: 7 (")
+    assert lines[2].startswith(f"{tmp_path / 'few.idx'}[0]: ") and "9 more images" in out
+    assert lines[0].count("%") == 3
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    code, _, err = _run(["predict", str(run), str(tmp_path / "bad.png")], capsys)
+    assert code == 2 and "bad.png" in err
