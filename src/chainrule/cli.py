@@ -54,7 +54,7 @@ def _train_flags(parser: argparse.ArgumentParser) -> None:
     add("--activation", help=" | ".join(recipe.ACTIVATIONS) + " (default sigmoid)")
     add("--loss", help=" | ".join(recipe.LOSSES) + " (default cross_entropy)")
     add("--optimizer", help=" | ".join(recipe.OPTIMIZERS) + " (default sgd)")
-    add("--lr", help="learning rate (default 0.5 for sgd, 0.05 momentum, 0.001 adam)")
+    add("--lr", help="learning rate (default 0.5 for sgd, 0.01 momentum, 0.001 adam)")
     add("--momentum", help="momentum for momentum/nesterov (default 0.9)")
     add("--weight-decay", dest="weight_decay", help="L2 penalty (default 0)")
     add("--dropout", help="dropout probability after each hidden layer (default 0)")

@@ -38,7 +38,7 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagra
 SCHEDULES = ("none", "step", "cosine", "exponential", "onecycle", "warmup")
 INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
          "orthogonal", "normal")
-DEFAULT_LR = {"sgd": 0.5, "momentum": 0.05, "nesterov": 0.05, "adam": 1e-3, "adamw": 1e-3,
+DEFAULT_LR = {"sgd": 0.5, "momentum": 0.01, "nesterov": 0.01, "adam": 1e-3, "adamw": 1e-3,
               "rmsprop": 1e-3, "adagrad": 0.05}
 
 DEFAULTS: dict[str, Any] = {
