@@ -6,7 +6,7 @@ lr 0.5, batch 32, 5 epochs, seed 0.
 >>> config = resolve({"dataset": "xor", "epochs": 1})
 >>> model = build_model(config, in_features=2, num_classes=2)
 >>> model.num_parameters()
-338
+354
 """
 
 from __future__ import annotations
