@@ -199,3 +199,13 @@ def test_broadcast_gradient_sums_back_to_input_shape(dims: list, ones: list, ext
     assert expected.shape == out_shape
     np.testing.assert_allclose(x.grad.numpy(), reduced, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(sum_to_shape(gy, in_shape), reduced, rtol=1e-12, atol=1e-12)
+
+
+def test_autograd_grad_leaves_retained_grads_alone() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    cr.autograd.grad(y.sum(), [x], retain_graph=True)
+    assert y.grad is None
+    y.sum().backward()
+    assert y.grad.tolist() == [1.0, 1.0]

@@ -2,7 +2,7 @@
 
 import pytest
 
-import worked_example as we
+import worked_example as we  # examples/ is on sys.path (conftest)
 
 
 def test_forward_and_first_step_exact() -> None:

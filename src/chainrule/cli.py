@@ -5,6 +5,7 @@
     chainrule eval runs/NAME            # test accuracy, loss and confusion matrix
     chainrule predict runs/NAME digit.png
     chainrule info runs/NAME            # config, metrics, environment
+    chainrule example backprop          # the worked 2-2-2 example, every number
 
 Bad input (flags, data, config files, checkpoints) prints one message to stderr and exits
 with status 2; Ctrl-C during training saves a checkpoint and exits 130.
@@ -247,6 +248,25 @@ def cmd_info(args: argparse.Namespace) -> int:
 # ---- entry point --------------------------------------------------------------------------
 
 
+def cmd_example(args: argparse.Namespace) -> int:
+    from chainrule.explain import backprop, error_split, fmt, worked
+
+    if args.name == "error-split":
+        error_split()
+        return 0
+    print("The worked 2-2-2 example: inputs (0.05, 0.10), targets (0.01, 0.99), sigmoid, "
+          "E = sum 1/2 (target - out)^2, lr 0.5; biases are not trained.\n")
+    model = worked.build()
+    x, target = worked.data()
+    backprop(model, x, target, lr=worked.LR)
+    correct = worked.run(steps=1)["error_after_1"]
+    published = worked.run(steps=1, as_published=True)["error_after_1"]
+    print(f"\nAFTER ONE STEP: E_total = {fmt(correct)} (was 0.298371109).")
+    print(f"The tutorial prints {fmt(published)}; its published value is "
+          f"{fmt(float(worked.PUBLISHED['error_after_1']))}. {worked.DIFFERENCE}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chainrule", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"chainrule {cr.__version__}")
@@ -267,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="config, metrics and environment of a run")
     info.add_argument("run", help="run folder or checkpoint file")
     info.set_defaults(func=cmd_info)
+    ex = sub.add_parser("example", help="walk through a tutorial calculation with real numbers")
+    ex.add_argument("name", choices=["backprop", "error-split"],
+                    help="backprop: the worked 2-2-2 example; error-split: errors split by "
+                    "weights")
+    ex.set_defaults(func=cmd_example)
     return parser
 
 

@@ -138,8 +138,9 @@ def run_backward(
                     "if you need to backward through the same graph again, or recompute "
                     "the forward pass"
                 )
-            if node.out_hooks or node.retained or capture_keys:
-                grads = _visit_outputs(node, grads, handed_out, captured, capture_keys)
+            if node.out_hooks or (node.retained and capture is None) or capture_keys:
+                grads = _visit_outputs(node, grads, handed_out, captured, capture_keys,
+                                       retain=capture is None)
             if node.n_outputs > 1:
                 _fill_missing(node, grads)
             _check_versions(node)
@@ -203,8 +204,10 @@ def _visit_outputs(
     handed_out: set[int],
     captured: dict[tuple[int, int], Any],
     capture_keys: set[tuple[int, int]],
+    retain: bool = True,
 ) -> list[Any]:
-    """Run a non-leaf's tensor hooks, fill retained ``.grad``, capture for autograd.grad."""
+    """Run a non-leaf's tensor hooks, fill retained ``.grad`` (only in ``backward()``, as
+    PyTorch does; ``autograd.grad`` leaves ``.grad`` alone), capture for autograd.grad."""
     Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     for i, g in enumerate(grads):
         if g is None:
@@ -213,7 +216,7 @@ def _visit_outputs(
             g = grads[i] = _call_hooks(node.out_hooks[i], g)
         if (id(node), i) in capture_keys:
             captured[(id(node), i)] = g
-        if node.retained and i in node.retained:
+        if retain and node.retained and i in node.retained:
             tensor = node.retained[i]()
             if tensor is not None:
                 handed_out.add(id(g))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import numpy as np
 
@@ -257,13 +257,13 @@ class Module:
                    if p.requires_grad or not trainable_only)
 
     # ---- modes and bulk operations --------------------------------------------------
-    def train(self, mode: bool = True) -> Module:
+    def train(self, mode: bool = True) -> Self:
         """Training mode (Dropout active, BatchNorm uses batch statistics)."""
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
 
-    def eval(self) -> Module:
+    def eval(self) -> Self:
         """Evaluation mode: Dropout off, BatchNorm uses running statistics."""
         return self.train(False)
 
@@ -275,19 +275,19 @@ class Module:
             elif p.grad is not None:
                 p.grad.data[...] = 0
 
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         """Freeze (False) or unfreeze every parameter."""
         for p in self.parameters():
             p.requires_grad = requires_grad
         return self
 
-    def apply(self, fn: Callable[[Module], Any]) -> Module:
+    def apply(self, fn: Callable[[Module], Any]) -> Self:
         """Call ``fn`` on every sub-module (children first) and on self."""
         for module in reversed(list(self.modules())):
             fn(module)
         return self
 
-    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Self:
         """Move/cast parameters and buffers in place: ``model.to(float64)``, ``model.to('cpu')``.
 
         Only floating tensors change dtype (integer buffers such as counters keep theirs).
@@ -312,10 +312,10 @@ class Module:
                     holder.data = data
         return self
 
-    def double(self) -> Module:
+    def double(self) -> Self:
         return self.to(np.float64)
 
-    def float(self) -> Module:
+    def float(self) -> Self:
         return self.to(np.float32)
 
     # ---- state ----------------------------------------------------------------------

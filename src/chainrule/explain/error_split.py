@@ -1,0 +1,86 @@
+"""The linear intuition before calculus: split each output error among the incoming links
+in proportion to their weights, then contrast it with the true gradients.
+
+The example (from the Python-course tutorial): four hidden nodes feed two outputs with
+errors e = (0.08, 0.82); the weights into o1 are 0.6, 0.1, 0.15, 0.25, so the share of e1
+assigned to w11 is 0.08 * 0.6 / (0.6 + 0.1 + 0.15 + 0.25). The tutorial prints 0.0343 for
+it; the arithmetic gives 0.0436 (0.048 / 1.1), which is what this prints. The weights into
+o2 are not given there; this example uses 0.2, 0.5, 0.15, 0.35.
+
+>>> walk = error_split(file=None)
+>>> round(walk.values["share_e1_w11"], 4)
+0.0436
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from chainrule import autograd, creation
+from chainrule.explain.backprop import Walkthrough, fmt
+from chainrule.ops.activation import sigmoid
+
+ERRORS = [0.08, 0.82]
+W_HO = [[0.6, 0.1, 0.15, 0.25], [0.2, 0.5, 0.15, 0.35]]  # w_kj: hidden j -> output k
+HIDDEN_OUT = [0.6, 0.4, 0.75, 0.3]  # the hidden nodes' outputs, for the gradient contrast
+PUBLISHED_SHARE = 0.0343
+
+
+def error_split(file: TextIO | None = sys.stdout) -> Walkthrough:
+    """Print the proportional error split, W^T e, and the true gradients for contrast."""
+    walk = Walkthrough()
+    e = creation.tensor(ERRORS, dtype="float64")
+    W = creation.tensor(W_HO, dtype="float64")
+    n_out, n_hidden = W.shape
+    row_sums = W.sum(dim=1)
+    shares = W * (e / row_sums).reshape(n_out, 1)  # share of e_k carried by w_kj
+    walk.say("SPLITTING THE OUTPUT ERRORS IN PROPORTION TO THE WEIGHTS")
+    walk.say(f"output errors: e1 = {fmt(ERRORS[0])}, e2 = {fmt(ERRORS[1])}")
+    for k in range(n_out):
+        weights = " + ".join(fmt(v) for v in W_HO[k])
+        walk.say(f"weights into o{k + 1}: {weights} = {fmt(row_sums.tolist()[k])}")
+    s = shares.tolist()
+    share = walk.keep("share_e1_w11", s[0][0])
+    walk.say(f"share of e1 assigned to w11 = {fmt(ERRORS[0])} * {fmt(W_HO[0][0])} / "
+             f"({' + '.join(fmt(v) for v in W_HO[0])}) = {share:.4f}")
+    walk.say(f"  (the tutorial prints {PUBLISHED_SHARE} here; {fmt(ERRORS[0] * W_HO[0][0])} / "
+             f"{fmt(row_sums.tolist()[0])} is {share:.4f})")
+    for k in range(n_out):
+        walk.say(f"shares of e{k + 1}: " + ", ".join(
+            f"w{k + 1}{j + 1} {s[k][j]:.4f}" for j in range(n_hidden)))
+    hidden_prop = shares.sum(dim=0).tolist()
+    walk.say("hidden errors (proportional split, recombined): " + ", ".join(
+        f"e_h{j + 1} = {walk.keep(f'split_h{j + 1}', hidden_prop[j]):.4f}"
+        for j in range(n_hidden)))
+    plain = (W.T @ e).tolist()
+    walk.say("")
+    walk.say("DROPPING THE NORMALISATION: hidden errors = W_ho^T . e (what code does: who.T @ e)")
+    for j in range(n_hidden):
+        terms = " + ".join(f"{fmt(W_HO[k][j])} * {fmt(ERRORS[k])}" for k in range(n_out))
+        walk.say(f"e_h{j + 1} = {terms} = {fmt(walk.keep(f'wte_h{j + 1}', plain[j]))}")
+    _true_gradients(walk)
+    if file is not None:
+        print(walk.text, file=file)
+    return walk
+
+
+def _true_gradients(walk: Walkthrough) -> None:
+    """Same weights, sigmoid outputs, E = sum 1/2 (t - o)^2 with targets giving errors e."""
+    h = creation.tensor(HIDDEN_OUT, dtype="float64", requires_grad=True)
+    w = creation.tensor(W_HO, dtype="float64", requires_grad=True)
+    out = sigmoid(w @ h)
+    target = (out + creation.tensor(ERRORS, dtype="float64")).detach()  # so t - o = e
+    error = (0.5 * (target - out) ** 2).sum()
+    (grad_h,) = autograd.grad(error, [h])
+    walk.say("")
+    walk.say("THE TRUE GRADIENT (chain rule) for the same weights with sigmoid outputs and "
+             "targets t = o + e")
+    walk.say(f"outputs o = {', '.join(fmt(v) for v in out.tolist())}; "
+             f"E_total = {fmt(walk.keep('E_total', error.item()))}")
+    values = grad_h.tolist()
+    walk.say("dE/dout_h = W^T (delta), delta = -(t - o) * o (1 - o): " + ", ".join(
+        f"dE/dh{j + 1} = {fmt(walk.keep(f'grad_h{j + 1}', values[j]))}"
+        for j in range(len(values))))
+    walk.say("The heuristic points the same way (minus sign: the error is t - o), but the true "
+             "gradient is scaled by each output's slope o (1 - o) <= 1/4 and not normalised.")
