@@ -93,7 +93,7 @@ def half_squared_error(out: Tensor, target: Tensor) -> Tensor:
 
 def backprop(model: Sequential, x: Any, target: Any,
              loss: Callable[[Tensor, Tensor], Tensor] | None = None, lr: float | None = 0.5,
-             file: TextIO | None = sys.stdout) -> Walkthrough:
+             file: TextIO | None | str = "stdout") -> Walkthrough:
     """Print and return the walk-through for one example ``x`` with ``target``.
 
     ``loss`` maps (output, target) to per-output terms or a scalar; default: 1/2 (t - o)^2
@@ -139,9 +139,15 @@ def backprop(model: Sequential, x: Any, target: Any,
     _backward_report(walk, layers)
     if lr is not None:
         _update_report(walk, layers, lr)
-    if file is not None:
-        print(walk.text, file=file)
+    emit(walk, file)
     return walk
+
+
+def emit(walk: Walkthrough, file: TextIO | None | str) -> None:
+    """Print the walk to ``file`` ('stdout' means the current sys.stdout; None: silent)."""
+    if file is None:
+        return
+    print(walk.text, file=sys.stdout if file == "stdout" else file)  # type: ignore[arg-type]
 
 
 def _row(t: Tensor | None) -> list[float]:

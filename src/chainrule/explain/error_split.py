@@ -14,11 +14,10 @@ o2 are not given there; this example uses 0.2, 0.5, 0.15, 0.35.
 
 from __future__ import annotations
 
-import sys
 from typing import TextIO
 
 from chainrule import autograd, creation
-from chainrule.explain.backprop import Walkthrough, fmt
+from chainrule.explain.backprop import Walkthrough, emit, fmt
 from chainrule.ops.activation import sigmoid
 
 ERRORS = [0.08, 0.82]
@@ -27,7 +26,7 @@ HIDDEN_OUT = [0.6, 0.4, 0.75, 0.3]  # the hidden nodes' outputs, for the gradien
 PUBLISHED_SHARE = 0.0343
 
 
-def error_split(file: TextIO | None = sys.stdout) -> Walkthrough:
+def error_split(file: TextIO | None | str = "stdout") -> Walkthrough:
     """Print the proportional error split, W^T e, and the true gradients for contrast."""
     walk = Walkthrough()
     e = creation.tensor(ERRORS, dtype="float64")
@@ -60,8 +59,7 @@ def error_split(file: TextIO | None = sys.stdout) -> Walkthrough:
         terms = " + ".join(f"{fmt(W_HO[k][j])} * {fmt(ERRORS[k])}" for k in range(n_out))
         walk.say(f"e_h{j + 1} = {terms} = {fmt(walk.keep(f'wte_h{j + 1}', plain[j]))}")
     _true_gradients(walk)
-    if file is not None:
-        print(walk.text, file=file)
+    emit(walk, file)
     return walk
 
 
