@@ -6,6 +6,7 @@
     chainrule predict runs/NAME digit.png
     chainrule info runs/NAME            # config, metrics, environment
     chainrule example backprop          # the worked 2-2-2 example, every number
+    chainrule plot runs/NAME            # curves, confusion matrix, weights, boundaries (PNG)
 
 Bad input (flags, data, config files, checkpoints) prints one message to stderr and exits
 with status 2; Ctrl-C during training saves a checkpoint and exits 130.
@@ -68,6 +69,8 @@ def _train_flags(parser: argparse.ArgumentParser) -> None:
     add("--out", help="run folder (default runs/<dataset>-<time>)")
     add("--resume", help="continue from a run folder or checkpoint file")
     add("--config", help="TOML file with any of these settings; flags override it")
+    add("--plot", action="store_true", help="write the standard figures next to the run "
+        "(needs matplotlib: pip install 'chainrule[viz]')")
 
 
 def _read_toml(path: str) -> dict[str, Any]:
@@ -159,8 +162,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     trainer.fit(loader, test_loader, epochs=config["epochs"])
     result = trainer.evaluate(test_loader, classes)
     elapsed = time.perf_counter() - start
+    if args.plot:
+        _plot(out, model, test_set, features, classes)
     print(f"test accuracy {result['accuracy']:.2%} | test loss {result['loss']:.4f} | "
           f"time {elapsed:.1f}s | checkpoint {trainer.checkpoint_path}")
+    return 0
+
+
+def _plot(folder: str, model: Any, test_set: Any, features: int, classes: int) -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError("plotting needs matplotlib: pip install 'chainrule[viz]'") from None
+    from chainrule.viz.run import plot_run
+
+    for path in plot_run(folder, model, test_set, features, classes):
+        print(f"wrote {path}")
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    model, config, features, classes = _load_run(args.run)
+    name = config["dataset"] or "mnist"
+    _, test_set, _, _ = recipe.load_data(config, name, train=False)
+    folder = args.run if os.path.isdir(args.run) else os.path.dirname(args.run)
+    _plot(folder, model, test_set, features, classes)
     return 0
 
 
@@ -287,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="config, metrics and environment of a run")
     info.add_argument("run", help="run folder or checkpoint file")
     info.set_defaults(func=cmd_info)
+    pl = sub.add_parser("plot", help="write a run's standard figures as PNGs next to it")
+    pl.add_argument("run", help="run folder or checkpoint file")
+    pl.set_defaults(func=cmd_plot)
     ex = sub.add_parser("example", help="walk through a tutorial calculation with real numbers")
     ex.add_argument("name", choices=["backprop", "error-split"],
                     help="backprop: the worked 2-2-2 example; error-split: errors split by "

@@ -1,0 +1,18 @@
+"""Plots (optional extra ``viz`` = matplotlib). Every function returns a Figure and takes
+``save=path`` to write a PNG; the Agg backend is used, so no display is needed."""
+
+from chainrule.viz.boundary import decision_boundary, neuron_boundaries
+from chainrule.viz.gradients import (
+    activation_derivatives,
+    activation_functions,
+    gradient_flow,
+    record_gradient_flow,
+)
+from chainrule.viz.training import confusion_matrix, misclassified, training_curves
+from chainrule.viz.weights import activation_histograms, first_layer_weights
+
+__all__ = [
+    "activation_derivatives", "activation_functions", "activation_histograms",
+    "confusion_matrix", "decision_boundary", "first_layer_weights", "gradient_flow",
+    "misclassified", "neuron_boundaries", "record_gradient_flow", "training_curves",
+]

@@ -1,0 +1,103 @@
+"""Decision boundaries of 2-input models, and what each hidden neuron computes.
+
+>>> import chainrule as cr
+>>> from chainrule import nn
+>>> X, y = cr.data.make_xor(100)
+>>> fig = decision_boundary(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2)), X, y)
+>>> len(fig.axes) >= 1
+True
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.nn.layers import Linear
+from chainrule.nn.module import Module
+from chainrule.tensor import Tensor
+from chainrule.viz._mpl import finish, new_figure
+
+
+def _grid(X: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lo, hi = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
+    xs = np.linspace(lo[0], hi[0], resolution)
+    ys = np.linspace(lo[1], hi[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    return gx, gy, np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
+
+
+def _np(a: Any) -> np.ndarray:
+    return np.asarray(a.detach().numpy() if isinstance(a, Tensor) else a)
+
+
+def _draw(ax: Any, model: Module, X: np.ndarray, y: np.ndarray, resolution: int,
+          title: str) -> float:
+    gx, gy, points = _grid(X, resolution)
+    dtype = next(iter(model.parameters())).dtype
+    with no_grad():
+        scores = _np(model(Tensor._wrap(points.astype(dtype))))
+        train_scores = _np(model(Tensor._wrap(X.astype(dtype))))
+    classes = scores.argmax(axis=1) if scores.ndim == 2 and scores.shape[1] > 1 else \
+        (scores.ravel() > 0).astype(int)
+    ax.contourf(gx, gy, classes.reshape(gx.shape), alpha=0.3, cmap="viridis",
+                levels=np.arange(classes.max() + 2) - 0.5)
+    ax.scatter(X[:, 0], X[:, 1], c=y, s=12, cmap="viridis", edgecolors="k", linewidths=0.3)
+    predicted = (train_scores.argmax(axis=1) if train_scores.ndim == 2
+                 and train_scores.shape[1] > 1 else (train_scores.ravel() > 0).astype(int))
+    accuracy = float((predicted == y).mean())
+    ax.set_title(f"{title} (accuracy {accuracy:.1%})", fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return accuracy
+
+
+def decision_boundary(model: Module | list[tuple[str, Module]], X: Any, y: Any,
+                      resolution: int = 200, save: str | os.PathLike[str] | None = None) -> Any:
+    """Colour the plane by predicted class; pass ``[(title, model), ...]`` for a row of them."""
+    X, y = _np(X), _np(y)
+    models = model if isinstance(model, list) else [("decision boundary", model)]
+    fig = new_figure(4.0 * len(models), 4)
+    axes = np.atleast_1d(fig.subplots(1, len(models))).ravel()
+    for ax, (title, m) in zip(axes, models, strict=True):
+        _draw(ax, m, X, y, resolution, title)
+    return finish(fig, save)
+
+
+def neuron_boundaries(model: Module, X: Any, y: Any, resolution: int = 120,
+                      save: str | os.PathLike[str] | None = None) -> Any:
+    """One map per first-layer hidden neuron: its activation over the plane, its line w.x+b=0."""
+    X, y = _np(X), _np(y)
+    layers = list(model.children()) if hasattr(model, "__iter__") else []
+    first = next((m for m in model.modules() if isinstance(m, Linear)), None)
+    if first is None or first.in_features != 2:
+        raise ValueError("neuron_boundaries: needs a model whose first Linear layer takes 2 "
+                         "inputs")
+    index = layers.index(first) if first in layers else 0
+    act = layers[index + 1] if index + 1 < len(layers) else None
+    gx, gy, points = _grid(X, resolution)
+    with no_grad():
+        z = first(Tensor._wrap(points.astype(first.weight.dtype)))
+        values = _np(act(z) if act is not None and not isinstance(act, Linear) else z)
+    n = values.shape[1]
+    cols = min(n, 4)
+    rows = -(-n // cols)
+    fig = new_figure(3.0 * cols, 3.0 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    W = first.weight.detach().numpy()
+    for j, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if j >= n:
+            ax.axis("off")
+            continue
+        ax.contourf(gx, gy, values[:, j].reshape(gx.shape), levels=20, cmap="coolwarm")
+        ax.contour(gx, gy, _np(z)[:, j].reshape(gx.shape), levels=[0.0], colors="k")
+        ax.scatter(X[:, 0], X[:, 1], c=y, s=5, cmap="viridis", alpha=0.6)
+        sign = "-" if W[j, 1] < 0 else "+"
+        ax.set_title(f"h{j + 1}: {W[j, 0]:.2f} x1 {sign} {abs(W[j, 1]):.2f} x2 + b", fontsize=8)
+    fig.suptitle("what each hidden neuron computes (black line: net input = 0)")
+    return finish(fig, save)

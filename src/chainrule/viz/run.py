@@ -1,0 +1,49 @@
+"""``chainrule plot RUN``: the standard figures of a run, written as PNGs next to it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.data.loader import DataLoader
+from chainrule.nn.layers import Linear
+from chainrule.tensor import Tensor
+from chainrule.viz.boundary import decision_boundary, neuron_boundaries
+from chainrule.viz.training import confusion_matrix, misclassified, training_curves
+from chainrule.viz.weights import activation_histograms, first_layer_weights
+
+
+def plot_run(folder: str, model: Any, test_set: Any, features: int, classes: int) -> list[str]:
+    """Write curves, confusion matrix and model-specific figures; return the file paths."""
+    written = []
+
+    def path(name: str) -> str:
+        written.append(os.path.join(folder, name))
+        return written[-1]
+
+    training_curves(folder, save=path("curves.png"))
+    xs, ys, preds = [], [], []
+    model.eval()
+    with no_grad():
+        for x, y in DataLoader(test_set, batch_size=1000):
+            out = model(x)
+            xs.append(np.asarray(x.numpy()))
+            ys.append(np.asarray(y.numpy()))
+            preds.append(np.asarray(out.numpy()).argmax(axis=1))
+    X, Y, P = np.concatenate(xs), np.concatenate(ys), np.concatenate(preds)
+    k = max(classes, int(max(Y.max(), P.max())) + 1)
+    cm = np.bincount(Y * k + P, minlength=k * k).reshape(k, k)
+    confusion_matrix(cm, save=path("confusion.png"))
+    sample = Tensor._wrap(X[:500])
+    activation_histograms(model, sample, save=path("activations.png"))
+    first = next(m for m in model.modules() if isinstance(m, Linear))
+    if features == 784:
+        misclassified(X, Y, P, save=path("misclassified.png"))
+        first_layer_weights(first, save=path("weights.png"))
+    elif features == 2:
+        decision_boundary(model, X, Y, save=path("boundary.png"))
+        neuron_boundaries(model, X, Y, save=path("neurons.png"))
+    return written
