@@ -179,7 +179,8 @@ def build_model(config: dict[str, Any], in_features: int, num_classes: int) -> n
 
 
 class OneHotMSE(nn.Module):
-    """The tutorials' quadratic cost: sigmoid outputs against one-hot targets."""
+    """The tutorials' quadratic cost C = 1/(2n) sum_x ||y(x) - a(x)||^2: sigmoid outputs
+    against one-hot targets, summed over the outputs and averaged over the batch."""
 
     def __init__(self, num_classes: int) -> None:
         super().__init__()
@@ -189,7 +190,8 @@ class OneHotMSE(nn.Module):
         from chainrule.tensor import Tensor
 
         onehot = np.eye(self.num_classes, dtype=output.dtype)[np.asarray(target.numpy())]
-        return nn.functional.mse_loss(output.sigmoid(), Tensor._wrap(onehot))
+        total = nn.functional.mse_loss(output.sigmoid(), Tensor._wrap(onehot), reduction="sum")
+        return total * (0.5 / max(len(onehot), 1))
 
 
 def build_loss(config: dict[str, Any], num_classes: int) -> nn.Module:
