@@ -13,6 +13,7 @@ from chainrule.autograd import detect_anomaly, enable_grad, no_grad, set_grad_en
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.gradcheck import gradcheck
 from chainrule.backend import Device, cuda_available
+from chainrule.compile import compile
 from chainrule.creation import (
     arange,
     empty,
@@ -105,7 +106,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Device", "Generator", "Tensor", "abs", "add", "amax", "amin", "arange", "autograd", "nn",
     "optim", "data",
-    "bool", "bool_", "cat", "chunk", "clamp", "clip", "concat", "cuda_available",
+    "bool", "bool_", "cat", "compile", "chunk", "clamp", "clip", "concat", "cuda_available",
     "detect_anomaly", "div", "double", "elu", "empty", "enable_grad", "exp", "expand", "eye",
     "flatten", "float16", "float32", "float64", "from_numpy", "full", "full_like", "gelu",
     "get_default_dtype", "get_rng_state", "gradcheck", "half", "initial_seed", "int8", "int16",

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule.autograd import anomaly
+from chainrule.autograd.capture import STATE as CAPTURE
 from chainrule.autograd.function import Node
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import array_module
@@ -144,6 +145,8 @@ def run_backward(
             if node.n_outputs > 1:
                 _fill_missing(node, grads)
             _check_versions(node)
+            if CAPTURE.backward is not None:
+                CAPTURE.backward.append(node)
             result = node.function.backward(node, *grads)
             if not isinstance(result, tuple):
                 result = (result,)
@@ -177,8 +180,10 @@ def run_backward(
                 out.append(captured.get(key))
             return out
 
+        if CAPTURE.leaves is not None:
+            CAPTURE.leaves.extend(leaf for leaf, _ in acc.leaves.values())
         for leaf, grad in acc.leaves.values():
-            _accumulate_leaf(leaf, grad, handed_out)
+            accumulate_leaf(leaf, grad, handed_out)
     return None
 
 
@@ -227,7 +232,7 @@ def _visit_outputs(
     return grads
 
 
-def _accumulate_leaf(leaf: Any, grad: Any, handed_out: set[int]) -> None:
+def accumulate_leaf(leaf: Any, grad: Any, handed_out: set[int]) -> None:
     """Add ``grad`` into ``leaf.grad``, copying when the array is shared."""
     Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     if leaf._hooks:

@@ -35,6 +35,7 @@ import itertools
 from typing import Any, ClassVar
 
 from chainrule.autograd import anomaly
+from chainrule.autograd.capture import STATE as CAPTURE
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 
 _seq = itertools.count()
@@ -193,7 +194,10 @@ class Function:
         if anomaly.STATE.enabled:
             _check_forward(cls, arrays, (raw,))
         if not record:
-            return Tensor._wrap(raw)
+            out = Tensor._wrap(raw)
+            if CAPTURE.tape is not None:
+                CAPTURE.tape.append((cls, args, ctx, (out,)))
+            return out
         edges: list[Any] = []
         meta: list[Any] = []
         for a, need in zip(args, needs):  # noqa: B905 - same length by construction
@@ -214,6 +218,8 @@ class Function:
             ctx.saved_versions = versions
         if anomaly.STATE.enabled:
             ctx.module_path = anomaly.current_module_path()
+        if CAPTURE.tape is not None:
+            CAPTURE.tape.append((cls, args, ctx, (out,)))
         return out
 
 
@@ -265,7 +271,10 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
     if anomaly.STATE.enabled:
         _check_forward(cls, arrays, outs)
     if not record:
-        return tuple(Tensor._wrap(o) for o in outs)
+        plain = tuple(Tensor._wrap(o) for o in outs)
+        if CAPTURE.tape is not None:
+            CAPTURE.tape.append((cls, args, ctx, plain))
+        return plain
     _link(ctx, args, ctx.needs_input_grad)
     ctx.n_outputs = len(outs)
     ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
@@ -276,6 +285,8 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
     )
     if ctx.to_save:
         ctx.saved_versions = _versions(args, results)
+    if CAPTURE.tape is not None:
+        CAPTURE.tape.append((cls, args, ctx, results))
     return results
 
 

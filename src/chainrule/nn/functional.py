@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import capture
 from chainrule.ops import elementwise as ew
 from chainrule.ops import reduce as red
 from chainrule.ops import shape as shp
@@ -83,6 +84,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
+    capture.unsupported("dropout draws a new random mask every step")
     keep = numpy_generator(generator).random(x.shape) >= p
     if not isinstance(x.data, np.ndarray):
         from chainrule.backend import to_device
@@ -127,6 +129,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:
+        capture.unsupported("batch_norm updates its running statistics in place")
         n = x.numel() // x.shape[1]
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "

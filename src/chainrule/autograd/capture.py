@@ -1,0 +1,39 @@
+"""Recording hooks for step capture (see :mod:`chainrule.compile`).
+
+While a capture is active, ``Function.apply`` appends every op it runs to ``STATE.tape``
+and the backward engine appends the nodes it runs and the leaves it accumulates into.
+Ops whose effect cannot be replayed from the tape (random masks, in-place updates of
+running statistics) call :func:`unsupported`, which makes the capture give up and the
+step run eagerly instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class _State:
+    tape: list[Any] | None = None
+    backward: list[Any] | None = None
+    leaves: list[Any] | None = None
+    unsupported: str | None = None
+
+
+STATE = _State()
+
+
+def start() -> None:
+    STATE.tape, STATE.backward, STATE.leaves, STATE.unsupported = [], [], [], None
+
+
+def stop() -> tuple[list[Any], list[Any], list[Any], str | None]:
+    result = (STATE.tape or [], STATE.backward or [], STATE.leaves or [], STATE.unsupported)
+    STATE.tape = STATE.backward = STATE.leaves = None
+    STATE.unsupported = None
+    return result
+
+
+def unsupported(reason: str) -> None:
+    """Called by ops with side effects a replay would miss; harmless outside a capture."""
+    if STATE.tape is not None and STATE.unsupported is None:
+        STATE.unsupported = reason

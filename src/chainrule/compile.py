@@ -1,0 +1,269 @@
+"""Step capture: record one training step's ops once, then replay them as flat array calls.
+
+``chainrule.compile(model, loss_fn, optimizer)`` returns a function ``step(x, y)`` that does
+what the usual loop does (``zero_grad``, forward, loss, ``backward``, ``optimizer.step()``)
+and returns the loss. The first call for a given input shape runs eagerly while recording
+every op of the forward pass and, from the backward engine, the order in which the graph's
+nodes ran and where each gradient went. The second call checks the recording: it replays
+and also runs eagerly, and keeps the recording only if both give bit-identical gradients
+(a step whose values depend on the data outside chainrule's ops would differ here). From
+then on the step is replayed: the same ``forward``/``backward`` functions are called on raw
+arrays in the same order, with no Tensor objects, graph nodes, heap or version counters,
+so the weights are bit-identical to eager training.
+
+It falls back to eager (always correctly) when the input shapes or dtypes change (each
+shape gets its own recording, e.g. the last, smaller batch), when grad mode, train/eval
+mode or anomaly detection differ, or when the step uses an op that cannot be replayed
+(dropout's random mask, batch norm's running statistics).
+
+>>> import chainrule as cr
+>>> from chainrule import nn
+>>> model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+>>> step = cr.compile(model, nn.CrossEntropyLoss(), cr.optim.SGD(model.parameters(), lr=0.1))
+>>> x, y = cr.randn(16, 4), cr.randint(0, 3, (16,))
+>>> losses = [step(x, y).item() for _ in range(5)]
+>>> losses[-1] < losses[0], step.stats["replayed"]
+(True, 3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd import anomaly, capture
+from chainrule.autograd.engine import accumulate_leaf, sum_to_shape
+from chainrule.autograd.function import Node
+from chainrule.autograd.grad_mode import STATE as GRAD_MODE
+from chainrule.tensor import Tensor
+
+SLOT, INPUT, PARAM, CONST = 0, 1, 2, 3
+
+
+class _Op:
+    """One recorded forward op: how to find its inputs, and where its gradients go."""
+
+    __slots__ = ("function", "args", "needs", "n_out", "edges", "in_meta", "out_meta")
+
+    def __init__(self, function: Any, args: list[tuple[int, Any]], needs: tuple[bool, ...],
+                 n_out: int) -> None:
+        self.function, self.args, self.needs, self.n_out = function, args, needs, n_out
+        self.edges: list[Any] = []
+        self.in_meta: list[Any] = []
+        self.out_meta: tuple[Any, ...] = ()
+
+
+class _Program:
+    def __init__(self, ops: list[_Op], loss_slot: tuple[int, int], backward: list[int],
+                 leaves: list[Tensor]) -> None:
+        self.ops, self.loss_slot, self.backward, self.leaves = ops, loss_slot, backward, leaves
+
+
+class CaptureError(Exception):
+    """The step cannot be recorded (the message says why); it runs eagerly instead."""
+
+
+def _record(tape: list[Any], backward: list[Node], leaves: list[Tensor], inputs: list[Tensor],
+            loss: Tensor) -> _Program:
+    slot_of: dict[int, tuple[int, int]] = {}  # id(tensor or array) -> (op index, output index)
+    input_of: dict[int, int] = {}
+    for i, t in enumerate(inputs):
+        input_of[id(t)] = i
+        input_of[id(t.data)] = i
+    op_of_node: dict[int, int] = {}
+    linked: list[tuple[int, Node]] = []
+    ops = []
+    for index, (function, args, ctx, outs) in enumerate(tape):
+        specs: list[tuple[int, Any]] = []
+        for a in args:
+            key = id(a)
+            if key in slot_of:
+                specs.append((SLOT, slot_of[key]))
+            elif key in input_of:
+                specs.append((INPUT, input_of[key]))
+            elif isinstance(a, Tensor):
+                if a.grad_fn is not None:
+                    raise CaptureError(f"{function.__name__} reads a tensor computed before "
+                                       "the step started")
+                specs.append((PARAM, a) if a.requires_grad else (CONST, a.data))
+            elif isinstance(a, np.ndarray) and id(a) in slot_of:
+                specs.append((SLOT, slot_of[id(a)]))
+            else:
+                specs.append((CONST, a))
+        op = _Op(function, specs, ctx.needs_input_grad, len(outs))
+        for i, out in enumerate(outs):
+            slot_of[id(out)] = (index, i)
+            slot_of[id(out.data)] = (index, i)
+        if isinstance(ctx, Node) and hasattr(ctx, "edges"):
+            op_of_node[id(ctx)] = index
+            linked.append((index, ctx))
+            op.in_meta = list(ctx.in_meta)
+            op.out_meta = tuple((o.data.shape, o.data.dtype) for o in outs)
+        ops.append(op)
+    for index, node in linked:
+        edges: list[Any] = []
+        for edge in node.edges:
+            if edge is None:
+                edges.append(None)
+            elif isinstance(edge[0], Node):
+                if id(edge[0]) not in op_of_node:
+                    raise CaptureError("the graph reaches ops recorded before the step")
+                edges.append((SLOT, (op_of_node[id(edge[0])], edge[1])))
+            else:
+                edges.append((PARAM, edge[0]))
+        ops[index].edges = edges
+    if id(loss) not in slot_of:
+        raise CaptureError("the loss was not computed by chainrule ops inside the step")
+    order = [op_of_node[id(node)] for node in backward]
+    return _Program(ops, slot_of[id(loss)], order, list(leaves))
+
+
+def _replay(program: _Program, inputs: list[Tensor]) -> Any:
+    """Forward and backward from the recording; fills ``.grad``; returns the loss array."""
+    values: list[Any] = []
+    ctxs: list[Any] = []
+    for op in program.ops:
+        arrays = []
+        for kind, payload in op.args:
+            if kind == SLOT:
+                arrays.append(values[payload[0]][payload[1]])
+            elif kind == INPUT:
+                arrays.append(inputs[payload].data)
+            elif kind == PARAM:
+                arrays.append(payload.data)
+            else:
+                arrays.append(payload)
+        ctx = op.function.node_class()
+        ctx.needs_input_grad = op.needs
+        raw = op.function.forward(ctx, *arrays)
+        values.append(raw if type(raw) is tuple else (raw,))
+        ctxs.append(ctx)
+    loss = values[program.loss_slot[0]][program.loss_slot[1]]
+    root = np.ones(np.shape(loss), dtype=loss.dtype)
+    pending: dict[Any, Any] = {program.loss_slot: root}
+    leaf_grads: dict[int, list[Any]] = {}
+    for index in program.backward:
+        op = program.ops[index]
+        grads = [pending.pop((index, i), None) for i in range(op.n_out)]
+        if op.n_out > 1:
+            for i, g in enumerate(grads):
+                if g is None:
+                    grads[i] = np.zeros(*op.out_meta[i])
+        result = op.function.backward(ctxs[index], *grads)
+        if type(result) is not tuple:
+            result = (result,)
+        for i, edge in enumerate(op.edges):
+            if edge is None or i >= len(result) or result[i] is None:
+                continue
+            g = result[i]
+            shape, dtype = op.in_meta[i]
+            if g.shape != shape:
+                g = sum_to_shape(g, shape)
+            if g.dtype != dtype:
+                g = g.astype(dtype)
+            if edge[0] == SLOT:
+                current = pending.get(edge[1])
+                pending[edge[1]] = g if current is None else current + g
+            else:
+                entry = leaf_grads.get(id(edge[1]))
+                if entry is None:
+                    leaf_grads[id(edge[1])] = [edge[1], g]
+                else:
+                    entry[1] = entry[1] + g
+    handed_out = {id(root)}
+    for leaf, grad in leaf_grads.values():
+        accumulate_leaf(leaf, grad, handed_out)
+    return loss
+
+
+class CompiledStep:
+    """``step(x, y)``: one training step, captured and replayed (see the module docstring)."""
+
+    def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
+                 validate: bool = True) -> None:
+        self.model, self.loss_fn, self.optimizer, self.validate = model, loss_fn, optimizer, \
+            validate
+        self.programs: dict[tuple[Any, ...], _Program | None] = {}
+        self.checked: set[tuple[Any, ...]] = set()
+        self.reasons: dict[tuple[Any, ...], str] = {}
+        self.stats = {"eager": 0, "captured": 0, "replayed": 0}
+
+    def _signature(self, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
+        return (tuple((t.shape, t.dtype) for t in inputs), self.model.training,
+                GRAD_MODE.enabled)
+
+    def _eager(self, inputs: tuple[Tensor, ...]) -> Tensor:
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.model(inputs[0]), *inputs[1:])
+        loss.backward()
+        return loss
+
+    def __call__(self, *inputs: Tensor) -> Tensor:
+        sig = self._signature(inputs)
+        if anomaly.STATE.enabled or not GRAD_MODE.enabled or capture.STATE.tape is not None:
+            loss = self._eager(inputs)
+            self.stats["eager"] += 1
+        elif sig not in self.programs:
+            loss = self._capture(sig, inputs)
+        elif self.programs[sig] is None:
+            loss = self._eager(inputs)
+            self.stats["eager"] += 1
+        elif sig not in self.checked:
+            loss = self._check(sig, inputs)
+        else:
+            self.optimizer.zero_grad()
+            program = self.programs[sig]
+            assert program is not None
+            loss = Tensor._wrap(_replay(program, list(inputs)))
+            self.stats["replayed"] += 1
+        self.optimizer.step()
+        return loss.detach()
+
+    def _capture(self, sig: tuple[Any, ...], inputs: tuple[Tensor, ...]) -> Tensor:
+        capture.start()
+        try:
+            loss = self._eager(inputs)
+        finally:
+            tape, backward, leaves, reason = capture.stop()
+        self.stats["captured"] += 1
+        if reason is None:
+            try:
+                self.programs[sig] = _record(tape, backward, leaves, list(inputs), loss)
+            except CaptureError as exc:
+                reason = str(exc)
+        if reason is not None:
+            self.programs[sig] = None
+            self.reasons[sig] = reason
+        elif not self.validate:
+            self.checked.add(sig)
+        return loss
+
+    def _check(self, sig: tuple[Any, ...], inputs: tuple[Tensor, ...]) -> Tensor:
+        """Replay and run eagerly from the same weights; keep the recording if they agree."""
+        program = self.programs[sig]
+        assert program is not None
+        self.optimizer.zero_grad()
+        replayed = _replay(program, list(inputs))
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        replay_grads = [None if p.grad is None else p.grad.data.copy() for p in params]
+        loss = self._eager(inputs)
+        same = np.array_equal(np.asarray(replayed), np.asarray(loss.data)) and all(
+            (a is None and p.grad is None) or (a is not None and p.grad is not None
+                                               and np.array_equal(a, p.grad.data))
+            for a, p in zip(replay_grads, params, strict=True))
+        if same:
+            self.checked.add(sig)
+        else:
+            self.programs[sig] = None
+            self.reasons[sig] = ("the replayed step differed from the eager one (values "
+                                 "computed outside chainrule ops?)")
+        self.stats["eager"] += 1
+        return loss
+
+
+def compile(model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,  # noqa: A001
+            validate: bool = True) -> CompiledStep:
+    """A captured training step ``step(x, y) -> loss`` (bit-identical to the eager loop)."""
+    return CompiledStep(model, loss_fn, optimizer, validate)

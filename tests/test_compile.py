@@ -1,0 +1,101 @@
+"""Step capture: bit-identical to eager, shape changes and unsupported ops fall back."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn
+
+
+def _mlp(act: type[nn.Module] = nn.Sigmoid, dropout: float = 0.0,
+         batchnorm: bool = False) -> nn.Sequential:
+    cr.manual_seed(0)
+    layers: list[nn.Module] = [nn.Flatten(), nn.Linear(12, 9)]
+    if batchnorm:
+        layers.append(nn.BatchNorm1d(9))
+    layers.append(act())
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    layers += [nn.Linear(9, 7), act(), nn.Linear(7, 4)]
+    return nn.Sequential(*layers).double()
+
+
+def _data(n: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    return rng.normal(size=(n, 3, 4)), rng.integers(0, 4, n)
+
+
+def _train(compiled: bool, optimizer: str, loss: str = "ce", batch: int = 8, epochs: int = 3,
+           **model_kwargs: object) -> tuple[list[np.ndarray], list[float], object]:
+    model = _mlp(**model_kwargs)  # type: ignore[arg-type]
+    if optimizer == "sgd":
+        opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+    else:
+        opt = cr.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1) if loss == "ce" else nn.MultiMarginLoss()
+    step = cr.compile(model, loss_fn, opt)
+    X, Y = _data()
+    losses = []
+    for _ in range(epochs):
+        for i in range(0, len(X), batch):  # 40 / 8: equal batches; 40 / 12: a smaller last one
+            x, y = cr.tensor(X[i:i + batch]), cr.tensor(Y[i:i + batch])
+            if compiled:
+                losses.append(step(x, y).item())
+            else:
+                opt.zero_grad()
+                out = loss_fn(model(x), y)
+                out.backward()
+                opt.step()
+                losses.append(out.item())
+    return [p.detach().numpy().copy() for p in model.parameters()], losses, step
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("loss", ["ce", "margin"])
+@pytest.mark.parametrize("batch", [8, 12])
+def test_compiled_training_is_bit_identical_to_eager(optimizer: str, loss: str,
+                                                     batch: int) -> None:
+    eager_w, eager_l, _ = _train(False, optimizer, loss, batch)
+    comp_w, comp_l, step = _train(True, optimizer, loss, batch)
+    assert eager_l == comp_l
+    for a, b in zip(eager_w, comp_w, strict=True):
+        assert np.array_equal(a, b)
+    if loss == "ce":  # multi_margin builds a mask from the labels in NumPy: it stays eager
+        assert step.stats["replayed"] > 0  # type: ignore[attr-defined]
+    if batch == 12 and loss == "ce":  # the smaller last batch got its own recording
+        assert len(step.programs) == 2  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kwargs", [{"dropout": 0.3}, {"batchnorm": True}])
+def test_unreplayable_ops_fall_back_to_eager(kwargs: dict) -> None:
+    eager_w, _, _ = _train(False, "sgd", **kwargs)
+    comp_w, _, step = _train(True, "sgd", **kwargs)
+    assert step.stats["replayed"] == 0 and step.stats["eager"] > 0  # type: ignore[attr-defined]
+    assert "dropout" in str(step.reasons) or "running" in str(step.reasons)  # type: ignore
+    for a, b in zip(eager_w, comp_w, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_data_dependent_side_computation_is_caught_by_the_check() -> None:
+    model = _mlp()
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+
+    def onehot_mse(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
+        target = cr.tensor(np.eye(4)[y.numpy()])  # computed outside ops from the labels
+        return nn.functional.mse_loss(out, target)
+
+    step = cr.compile(model, onehot_mse, opt)
+    X, Y = _data()
+    for i in range(0, 40, 8):
+        step(cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
+    assert step.stats["replayed"] == 0
+    assert "differed" in next(iter(step.reasons.values()))
+
+
+def test_eval_mode_and_no_grad_run_eagerly() -> None:
+    model = _mlp()
+    step = cr.compile(model, nn.CrossEntropyLoss(), cr.optim.SGD(model.parameters(), lr=0.1))
+    X, Y = _data()
+    with cr.detect_anomaly():
+        step(cr.tensor(X[:8]), cr.tensor(Y[:8]))
+    assert step.stats == {"eager": 1, "captured": 0, "replayed": 0}
