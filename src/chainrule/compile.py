@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import anomaly, capture
-from chainrule.autograd.engine import accumulate_leaf, sum_to_shape
+from chainrule.autograd.engine import accumulate_leaf, fill_missing, input_gradients
 from chainrule.autograd.function import Node
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.tensor import Tensor
@@ -148,21 +148,9 @@ def _replay(program: _Program, inputs: list[Tensor]) -> Any:
         op = program.ops[index]
         grads = [pending.pop((index, i), None) for i in range(op.n_out)]
         if op.n_out > 1:
-            for i, g in enumerate(grads):
-                if g is None:
-                    grads[i] = np.zeros(*op.out_meta[i])
-        result = op.function.backward(ctxs[index], *grads)
-        if type(result) is not tuple:
-            result = (result,)
-        for i, edge in enumerate(op.edges):
-            if edge is None or i >= len(result) or result[i] is None:
-                continue
-            g = result[i]
-            shape, dtype = op.in_meta[i]
-            if g.shape != shape:
-                g = sum_to_shape(g, shape)
-            if g.dtype != dtype:
-                g = g.astype(dtype)
+            fill_missing(op.out_meta, grads)
+        for _, edge, g in input_gradients(op.function, ctxs[index], grads, op.edges,
+                                          op.in_meta):
             if edge[0] == SLOT:
                 current = pending.get(edge[1])
                 pending[edge[1]] = g if current is None else current + g

@@ -143,25 +143,15 @@ def run_backward(
                 grads = _visit_outputs(node, grads, handed_out, captured, capture_keys,
                                        retain=capture is None)
             if node.n_outputs > 1:
-                _fill_missing(node, grads)
+                fill_missing(node.out_meta, grads)
             _check_versions(node)
             if CAPTURE.backward is not None:
                 CAPTURE.backward.append(node)
-            result = node.function.backward(node, *grads)
-            if not isinstance(result, tuple):
-                result = (result,)
+            routed = input_gradients(node.function, node, grads, node.edges, node.in_meta)
             if not retain_graph:
                 node.freed = True
                 node.to_save = ()
-            for i, edge in enumerate(node.edges):
-                if edge is None or i >= len(result) or result[i] is None:
-                    continue
-                g = result[i]
-                shape, dtype = node.in_meta[i]
-                if g.shape != shape:
-                    g = sum_to_shape(g, shape)
-                if g.dtype != dtype:
-                    g = g.astype(dtype)
+            for i, edge, g in routed:
                 if check_anomaly:
                     what = anomaly.bad_value(g)
                     if what:
@@ -187,13 +177,37 @@ def run_backward(
     return None
 
 
-def _fill_missing(node: Node, grads: list[Any]) -> None:
+def fill_missing(out_meta: tuple[Any, ...], grads: list[Any]) -> None:
     """Zeros for outputs of a multi-output op that received no gradient."""
     xp = array_module(next(g for g in grads if g is not None))
     for i, g in enumerate(grads):
         if g is None:
-            shape, dtype = node.out_meta[i]
+            shape, dtype = out_meta[i]
             grads[i] = xp.zeros(shape, dtype)
+
+
+def input_gradients(function: Any, ctx: Any, grads: list[Any], edges: Any, in_meta: Any
+                    ) -> list[tuple[int, Any, Any]]:
+    """Run ``function.backward`` and fit each gradient to its input's shape and dtype.
+
+    Returns (input index, edge, gradient) for the inputs that get one; this is where
+    broadcast gradients are summed back, for the engine and for replayed steps alike.
+    """
+    result = function.backward(ctx, *grads)
+    if not isinstance(result, tuple):
+        result = (result,)
+    routed = []
+    for i, edge in enumerate(edges):
+        if edge is None or i >= len(result) or result[i] is None:
+            continue
+        g = result[i]
+        shape, dtype = in_meta[i]
+        if g.shape != shape:
+            g = sum_to_shape(g, shape)
+        if g.dtype != dtype:
+            g = g.astype(dtype)
+        routed.append((i, edge, g))
+    return routed
 
 
 class _Meta:

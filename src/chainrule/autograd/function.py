@@ -198,26 +198,13 @@ class Function:
             if CAPTURE.tape is not None:
                 CAPTURE.tape.append((cls, args, ctx, (out,)))
             return out
-        edges: list[Any] = []
-        meta: list[Any] = []
-        for a, need in zip(args, needs):  # noqa: B905 - same length by construction
-            if need:
-                edges.append((a.grad_fn or a, a._out_index))
-                meta.append((a.data.shape, a.data.dtype))
-            else:
-                edges.append(None)
-                meta.append(None)
-        ctx.edges = edges
-        ctx.in_meta = meta
-        ctx.seq = next(_seq)
+        _link(ctx, args, needs)
         out = Tensor._wrap(raw, ctx, 0)
         if ctx.to_save:  # inline _versions(args, (out,)): this runs for almost every op
             versions = [(a._version, a._version[0], id(a.data))
                         for a in args if isinstance(a, Tensor)]
             versions.append((out._version, 0, id(raw)))
             ctx.saved_versions = versions
-        if anomaly.STATE.enabled:
-            ctx.module_path = anomaly.current_module_path()
         if CAPTURE.tape is not None:
             CAPTURE.tape.append((cls, args, ctx, (out,)))
         return out
@@ -239,7 +226,7 @@ def _versions(args: tuple[Any, ...], results: tuple[Any, ...]) -> list[Any]:
     return versions
 
 
-def _link(ctx: Node, args: tuple[Any, ...], needs: tuple[bool, ...]) -> None:
+def _link(ctx: Node, args: tuple[Any, ...], needs: Any) -> None:
     """Record the edges to the inputs and their shapes/dtypes on the node."""
     edges: list[Any] = []
     meta: list[Any] = []
