@@ -22,6 +22,7 @@ from chainrule.nn import init
 from chainrule.nn.module import Module, _structure_changed
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import shape as shp
+from chainrule.ops.linalg import Linear as LinearOp
 from chainrule.tensor import Tensor
 
 
@@ -66,7 +67,7 @@ class Linear(Module):
                 f"{tuple(x.shape)}: the previous layer outputs "
                 f"{x.shape[-1] if x.ndim else 0} features. Fix: make in_features match it "
                 f"or change the previous layer's output size", self)
-        return F.linear(x, self.weight, self.bias)
+        return LinearOp.apply(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

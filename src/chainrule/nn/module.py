@@ -154,10 +154,11 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._named_at != STRUCTURE.version:
             self._name_tree()
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
         if anomaly.STATE.enabled:
             anomaly.push_module(self.path_name())
             try:
@@ -166,10 +167,11 @@ class Module:
                 anomaly.pop_module()
         else:
             out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
         return out
 
     def _name_tree(self) -> None:
