@@ -100,3 +100,24 @@ def test_early_stopping() -> None:
     trainer.callbacks.append(stopper)
     rows = trainer.fit(loader, val, epochs=10)
     assert len(rows) == 2
+
+
+def test_fast_trainer_is_bit_identical_to_eager() -> None:
+    def run(fast: bool) -> tuple[list[np.ndarray], list[dict]]:
+        cr.manual_seed(0)
+        X, y = cr.data.make_spiral(300, seed=1)
+        model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 3))
+        opt = cr.optim.Adam(model.parameters(), lr=0.01)
+        loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True,
+                            generator=cr.Generator(1))
+        trainer = Trainer(model, nn.CrossEntropyLoss(), opt, progress=False, log=None,
+                          fast=fast)
+        rows = trainer.fit(loader, epochs=3)
+        if fast:
+            assert trainer.compiled is not None and trainer.compiled.stats["replayed"] > 0
+        return [p.detach().numpy().copy() for p in model.parameters()], rows
+
+    (fast_w, fast_rows), (eager_w, eager_rows) = run(True), run(False)
+    assert all(np.array_equal(a, b) for a, b in zip(fast_w, eager_w, strict=True))
+    assert [r["train_loss"] for r in fast_rows] == [r["train_loss"] for r in eager_rows]
+    assert [r["train_accuracy"] for r in fast_rows] == [r["train_accuracy"] for r in eager_rows]

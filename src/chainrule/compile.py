@@ -56,9 +56,10 @@ class _Op:
 
 
 class _Program:
-    def __init__(self, ops: list[_Op], loss_slot: tuple[int, int], backward: list[int],
-                 leaves: list[Tensor]) -> None:
-        self.ops, self.loss_slot, self.backward, self.leaves = ops, loss_slot, backward, leaves
+    def __init__(self, ops: list[_Op], loss_slot: tuple[int, int], output_slot: Any,
+                 backward: list[int], leaves: list[Tensor]) -> None:
+        self.ops, self.loss_slot, self.output_slot = ops, loss_slot, output_slot
+        self.backward, self.leaves = backward, leaves
 
 
 class CaptureError(Exception):
@@ -66,7 +67,7 @@ class CaptureError(Exception):
 
 
 def _record(tape: list[Any], backward: list[Node], leaves: list[Tensor], inputs: list[Tensor],
-            loss: Tensor) -> _Program:
+            loss: Tensor, output: Tensor | None) -> _Program:
     slot_of: dict[int, tuple[int, int]] = {}  # id(tensor or array) -> (op index, output index)
     input_of: dict[int, int] = {}
     for i, t in enumerate(inputs):
@@ -117,11 +118,14 @@ def _record(tape: list[Any], backward: list[Node], leaves: list[Tensor], inputs:
     if id(loss) not in slot_of:
         raise CaptureError("the loss was not computed by chainrule ops inside the step")
     order = [op_of_node[id(node)] for node in backward]
-    return _Program(ops, slot_of[id(loss)], order, list(leaves))
+    output_slot = None if output is None else slot_of.get(id(output.data))  # detach shares data
+    if output is not None and output_slot is None:
+        raise CaptureError("the model's output was not computed by chainrule ops")
+    return _Program(ops, slot_of[id(loss)], output_slot, order, list(leaves))
 
 
-def _replay(program: _Program, inputs: list[Tensor]) -> Any:
-    """Forward and backward from the recording; fills ``.grad``; returns the loss array."""
+def _replay(program: _Program, inputs: list[Tensor]) -> tuple[Any, Any]:
+    """Forward and backward from the recording; fills ``.grad``; returns (loss, output)."""
     values: list[Any] = []
     ctxs: list[Any] = []
     for op in program.ops:
@@ -163,7 +167,8 @@ def _replay(program: _Program, inputs: list[Tensor]) -> Any:
     handed_out = {id(root)}
     for leaf, grad in leaf_grads.values():
         accumulate_leaf(leaf, grad, handed_out)
-    return loss
+    slot = program.output_slot
+    return loss, (None if slot is None else values[slot[0]][slot[1]])
 
 
 class CompiledStep:
@@ -177,6 +182,7 @@ class CompiledStep:
         self.checked: set[tuple[Any, ...]] = set()
         self.reasons: dict[tuple[Any, ...], str] = {}
         self.stats = {"eager": 0, "captured": 0, "replayed": 0}
+        self.last_output: Tensor | None = None  # the model's output in the last step
 
     def _signature(self, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
         return (tuple((t.shape, t.dtype) for t in inputs), self.model.training,
@@ -184,11 +190,15 @@ class CompiledStep:
 
     def _eager(self, inputs: tuple[Tensor, ...]) -> Tensor:
         self.optimizer.zero_grad()
-        loss = self.loss_fn(self.model(inputs[0]), *inputs[1:])
+        output = self.model(inputs[0])
+        loss = self.loss_fn(output, *inputs[1:])
         loss.backward()
+        self.last_output = output.detach()
         return loss
 
-    def __call__(self, *inputs: Tensor) -> Tensor:
+    def __call__(self, *inputs: Tensor, step: bool = True) -> Tensor:
+        """One step on ``inputs`` (model input first); ``step=False`` stops before the
+        optimizer update (gradients are in ``.grad``; call ``optimizer.step()`` yourself)."""
         sig = self._signature(inputs)
         if anomaly.STATE.enabled or not GRAD_MODE.enabled or capture.STATE.tape is not None:
             loss = self._eager(inputs)
@@ -204,21 +214,26 @@ class CompiledStep:
             self.optimizer.zero_grad()
             program = self.programs[sig]
             assert program is not None
-            loss = Tensor._wrap(_replay(program, list(inputs)))
+            loss_array, output = _replay(program, list(inputs))
+            loss = Tensor._wrap(loss_array)
+            self.last_output = None if output is None else Tensor._wrap(output)
             self.stats["replayed"] += 1
-        self.optimizer.step()
+        if step:
+            self.optimizer.step()
         return loss.detach()
 
     def _capture(self, sig: tuple[Any, ...], inputs: tuple[Tensor, ...]) -> Tensor:
         capture.start()
         try:
             loss = self._eager(inputs)
+            output = self.last_output
         finally:
             tape, backward, leaves, reason = capture.stop()
         self.stats["captured"] += 1
         if reason is None:
             try:
-                self.programs[sig] = _record(tape, backward, leaves, list(inputs), loss)
+                self.programs[sig] = _record(tape, backward, leaves, list(inputs), loss,
+                                             output)
             except CaptureError as exc:
                 reason = str(exc)
         if reason is not None:
@@ -233,7 +248,7 @@ class CompiledStep:
         program = self.programs[sig]
         assert program is not None
         self.optimizer.zero_grad()
-        replayed = _replay(program, list(inputs))
+        replayed, _ = _replay(program, list(inputs))
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
         replay_grads = [None if p.grad is None else p.grad.data.copy() for p in params]
         loss = self._eager(inputs)

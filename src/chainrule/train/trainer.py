@@ -101,7 +101,8 @@ class Trainer:
         progress: tqdm bar (None: only when stderr is a terminal).
         log: where plain per-epoch lines go when there is no bar (None: silent).
         config: JSON-able dict saved in every checkpoint (the CLI's full config).
-        loaders: data loaders whose order state should be checkpointed (default: fit's).
+        fast: capture the training step once and replay it (:mod:`chainrule.compile`);
+            bit-identical to eager training, which it falls back to when needed.
     """
 
     def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
@@ -109,7 +110,7 @@ class Trainer:
                  out_dir: str | os.PathLike[str] | None = None, progress: bool | None = None,
                  log: Any = sys.stderr, config: dict[str, Any] | None = None,
                  step_scheduler_per_batch: bool = False, monitor: str = "val_accuracy",
-                 device: Any = None) -> None:
+                 device: Any = None, fast: bool = True) -> None:
         self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, \
             scheduler
         self.callbacks = list(callbacks)
@@ -126,6 +127,11 @@ class Trainer:
         self._partial: dict[str, float] = {}
         self._interrupted = False
         self._train_loader: Any = None
+        self.compiled = None
+        if fast and optimizer is not None:
+            from chainrule.compile import CompiledStep
+
+            self.compiled = CompiledStep(model, loss_fn, optimizer)
 
     # ---- paths ----------------------------------------------------------------------
     @property
@@ -144,13 +150,18 @@ class Trainer:
     def train_step(self, x: Tensor, y: Tensor) -> tuple[float, int]:
         """Forward, backward, update; returns (loss, number of correct predictions)."""
         x, y = self._to_device(x), self._to_device(y)
-        self.optimizer.zero_grad()
-        output = self.model(x)
-        loss = self.loss_fn(output, y)
+        if self.compiled is not None:  # captured and replayed; bit-identical to the lines below
+            loss = self.compiled(x, y, step=False)
+            output = self.compiled.last_output
+        else:
+            self.optimizer.zero_grad()
+            output = self.model(x)
+            loss = self.loss_fn(output, y)
         value = float(loss.item())
         if not math.isfinite(value):
             self._diagnose(x, y, value)
-        loss.backward()
+        if self.compiled is None:
+            loss.backward()
         self.optimizer.step()
         if self.scheduler is not None and self.per_batch:
             self.scheduler.step()
