@@ -43,6 +43,9 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= momentum
-                buf += (1 - group["dampening"]) * g
+                if group["dampening"]:
+                    buf += (1 - group["dampening"]) * g
+                else:
+                    buf += g  # the same numbers as (1 - 0) * g, without a temporary array
             g = g + momentum * buf if group["nesterov"] else buf
         param -= group["lr"] * g
