@@ -77,7 +77,7 @@ def activation_histograms(model: Module, x: Tensor, bins: int = 40,
     for ax, (name, values) in zip(axes, captured, strict=True):
         ax.hist(values, bins=bins, color="tab:blue")
         ax.set_title(name, fontsize=9)
-        saturated = float(np.mean((np.abs(values) > 0.99) | (values == 0)))
-        ax.set_xlabel(f"{saturated:.0%} saturated or zero")
+        extreme = float(np.mean((np.abs(values) > 0.99) | (np.abs(values) < 0.01)))
+        ax.set_xlabel(f"{extreme:.0%} within 0.01 of 0 or of +-1")
     fig.suptitle("activation values per layer")
     return finish(fig, save)
