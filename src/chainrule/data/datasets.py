@@ -189,6 +189,9 @@ def _fetch(url: str, final: Path, expected: str, timeout: float) -> None:
             tmp.unlink()
 
 
+fetch = download  # the datasets' ``download`` argument shadows the function inside them
+
+
 class MNISTLike(Dataset):
     """Images (N, 28, 28) as float32 in [0, 1] and labels (N,) int64 from IDX files."""
 
@@ -201,7 +204,7 @@ class MNISTLike(Dataset):
         self.train, self.transform = train, transform
         found = locate(self.name, train, root)
         if found is None and download:
-            globals()["download"](self.name)
+            fetch(self.name)
             found = locate(self.name, train, root)
         if found is None:
             raise DatasetError(
