@@ -76,13 +76,17 @@ class Optimizer:
 
             with enable_grad():
                 loss = closure()
+        states, update = self.state, self.update
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is None or not p.requires_grad:
+                    grad = p.grad
+                    if grad is None or not p._requires_grad:
                         continue
-                    state = self.state.setdefault(p, {})
-                    self.update(p.data, p.grad.data, group, state)
+                    state = states.get(p)
+                    if state is None:
+                        state = states[p] = {}
+                    update(p.data, grad.data, group, state)
                     p._version[0] += 1
         return loss
 
