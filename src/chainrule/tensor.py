@@ -23,12 +23,12 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule.autograd import function as _function
-from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.backend import Device, array_module, get_device
+from chainrule.tensor_inplace import TensorInplace
 from chainrule.tensor_math import TensorMath
 
 
-class Tensor(TensorMath):
+class Tensor(TensorMath, TensorInplace):
     """A multi-dimensional array that records operations for automatic differentiation."""
 
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_out_index", "_version",
@@ -278,100 +278,6 @@ class Tensor(TensorMath):
                 f"{self.shape}; they must match"
             )
         return g.astype(self.data.dtype, copy=False)
-
-    # ---- in-place ops ---------------------------------------------------------------
-    def _check_inplace(self, op: str) -> bool:
-        """Validate an in-place op; return True when it must be recorded in the graph."""
-        if not GRAD_MODE.enabled:
-            return False
-        if self._requires_grad and self.grad_fn is None:
-            raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad ({self.shape} {self.dtype}) is being "
-                "used in an in-place operation. Wrap the update in `with chainrule.no_grad():` "
-                "(as optimizers do) or use the out-of-place op"
-            )
-        return self._requires_grad
-
-    def _inplace(self, op: str, result_fn: Any, raw_fn: Any, other: Any = None) -> Tensor:
-        record = self._check_inplace(op)
-        if not record and isinstance(other, Tensor) and other._requires_grad \
-                and GRAD_MODE.enabled:
-            record = True
-        if record:
-            if self.data.base is not None:
-                raise RuntimeError(
-                    f"{op}: in-place op on a view of another tensor while recording the "
-                    "graph; use .clone() first"
-                )
-            result = result_fn()
-            np.copyto(self.data, result.data) if isinstance(self.data, np.ndarray) \
-                else self.data.__setitem__(Ellipsis, result.data)
-            self.grad_fn, self._out_index = result.grad_fn, result._out_index
-            self._requires_grad = True
-        else:
-            raw_fn(self.data, other.data if isinstance(other, Tensor) else other)
-        self._version[0] += 1
-        return self
-
-    def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        """In-place ``self += alpha * other``."""
-        scaled = other if alpha == 1 else other * alpha
-        return self._inplace("add_", lambda: self + scaled,
-                             lambda d, o: np.add(d, o, out=d, casting="unsafe"), scaled)
-
-    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        """In-place ``self -= alpha * other``."""
-        scaled = other if alpha == 1 else other * alpha
-        return self._inplace("sub_", lambda: self - scaled,
-                             lambda d, o: np.subtract(d, o, out=d, casting="unsafe"), scaled)
-
-    def mul_(self, other: Any) -> Tensor:
-        """In-place ``self *= other``."""
-        return self._inplace("mul_", lambda: self * other,
-                             lambda d, o: np.multiply(d, o, out=d, casting="unsafe"), other)
-
-    def div_(self, other: Any) -> Tensor:
-        """In-place ``self /= other``."""
-        return self._inplace("div_", lambda: self / other,
-                             lambda d, o: np.divide(d, o, out=d, casting="unsafe"), other)
-
-    def zero_(self) -> Tensor:
-        """Fill with zeros in place."""
-        return self.fill_(0)
-
-    def fill_(self, value: Any) -> Tensor:
-        """Fill with ``value`` in place."""
-        return self._inplace("fill_", lambda: self * 0 + value,
-                             lambda d, o: d.fill(o), value)
-
-    def copy_(self, src: Any) -> Tensor:
-        """Copy ``src`` (broadcast) into this tensor's memory."""
-        return self._inplace("copy_", lambda: self * 0 + src,
-                             lambda d, o: np.copyto(d, o, casting="unsafe"), src)
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        """Clip in place."""
-        return self._inplace("clamp_", lambda: self.clamp(min, max),
-                             lambda d, o: np.clip(d, min, max, out=d))
-
-    def __iadd__(self, other: Any) -> Tensor:
-        return self.add_(other)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self.sub_(other)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self.mul_(other)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self.div_(other)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        from chainrule.ops.shape import SetItem, normalize_index
-
-        index = normalize_index(index)
-        self._inplace("__setitem__", lambda: SetItem.apply(self, value, index),
-                      lambda d, o: d.__setitem__(index, o), value)
 
     # ---- conversion -----------------------------------------------------------------
     def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:

@@ -1,0 +1,136 @@
+"""In-place operations of :class:`~chainrule.tensor.Tensor`, with PyTorch's safety rules.
+
+* Outside the graph (no grad needed) they write into the array directly.
+* On a leaf that requires grad they raise, unless grad mode is off (as in optimizers).
+* On a tensor in the graph they are recorded: the out-of-place op runs, its result is
+  written into this tensor's memory, and the tensor takes the new ``grad_fn``.
+* Every in-place write bumps the version counter, so a tensor that an op saved for
+  backward and that was changed afterwards is caught at backward time.
+
+>>> import chainrule as cr
+>>> x = cr.zeros(3)
+>>> x.add_(1); x[0] = 5.0
+tensor([1., 1., 1.])
+>>> x
+tensor([5., 1., 1.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.grad_mode import STATE as GRAD_MODE
+
+
+class TensorInplace:
+    """Mixin: ``add_``, ``sub_``, ``mul_``, ``div_``, ``zero_``, ``fill_``, ``copy_``,
+    ``clamp_``, the augmented assignments and ``__setitem__``."""
+
+    __slots__ = ()
+    data: Any
+    grad_fn: Any
+    _requires_grad: bool
+    _out_index: int
+    _version: list[int]
+    shape: Any
+    dtype: Any
+
+    # ---- in-place ops ---------------------------------------------------------------
+    def _check_inplace(self, op: str) -> bool:
+        """Validate an in-place op; return True when it must be recorded in the graph."""
+        if not GRAD_MODE.enabled:
+            return False
+        if self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad ({self.shape} {self.dtype}) is being "
+                "used in an in-place operation. Wrap the update in `with chainrule.no_grad():` "
+                "(as optimizers do) or use the out-of-place op"
+            )
+        return self._requires_grad
+
+    def _inplace(self, op: str, result_fn: Any, raw_fn: Any, other: Any = None) -> Any:
+        record = self._check_inplace(op)
+        if not record and isinstance(other, TensorInplace) and other._requires_grad \
+                and GRAD_MODE.enabled:
+            record = True
+        if record:
+            if self.data.base is not None:
+                raise RuntimeError(
+                    f"{op}: in-place op on a view of another tensor while recording the "
+                    "graph; use .clone() first"
+                )
+            result = result_fn()
+            np.copyto(self.data, result.data) if isinstance(self.data, np.ndarray) \
+                else self.data.__setitem__(Ellipsis, result.data)
+            me: Any = self  # the Tensor this mixin is part of
+            me.grad_fn, me._out_index = result.grad_fn, result._out_index
+            me._requires_grad = True
+        else:
+            raw_fn(self.data, other.data if isinstance(other, TensorInplace) else other)
+        self._version[0] += 1
+        return self
+
+    def add_(self, other: Any, alpha: float = 1) -> Any:
+        """In-place ``self += alpha * other``."""
+        scaled = other if alpha == 1 else other * alpha
+        return self._inplace("add_", lambda: self + scaled,
+                             lambda d, o: np.add(d, o, out=d, casting="unsafe"), scaled)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Any:
+        """In-place ``self -= alpha * other``."""
+        scaled = other if alpha == 1 else other * alpha
+        return self._inplace("sub_", lambda: self - scaled,
+                             lambda d, o: np.subtract(d, o, out=d, casting="unsafe"), scaled)
+
+    def mul_(self, other: Any) -> Any:
+        """In-place ``self *= other``."""
+        return self._inplace("mul_", lambda: self * other,
+                             lambda d, o: np.multiply(d, o, out=d, casting="unsafe"), other)
+
+    def div_(self, other: Any) -> Any:
+        """In-place ``self /= other``."""
+        return self._inplace("div_", lambda: self / other,
+                             lambda d, o: np.divide(d, o, out=d, casting="unsafe"), other)
+
+    def zero_(self) -> Any:
+        """Fill with zeros in place."""
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Any:
+        """Fill with ``value`` in place."""
+        me: Any = self
+        return self._inplace("fill_", lambda: me * 0 + value,
+                             lambda d, o: d.fill(o), value)
+
+    def copy_(self, src: Any) -> Any:
+        """Copy ``src`` (broadcast) into this tensor's memory."""
+        me: Any = self
+        return self._inplace("copy_", lambda: me * 0 + src,
+                             lambda d, o: np.copyto(d, o, casting="unsafe"), src)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+        """Clip in place."""
+        me: Any = self
+        return self._inplace("clamp_", lambda: me.clamp(min, max),
+                             lambda d, o: np.clip(d, min, max, out=d))
+
+    def __iadd__(self, other: Any) -> Any:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Any:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Any:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self.div_(other)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        from chainrule.ops.shape import SetItem, normalize_index
+
+        index = normalize_index(index)
+        self._inplace("__setitem__", lambda: SetItem.apply(self, value, index),
+                      lambda d, o: d.__setitem__(index, o), value)
