@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import anomaly, capture
-from chainrule.autograd.engine import accumulate_leaf, fill_missing, input_gradients
+from chainrule.autograd.engine import accumulate_leaf, fill_missing, sum_to_shape
 from chainrule.autograd.function import Node
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.tensor import Tensor
@@ -45,11 +45,12 @@ SLOT, INPUT, PARAM, CONST = 0, 1, 2, 3
 class _Op:
     """One recorded forward op: how to find its inputs, and where its gradients go."""
 
-    __slots__ = ("function", "args", "needs", "n_out", "edges", "in_meta", "out_meta")
+    __slots__ = ("function", "args", "needs", "n_out", "multi", "edges", "in_meta", "out_meta")
 
     def __init__(self, function: Any, args: list[tuple[int, Any]], needs: tuple[bool, ...],
-                 n_out: int) -> None:
+                 n_out: int, multi: bool) -> None:
         self.function, self.args, self.needs, self.n_out = function, args, needs, n_out
+        self.multi = multi  # forward returned a tuple
         self.edges: list[Any] = []
         self.in_meta: list[Any] = []
         self.out_meta: tuple[Any, ...] = ()
@@ -60,6 +61,7 @@ class _Program:
                  backward: list[int], leaves: list[Tensor]) -> None:
         self.ops, self.loss_slot, self.output_slot = ops, loss_slot, output_slot
         self.backward, self.leaves = backward, leaves
+        self.code: Callable[[list[Tensor]], tuple[Any, Any]] | None = None
 
 
 class CaptureError(Exception):
@@ -76,7 +78,7 @@ def _record(tape: list[Any], backward: list[Node], leaves: list[Tensor], inputs:
     op_of_node: dict[int, int] = {}
     linked: list[tuple[int, Node]] = []
     ops = []
-    for index, (function, args, ctx, outs) in enumerate(tape):
+    for index, (function, args, ctx, outs, multi) in enumerate(tape):
         specs: list[tuple[int, Any]] = []
         for a in args:
             key = id(a)
@@ -93,7 +95,7 @@ def _record(tape: list[Any], backward: list[Node], leaves: list[Tensor], inputs:
                 specs.append((SLOT, slot_of[id(a)]))
             else:
                 specs.append((CONST, a))
-        op = _Op(function, specs, ctx.needs_input_grad, len(outs))
+        op = _Op(function, specs, ctx.needs_input_grad, len(outs), multi)
         for i, out in enumerate(outs):
             slot_of[id(out)] = (index, i)
             slot_of[id(out.data)] = (index, i)
@@ -124,51 +126,108 @@ def _record(tape: list[Any], backward: list[Node], leaves: list[Tensor], inputs:
     return _Program(ops, slot_of[id(loss)], output_slot, order, list(leaves))
 
 
+def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
+    """Write the replay as one flat Python function and compile it.
+
+    The function calls each op's ``forward`` in recorded order, then each node's
+    ``backward`` in the engine's recorded order, fitting and summing gradients exactly as
+    the engine does (same order of additions, same leaf accumulation), so the numbers are
+    bit-identical. What it leaves out is the interpretation: no Tensors, no graph nodes, no
+    heap or dictionaries of pending gradients, no version counters.
+    """
+    ns: dict[str, Any] = {"np": np, "sum_to_shape": sum_to_shape, "fill_missing": fill_missing,
+                          "accumulate_leaf": accumulate_leaf}
+    lines = ["def replay(inputs):"]
+    n_inputs = 1 + max([p for op in program.ops for k, p in op.args if k == INPUT], default=-1)
+    for k in range(n_inputs):
+        lines.append(f"    in{k} = inputs[{k}].data")
+    params: dict[int, str] = {}
+
+    def param(t: Tensor) -> str:
+        if id(t) not in params:
+            params[id(t)] = f"P{len(params)}"
+            ns[params[id(t)]] = t
+        return params[id(t)]
+
+    def value(j: int, o: int) -> str:
+        return f"v{j}[{o}]" if program.ops[j].multi else f"v{j}"
+
+    for i, op in enumerate(program.ops):
+        ns[f"F{i}"], ns[f"N{i}"], ns[f"NE{i}"] = op.function.forward, op.function.node_class, \
+            op.needs
+        args = []
+        for a, (kind, payload) in enumerate(op.args):
+            if kind == SLOT:
+                args.append(value(*payload))
+            elif kind == INPUT:
+                args.append(f"in{payload}")
+            elif kind == PARAM:
+                args.append(f"{param(payload)}.data")
+            else:
+                ns[f"K{i}_{a}"] = payload
+                args.append(f"K{i}_{a}")
+        lines.append(f"    c{i} = N{i}(); c{i}.needs_input_grad = NE{i}")
+        lines.append(f"    v{i} = F{i}(c{i}{''.join(', ' + x for x in args)})")
+    lines.append(f"    loss = {value(*program.loss_slot)}")
+    lines.append("    root = np.ones(np.shape(loss), dtype=loss.dtype)")
+    grads = {(i, o) for i in program.backward for o in range(program.ops[i].n_out)}
+    for i, o in sorted(grads):
+        lines.append(f"    a{i}_{o} = None")
+    lines.append(f"    a{program.loss_slot[0]}_{program.loss_slot[1]} = root")
+    init_at = len(lines)  # the leaves' accumulators are declared here, once all are known
+    leaf_order: list[str] = []
+    for i in program.backward:
+        op = program.ops[i]
+        ins = ", ".join(f"a{i}_{o}" for o in range(op.n_out))
+        if op.n_out > 1:
+            ns[f"OM{i}"] = op.out_meta
+            lines.append(f"    gs = [{ins}]")
+            lines.append(f"    fill_missing(OM{i}, gs)")
+            lines.append(f"    r = B{i}(c{i}, *gs)")
+        else:
+            lines.append(f"    r = B{i}(c{i}, {ins})")
+        ns[f"B{i}"] = op.function.backward
+        lines.append("    if type(r) is not tuple: r = (r,)")
+        for k, edge in enumerate(op.edges):
+            if edge is None:
+                continue
+            ns[f"SH{i}_{k}"], ns[f"DT{i}_{k}"] = op.in_meta[k]
+            if edge[0] == SLOT:
+                target = f"a{edge[1][0]}_{edge[1][1]}"
+            else:
+                target = f"l{param(edge[1])}"
+                if target not in leaf_order:
+                    leaf_order.append(target)
+            lines.append(f"    g = r[{k}] if len(r) > {k} else None")
+            lines.append("    if g is not None:")
+            lines.append(f"        if g.shape != SH{i}_{k}: g = sum_to_shape(g, SH{i}_{k})")
+            lines.append(f"        if g.dtype != DT{i}_{k}: g = g.astype(DT{i}_{k})")
+            lines.append(f"        {target} = g if {target} is None else {target} + g")
+    lines[init_at:init_at] = [f"    {target} = None" for target in leaf_order]
+    lines.append("    handed = {id(root)}")
+    for target in leaf_order:
+        lines.append(f"    if {target} is not None: accumulate_leaf({target[1:]}, {target}, "
+                     "handed)")
+    out = "None" if program.output_slot is None else value(*program.output_slot)
+    lines.append(f"    return loss, {out}")
+    source = "\n".join(lines)
+    exec(compile_source(source), ns)  # noqa: S102 - our own generated code, no user input
+    replay: Callable[[list[Tensor]], tuple[Any, Any]] = ns["replay"]
+    replay.source = source  # type: ignore[attr-defined]
+    return replay
+
+
+def compile_source(source: str) -> Any:
+    import builtins
+
+    return builtins.compile(source, "<chainrule captured step>", "exec")
+
+
 def _replay(program: _Program, inputs: list[Tensor]) -> tuple[Any, Any]:
     """Forward and backward from the recording; fills ``.grad``; returns (loss, output)."""
-    values: list[Any] = []
-    ctxs: list[Any] = []
-    for op in program.ops:
-        arrays = []
-        for kind, payload in op.args:
-            if kind == SLOT:
-                arrays.append(values[payload[0]][payload[1]])
-            elif kind == INPUT:
-                arrays.append(inputs[payload].data)
-            elif kind == PARAM:
-                arrays.append(payload.data)
-            else:
-                arrays.append(payload)
-        ctx = op.function.node_class()
-        ctx.needs_input_grad = op.needs
-        raw = op.function.forward(ctx, *arrays)
-        values.append(raw if type(raw) is tuple else (raw,))
-        ctxs.append(ctx)
-    loss = values[program.loss_slot[0]][program.loss_slot[1]]
-    root = np.ones(np.shape(loss), dtype=loss.dtype)
-    pending: dict[Any, Any] = {program.loss_slot: root}
-    leaf_grads: dict[int, list[Any]] = {}
-    for index in program.backward:
-        op = program.ops[index]
-        grads = [pending.pop((index, i), None) for i in range(op.n_out)]
-        if op.n_out > 1:
-            fill_missing(op.out_meta, grads)
-        for _, edge, g in input_gradients(op.function, ctxs[index], grads, op.edges,
-                                          op.in_meta):
-            if edge[0] == SLOT:
-                current = pending.get(edge[1])
-                pending[edge[1]] = g if current is None else current + g
-            else:
-                entry = leaf_grads.get(id(edge[1]))
-                if entry is None:
-                    leaf_grads[id(edge[1])] = [edge[1], g]
-                else:
-                    entry[1] = entry[1] + g
-    handed_out = {id(root)}
-    for leaf, grad in leaf_grads.values():
-        accumulate_leaf(leaf, grad, handed_out)
-    slot = program.output_slot
-    return loss, (None if slot is None else values[slot[0]][slot[1]])
+    if program.code is None:
+        program.code = _generate(program)
+    return program.code(inputs)
 
 
 class CompiledStep:
@@ -185,7 +244,7 @@ class CompiledStep:
         self.last_output: Tensor | None = None  # the model's output in the last step
 
     def _signature(self, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
-        return (tuple((t.shape, t.dtype) for t in inputs), self.model.training,
+        return (tuple([(t.data.shape, t.data.dtype) for t in inputs]), self.model.training,
                 GRAD_MODE.enabled)
 
     def _eager(self, inputs: tuple[Tensor, ...]) -> Tensor:
@@ -200,6 +259,16 @@ class CompiledStep:
         """One step on ``inputs`` (model input first); ``step=False`` stops before the
         optimizer update (gradients are in ``.grad``; call ``optimizer.step()`` yourself)."""
         sig = self._signature(inputs)
+        if sig in self.checked and not anomaly.STATE.enabled and capture.STATE.tape is None:
+            self.optimizer.zero_grad()  # the replay: the common case, checked first
+            program = self.programs[sig]
+            assert program is not None
+            loss_array, output = _replay(program, list(inputs))
+            self.last_output = None if output is None else Tensor._wrap(output)
+            self.stats["replayed"] += 1
+            if step:
+                self.optimizer.step()
+            return Tensor._wrap(loss_array)
         if anomaly.STATE.enabled or not GRAD_MODE.enabled or capture.STATE.tape is not None:
             loss = self._eager(inputs)
             self.stats["eager"] += 1
@@ -208,16 +277,8 @@ class CompiledStep:
         elif self.programs[sig] is None:
             loss = self._eager(inputs)
             self.stats["eager"] += 1
-        elif sig not in self.checked:
+        else:  # recorded, not yet checked against an eager step
             loss = self._check(sig, inputs)
-        else:
-            self.optimizer.zero_grad()
-            program = self.programs[sig]
-            assert program is not None
-            loss_array, output = _replay(program, list(inputs))
-            loss = Tensor._wrap(loss_array)
-            self.last_output = None if output is None else Tensor._wrap(output)
-            self.stats["replayed"] += 1
         if step:
             self.optimizer.step()
         return loss.detach()

@@ -196,7 +196,7 @@ class Function:
         if not record:
             out = Tensor._wrap(raw)
             if CAPTURE.tape is not None:
-                CAPTURE.tape.append((cls, args, ctx, (out,)))
+                CAPTURE.tape.append((cls, args, ctx, (out,), False))
             return out
         _link(ctx, args, needs)
         out = Tensor._wrap(raw, ctx, 0)
@@ -206,7 +206,7 @@ class Function:
             versions.append((out._version, 0, id(raw)))
             ctx.saved_versions = versions
         if CAPTURE.tape is not None:
-            CAPTURE.tape.append((cls, args, ctx, (out,)))
+            CAPTURE.tape.append((cls, args, ctx, (out,), False))
         return out
 
 
@@ -260,7 +260,7 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
     if not record:
         plain = tuple(Tensor._wrap(o) for o in outs)
         if CAPTURE.tape is not None:
-            CAPTURE.tape.append((cls, args, ctx, plain))
+            CAPTURE.tape.append((cls, args, ctx, plain, True))
         return plain
     _link(ctx, args, ctx.needs_input_grad)
     ctx.n_outputs = len(outs)
@@ -273,7 +273,7 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
     if ctx.to_save:
         ctx.saved_versions = _versions(args, results)
     if CAPTURE.tape is not None:
-        CAPTURE.tape.append((cls, args, ctx, results))
+        CAPTURE.tape.append((cls, args, ctx, results, True))
     return results
 
 
