@@ -136,7 +136,7 @@ def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
     heap or dictionaries of pending gradients, no version counters.
     """
     ns: dict[str, Any] = {"np": np, "sum_to_shape": sum_to_shape, "fill_missing": fill_missing,
-                          "accumulate_leaf": accumulate_leaf}
+                          "accumulate_leaf": accumulate_leaf, "wrap": Tensor._wrap}
     lines = ["def replay(inputs):"]
     n_inputs = 1 + max([p for op in program.ops for k, p in op.args if k == INPUT], default=-1)
     for k in range(n_inputs):
@@ -169,7 +169,8 @@ def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
         lines.append(f"    c{i} = N{i}(); c{i}.needs_input_grad = NE{i}")
         lines.append(f"    v{i} = F{i}(c{i}{''.join(', ' + x for x in args)})")
     lines.append(f"    loss = {value(*program.loss_slot)}")
-    lines.append("    root = np.ones(np.shape(loss), dtype=loss.dtype)")
+    lines.append("    root = (np.array(1, dtype=loss.dtype) if loss.ndim == 0 else "
+                 "np.ones(loss.shape, dtype=loss.dtype))")
     grads = {(i, o) for i in program.backward for o in range(program.ops[i].n_out)}
     for i, o in sorted(grads):
         lines.append(f"    a{i}_{o} = None")
@@ -205,9 +206,14 @@ def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
             lines.append(f"        {target} = g if {target} is None else {target} + g")
     lines[init_at:init_at] = [f"    {target} = None" for target in leaf_order]
     lines.append("    handed = {id(root)}")
-    for target in leaf_order:
-        lines.append(f"    if {target} is not None: accumulate_leaf({target[1:]}, {target}, "
-                     "handed)")
+    for target in leaf_order:  # accumulate_leaf, with its common case (a fresh array) inline
+        leaf = target[1:]
+        lines.append(f"    if {target} is not None:")
+        lines.append(f"        if ({leaf}.grad is None and not {leaf}._hooks and "
+                     f"{target}.base is None and id({target}) not in handed and "
+                     f"{target}.flags.writeable):")
+        lines.append(f"            handed.add(id({target})); {leaf}.grad = wrap({target})")
+        lines.append(f"        else: accumulate_leaf({leaf}, {target}, handed)")
     out = "None" if program.output_slot is None else value(*program.output_slot)
     lines.append(f"    return loss, {out}")
     source = "\n".join(lines)

@@ -27,7 +27,7 @@ def sigmoid_array(x: Any) -> Any:
     costs four array operations; otherwise exp is only ever taken of -|x|.
     """
     xp = array_module(x)
-    if x.size and x.dtype.kind == "f" and x.min() > -80.0:
+    if x.size and x.dtype.kind == "f" and xp.minimum.reduce(x, axis=None) > -80.0:
         return 1 / (1 + xp.exp(-x))
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))

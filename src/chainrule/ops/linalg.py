@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from chainrule.autograd.engine import sum_to_shape
 from chainrule.autograd.function import Function
 
@@ -90,7 +92,7 @@ class Linear(Function):
             if need_W:
                 gW = g2.T @ x.reshape(-1, x.shape[-1])
             if need_b:
-                gb = g2.sum(axis=0)
+                gb = np.add.reduce(g2, axis=0)  # = g2.sum(axis=0), minus a Python wrapper
         return gx, gW, gb
 
 

@@ -42,7 +42,8 @@ class CrossEntropy(Function):
                 reduction: str, smoothing: float) -> Any:
         xp = array_module(x)
         n, c = x.shape
-        ctx.plain = (weight is None and not smoothing and n > 0 and target.min() >= 0
+        ctx.plain = (weight is None and not smoothing and n > 0
+                     and xp.minimum.reduce(target, axis=None) >= 0
                      and (ignore_index < 0 or not bool((target == ignore_index).any())))
         if ctx.plain:  # no weights, smoothing or ignored rows: the common case, fewer passes
             return CrossEntropy._plain_forward(ctx, x, target, reduction)
@@ -67,16 +68,18 @@ class CrossEntropy(Function):
     def _plain_forward(ctx: Any, x: Any, target: Any, reduction: str) -> Any:
         xp = array_module(x)
         n = x.shape[0]
-        shifted = x - x.max(axis=1, keepdims=True)
+        # ufunc.reduce is what .max/.sum call, without their Python wrappers (hot path)
+        shifted = x - xp.maximum.reduce(x, axis=1, keepdims=True)
         e = xp.exp(shifted)
-        total = e.sum(axis=1, keepdims=True)
+        total = xp.add.reduce(e, axis=1, keepdims=True)
         rows = xp.arange(n)
         loss = xp.log(total[:, 0]) - shifted[rows, target]  # -log softmax at the target
         ctx.save_for_backward(e / total, target)  # the softmax p: the gradient is p - onehot
         ctx.reduction = reduction
         if reduction == "none":
             return loss
-        return loss.sum() / x.dtype.type(n) if reduction == "mean" else loss.sum()
+        total_loss = xp.add.reduce(loss)
+        return total_loss / x.dtype.type(n) if reduction == "mean" else total_loss
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:

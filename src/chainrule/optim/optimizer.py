@@ -76,19 +76,23 @@ class Optimizer:
 
             with enable_grad():
                 loss = closure()
-        states, update = self.state, self.update
         with no_grad():
             for group in self.param_groups:
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is None or not p._requires_grad:
-                        continue
-                    state = states.get(p)
-                    if state is None:
-                        state = states[p] = {}
-                    update(p.data, grad.data, group, state)
-                    p._version[0] += 1
+                self.step_group(group)
         return loss
+
+    def step_group(self, group: dict[str, Any]) -> None:
+        """Update one parameter group (subclasses may specialize this loop for speed)."""
+        states, update = self.state, self.update
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None or not p._requires_grad:
+                continue
+            state = states.get(p)
+            if state is None:
+                state = states[p] = {}
+            update(p.data, grad.data, group, state)
+            p._version[0] += 1
 
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         raise NotImplementedError

@@ -32,6 +32,20 @@ class SGD(Optimizer):
                                   "weight_decay": weight_decay, "nesterov": nesterov,
                                   "maximize": maximize})
 
+    def step_group(self, group: dict[str, Any]) -> None:
+        if group["momentum"] or group["weight_decay"] or group["maximize"]:
+            super().step_group(group)
+            return
+        lr, states = group["lr"], self.state  # plain SGD, the tutorials': w -= lr * grad
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None or not p._requires_grad:
+                continue
+            if p not in states:
+                states[p] = {}
+            p.data -= lr * grad.data
+            p._version[0] += 1
+
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         g = -grad if group["maximize"] else grad
         if group["weight_decay"]:
