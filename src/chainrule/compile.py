@@ -169,8 +169,8 @@ def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
         lines.append(f"    c{i} = N{i}(); c{i}.needs_input_grad = NE{i}")
         lines.append(f"    v{i} = F{i}(c{i}{''.join(', ' + x for x in args)})")
     lines.append(f"    loss = {value(*program.loss_slot)}")
-    lines.append("    root = (np.array(1, dtype=loss.dtype) if loss.ndim == 0 else "
-                 "np.ones(loss.shape, dtype=loss.dtype))")
+    lines.append("    root = (np.array(1, dtype=loss.dtype) if type(loss) is np.ndarray and "
+                 "loss.ndim == 0 else np.ones_like(loss))")
     grads = {(i, o) for i in program.backward for o in range(program.ops[i].n_out)}
     for i, o in sorted(grads):
         lines.append(f"    a{i}_{o} = None")

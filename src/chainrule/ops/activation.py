@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.function import Function
-from chainrule.backend import array_module
+from chainrule.backend import array_module, reduce_min
 
 
 def sigmoid_array(x: Any) -> Any:
@@ -27,7 +27,7 @@ def sigmoid_array(x: Any) -> Any:
     costs four array operations; otherwise exp is only ever taken of -|x|.
     """
     xp = array_module(x)
-    if x.size and x.dtype.kind == "f" and xp.minimum.reduce(x, axis=None) > -80.0:
+    if x.size and x.dtype.kind == "f" and reduce_min(x) > -80.0:
         return 1 / (1 + xp.exp(-x))
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))

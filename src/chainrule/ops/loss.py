@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.function import Function
-from chainrule.backend import array_module
+from chainrule.backend import array_module, reduce_max, reduce_min, reduce_sum
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -43,7 +43,7 @@ class CrossEntropy(Function):
         xp = array_module(x)
         n, c = x.shape
         ctx.plain = (weight is None and not smoothing and n > 0
-                     and xp.minimum.reduce(target, axis=None) >= 0
+                     and reduce_min(target) >= 0
                      and (ignore_index < 0 or not bool((target == ignore_index).any())))
         if ctx.plain:  # no weights, smoothing or ignored rows: the common case, fewer passes
             return CrossEntropy._plain_forward(ctx, x, target, reduction)
@@ -68,17 +68,16 @@ class CrossEntropy(Function):
     def _plain_forward(ctx: Any, x: Any, target: Any, reduction: str) -> Any:
         xp = array_module(x)
         n = x.shape[0]
-        # ufunc.reduce is what .max/.sum call, without their Python wrappers (hot path)
-        shifted = x - xp.maximum.reduce(x, axis=1, keepdims=True)
+        shifted = x - reduce_max(x, axis=1, keepdims=True)
         e = xp.exp(shifted)
-        total = xp.add.reduce(e, axis=1, keepdims=True)
+        total = reduce_sum(e, axis=1, keepdims=True)
         rows = xp.arange(n)
         loss = xp.log(total[:, 0]) - shifted[rows, target]  # -log softmax at the target
         ctx.save_for_backward(e / total, target)  # the softmax p: the gradient is p - onehot
         ctx.reduction = reduction
         if reduction == "none":
             return loss
-        total_loss = xp.add.reduce(loss)
+        total_loss = reduce_sum(loss)
         return total_loss / x.dtype.type(n) if reduction == "mean" else total_loss
 
     @staticmethod
