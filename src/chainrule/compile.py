@@ -58,9 +58,9 @@ class _Op:
 
 class _Program:
     def __init__(self, ops: list[_Op], loss_slot: tuple[int, int], output_slot: Any,
-                 backward: list[int], leaves: list[Tensor]) -> None:
+                 backward: list[int]) -> None:
         self.ops, self.loss_slot, self.output_slot = ops, loss_slot, output_slot
-        self.backward, self.leaves = backward, leaves
+        self.backward = backward
         self.code: Callable[[list[Tensor]], tuple[Any, Any]] | None = None
 
 
@@ -68,7 +68,7 @@ class CaptureError(Exception):
     """The step cannot be recorded (the message says why); it runs eagerly instead."""
 
 
-def _record(tape: list[Any], backward: list[Node], leaves: list[Tensor], inputs: list[Tensor],
+def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
             loss: Tensor, output: Tensor | None) -> _Program:
     slot_of: dict[int, tuple[int, int]] = {}  # id(tensor or array) -> (op index, output index)
     input_of: dict[int, int] = {}
@@ -123,7 +123,7 @@ def _record(tape: list[Any], backward: list[Node], leaves: list[Tensor], inputs:
     output_slot = None if output is None else slot_of.get(id(output.data))  # detach shares data
     if output is not None and output_slot is None:
         raise CaptureError("the model's output was not computed by chainrule ops")
-    return _Program(ops, slot_of[id(loss)], output_slot, order, list(leaves))
+    return _Program(ops, slot_of[id(loss)], output_slot, order)
 
 
 def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
@@ -295,11 +295,11 @@ class CompiledStep:
             loss = self._eager(inputs)
             output = self.last_output
         finally:
-            tape, backward, leaves, reason = capture.stop()
+            tape, backward, reason = capture.stop()
         self.stats["captured"] += 1
         if reason is None:
             try:
-                self.programs[sig] = _record(tape, backward, leaves, list(inputs), loss,
+                self.programs[sig] = _record(tape, backward, list(inputs), loss,
                                              output)
             except CaptureError as exc:
                 reason = str(exc)

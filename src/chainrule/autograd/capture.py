@@ -1,7 +1,7 @@
 """Recording hooks for step capture (see :mod:`chainrule.compile`).
 
 While a capture is active, ``Function.apply`` appends every op it runs to ``STATE.tape``
-and the backward engine appends the nodes it runs and the leaves it accumulates into.
+and the backward engine appends the nodes it runs, in order.
 Ops whose effect cannot be replayed from the tape (random masks, in-place updates of
 running statistics) call :func:`unsupported`, which makes the capture give up and the
 step run eagerly instead.
@@ -15,7 +15,6 @@ from typing import Any
 class _State:
     tape: list[Any] | None = None
     backward: list[Any] | None = None
-    leaves: list[Any] | None = None
     unsupported: str | None = None
 
 
@@ -23,12 +22,12 @@ STATE = _State()
 
 
 def start() -> None:
-    STATE.tape, STATE.backward, STATE.leaves, STATE.unsupported = [], [], [], None
+    STATE.tape, STATE.backward, STATE.unsupported = [], [], None
 
 
-def stop() -> tuple[list[Any], list[Any], list[Any], str | None]:
-    result = (STATE.tape or [], STATE.backward or [], STATE.leaves or [], STATE.unsupported)
-    STATE.tape = STATE.backward = STATE.leaves = None
+def stop() -> tuple[list[Any], list[Any], str | None]:
+    result = (STATE.tape or [], STATE.backward or [], STATE.unsupported)
+    STATE.tape = STATE.backward = None
     STATE.unsupported = None
     return result
 

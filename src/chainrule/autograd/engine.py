@@ -170,8 +170,6 @@ def run_backward(
                 out.append(captured.get(key))
             return out
 
-        if CAPTURE.leaves is not None:
-            CAPTURE.leaves.extend(leaf for leaf, _ in acc.leaves.values())
         for leaf, grad in acc.leaves.values():
             accumulate_leaf(leaf, grad, handed_out)
     return None

@@ -90,28 +90,25 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def locate(name: str, train: bool, root: str | os.PathLike[str] | None = None
-           ) -> tuple[Path, Path] | None:
-    """The (images, labels) files of ``name``'s split in the first folder that has both."""
+def search_path(name: str, root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Where ``name``'s files are looked for, in order: root, $CHAINRULE_DATA, the cache."""
     folders: list[Path] = []
     if root is not None:
         folders += [Path(root), Path(root) / name]
     if os.environ.get("CHAINRULE_DATA"):
         folders.append(Path(os.environ["CHAINRULE_DATA"]) / name)
     folders.append(cache_dir(name))
-    for folder in folders:
+    return folders
+
+
+def locate(name: str, train: bool, root: str | os.PathLike[str] | None = None
+           ) -> tuple[Path, Path] | None:
+    """The (images, labels) files of ``name``'s split in the first folder that has both."""
+    for folder in search_path(name, root):
         images, labels = (_find(folder, stem) for stem in FILES[train])
         if images is not None and labels is not None:
             return images, labels
     return None
-
-
-def searched(name: str, root: Any = None) -> str:
-    places = [str(root), str(Path(root) / name)] if root is not None else []
-    if os.environ.get("CHAINRULE_DATA"):
-        places.append(str(Path(os.environ["CHAINRULE_DATA"]) / name))
-    places.append(str(cache_dir(name)))
-    return ", ".join(places)
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
@@ -209,7 +206,8 @@ class MNISTLike(Dataset):
         if found is None:
             raise DatasetError(
                 f"{self.name}: expected the IDX files {FILES[train][0]}[.gz] and "
-                f"{FILES[train][1]}[.gz], found them in none of: {searched(self.name, root)}. "
+                f"{FILES[train][1]}[.gz], found them in none of: "
+                f"{', '.join(map(str, search_path(self.name, root)))}. "
                 "Fix: pass download=True (chainrule train --download), set CHAINRULE_DATA, "
                 "or use the embedded mini-MNIST")
         self.files = found
