@@ -97,6 +97,12 @@ def _checkpoint_of(run: str) -> str:
     return str(path)
 
 
+def _saved_config(meta: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A checkpoint's training config and, apart, the environment it was trained in."""
+    config = dict(meta.get("config") or {})
+    return config, config.pop("environment", {})
+
+
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
     keys = set(recipe.DEFAULTS)
     return {k: v for k, v in vars(args).items() if k in keys and v is not None}
@@ -115,9 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     resume_path = _checkpoint_of(args.resume) if args.resume else None
     if resume_path:
-        _, meta = read_checkpoint(resume_path)
-        saved = dict(meta.get("config") or {})
-        saved.pop("environment", None)
+        saved, _ = _saved_config(read_checkpoint(resume_path)[1])
         config = recipe.resolve({**saved, **_flags(args)})
     else:
         file_config = _read_toml(args.config) if args.config else {}
@@ -204,9 +208,7 @@ def _load_run(run: str) -> tuple[nn.Sequential, dict[str, Any], int, int]:
     """Rebuild a run's model from the config in its checkpoint and load the weights."""
     path = _checkpoint_of(run)
     arrays, meta = read_checkpoint(path)
-    config = dict(meta.get("config") or {})
-    config.pop("environment", None)
-    config = recipe.resolve(config)
+    config = recipe.resolve(_saved_config(meta)[0])
     features = 2 if config["dataset"] in recipe.TOY_SETS else 784
     biases = [k for k in arrays if k.startswith("model/") and k.endswith(".bias")]
     if not biases:
@@ -256,8 +258,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     path = _checkpoint_of(args.run)
     _, meta = read_checkpoint(path)
-    config = dict(meta.get("config") or {})
-    env = config.pop("environment", {})
+    config, env = _saved_config(meta)
     print(f"checkpoint: {path} (epoch {meta.get('epoch')}, step {meta.get('step')}, best "
           f"epoch {meta.get('best_epoch')})")
     print("config:")
