@@ -11,6 +11,8 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.data.loader import DataLoader
 from chainrule.nn.layers import Linear
 from chainrule.tensor import Tensor
+from chainrule.train.metrics import confusion_matrix as count_confusion
+from chainrule.train.metrics import predictions
 from chainrule.viz.boundary import decision_boundary, neuron_boundaries
 from chainrule.viz.training import confusion_matrix, misclassified, training_curves
 from chainrule.viz.weights import activation_histograms, first_layer_weights
@@ -32,11 +34,10 @@ def plot_run(folder: str, model: Any, test_set: Any, features: int, classes: int
             out = model(x)
             xs.append(np.asarray(x.numpy()))
             ys.append(np.asarray(y.numpy()))
-            preds.append(np.asarray(out.numpy()).argmax(axis=1))
+            preds.append(predictions(out))
     X, Y, P = np.concatenate(xs), np.concatenate(ys), np.concatenate(preds)
     k = max(classes, int(max(Y.max(), P.max())) + 1)
-    cm = np.bincount(Y * k + P, minlength=k * k).reshape(k, k)
-    confusion_matrix(cm, save=path("confusion.png"))
+    confusion_matrix(count_confusion(Y, P, k), save=path("confusion.png"))
     sample = Tensor._wrap(X[:500])
     activation_histograms(model, sample, save=path("activations.png"))
     first = next(m for m in model.modules() if isinstance(m, Linear))
