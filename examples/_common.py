@@ -11,6 +11,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule import nn
+from chainrule.train.metrics import accuracy as accuracy_of
 
 
 def parser(doc: str) -> argparse.ArgumentParser:
@@ -69,4 +70,4 @@ def train(model: nn.Module, X: cr.Tensor, y: cr.Tensor, epochs: int,
 
 def accuracy(model: nn.Module, X: cr.Tensor, y: cr.Tensor) -> float:
     with cr.no_grad():
-        return float((model(X).argmax(1).numpy() == y.numpy()).mean())
+        return accuracy_of(model(X), y)
