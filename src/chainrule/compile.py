@@ -28,7 +28,7 @@ mode or anomaly detection differ, or when the step uses an op that cannot be rep
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ from chainrule.autograd import anomaly, capture
 from chainrule.autograd.engine import accumulate_leaf, fill_missing, sum_to_shape
 from chainrule.autograd.function import Node
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
+from chainrule.backend import array_module
 from chainrule.tensor import Tensor
 
 SLOT, INPUT, PARAM, CONST = 0, 1, 2, 3
@@ -58,10 +59,14 @@ class _Op:
 
 class _Program:
     def __init__(self, ops: list[_Op], loss_slot: tuple[int, int], output_slot: Any,
-                 backward: list[int]) -> None:
+                 backward: list[int], loss: Any) -> None:
         self.ops, self.loss_slot, self.output_slot = ops, loss_slot, output_slot
         self.backward = backward
-        self.code: Callable[[list[Tensor]], tuple[Any, Any]] | None = None
+        xp = array_module(loss)
+        self.root = xp.ones(loss.shape, dtype=loss.dtype)  # what backward() starts from
+        if xp is np:
+            self.root.flags.writeable = False
+        self.code: Callable[[Sequence[Tensor]], tuple[Any, Any]] | None = None
 
 
 class CaptureError(Exception):
@@ -123,10 +128,10 @@ def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
     output_slot = None if output is None else slot_of.get(id(output.data))  # detach shares data
     if output is not None and output_slot is None:
         raise CaptureError("the model's output was not computed by chainrule ops")
-    return _Program(ops, slot_of[id(loss)], output_slot, order)
+    return _Program(ops, slot_of[id(loss)], output_slot, order, loss.data)
 
 
-def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
+def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]]:
     """Write the replay as one flat Python function and compile it.
 
     The function calls each op's ``forward`` in recorded order, then each node's
@@ -136,7 +141,8 @@ def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
     heap or dictionaries of pending gradients, no version counters.
     """
     ns: dict[str, Any] = {"np": np, "sum_to_shape": sum_to_shape, "fill_missing": fill_missing,
-                          "accumulate_leaf": accumulate_leaf, "wrap": Tensor._wrap}
+                          "accumulate_leaf": accumulate_leaf, "wrap": Tensor._wrap,
+                          "as_tuple": _as_tuple}
     lines = ["def replay(inputs):"]
     n_inputs = 1 + max([p for op in program.ops for k, p in op.args if k == INPUT], default=-1)
     for k in range(n_inputs):
@@ -169,14 +175,16 @@ def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
         lines.append(f"    c{i} = N{i}(); c{i}.needs_input_grad = NE{i}")
         lines.append(f"    v{i} = F{i}(c{i}{''.join(', ' + x for x in args)})")
     lines.append(f"    loss = {value(*program.loss_slot)}")
-    lines.append("    root = (np.array(1, dtype=loss.dtype) if type(loss) is np.ndarray and "
-                 "loss.ndim == 0 else np.ones_like(loss))")
+    # The root gradient dL/dL = 1, made once: a read-only array (ops never change the
+    # gradients they are given; one that tried would fail and the step would run eagerly).
+    ns["ROOT"] = program.root
     grads = {(i, o) for i in program.backward for o in range(program.ops[i].n_out)}
     for i, o in sorted(grads):
         lines.append(f"    a{i}_{o} = None")
-    lines.append(f"    a{program.loss_slot[0]}_{program.loss_slot[1]} = root")
+    lines.append(f"    a{program.loss_slot[0]}_{program.loss_slot[1]} = ROOT")
     init_at = len(lines)  # the leaves' accumulators are declared here, once all are known
     leaf_order: list[str] = []
+    written: set[str] = set()  # accumulators some earlier line may already hold a value in
     for i in program.backward:
         op = program.ops[i]
         ins = ", ".join(f"a{i}_{o}" for o in range(op.n_out))
@@ -184,11 +192,18 @@ def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
             ns[f"OM{i}"] = op.out_meta
             lines.append(f"    gs = [{ins}]")
             lines.append(f"    fill_missing(OM{i}, gs)")
-            lines.append(f"    r = B{i}(c{i}, *gs)")
+            ins = "*gs"
+        ns[f"B{i}"] = op.function.backward
+        n_in = len(op.edges)
+        names = [f"g{k}" if edge is not None else "_" for k, edge in enumerate(op.edges)]
+        if n_in == 1:  # most ops: one input, backward returns a bare array
+            lines.append(f"    g0 = B{i}(c{i}, {ins})")
+            lines.append("    if type(g0) is tuple: g0, = as_tuple(g0, 1)")
         else:
             lines.append(f"    r = B{i}(c{i}, {ins})")
-        ns[f"B{i}"] = op.function.backward
-        lines.append("    if type(r) is not tuple: r = (r,)")
+            lines.append(f"    if type(r) is not tuple or len(r) != {n_in}:")
+            lines.append(f"        r = as_tuple(r, {n_in})")
+            lines.append(f"    {', '.join(names)} = r")
         for k, edge in enumerate(op.edges):
             if edge is None:
                 continue
@@ -199,13 +214,17 @@ def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
                 target = f"l{param(edge[1])}"
                 if target not in leaf_order:
                     leaf_order.append(target)
-            lines.append(f"    g = r[{k}] if len(r) > {k} else None")
-            lines.append("    if g is not None:")
-            lines.append(f"        if g.shape != SH{i}_{k}: g = sum_to_shape(g, SH{i}_{k})")
-            lines.append(f"        if g.dtype != DT{i}_{k}: g = g.astype(DT{i}_{k})")
-            lines.append(f"        {target} = g if {target} is None else {target} + g")
+            g, shape, dtype = f"g{k}", f"SH{i}_{k}", f"DT{i}_{k}"
+            lines.append(f"    if {g} is not None:")
+            lines.append(f"        if {g}.shape != {shape}: {g} = sum_to_shape({g}, {shape})")
+            lines.append(f"        if {g}.dtype != {dtype}: {g} = {g}.astype({dtype})")
+            if target in written:  # the engine's accumulation: earlier gradient + this one
+                lines.append(f"        {target} = g{k} if {target} is None else {target} + g{k}")
+            else:
+                lines.append(f"        {target} = g{k}")
+                written.add(target)
     lines[init_at:init_at] = [f"    {target} = None" for target in leaf_order]
-    lines.append("    handed = {id(root)}")
+    lines.append("    handed = {id(ROOT)}")
     for target in leaf_order:  # accumulate_leaf, with its common case (a fresh array) inline
         leaf = target[1:]
         lines.append(f"    if {target} is not None:")
@@ -218,9 +237,17 @@ def _generate(program: _Program) -> Callable[[list[Tensor]], tuple[Any, Any]]:
     lines.append(f"    return loss, {out}")
     source = "\n".join(lines)
     exec(compile_source(source), ns)  # noqa: S102 - our own generated code, no user input
-    replay: Callable[[list[Tensor]], tuple[Any, Any]] = ns["replay"]
+    replay: Callable[[Sequence[Tensor]], tuple[Any, Any]] = ns["replay"]
     replay.source = source  # type: ignore[attr-defined]
     return replay
+
+
+def _as_tuple(result: Any, n_inputs: int) -> tuple[Any, ...]:
+    """A backward's result as one entry per input (missing entries are None), as the
+    engine reads it."""
+    if type(result) is not tuple:
+        result = (result,)
+    return result[:n_inputs] + (None,) * (n_inputs - len(result))
 
 
 def compile_source(source: str) -> Any:
@@ -229,7 +256,7 @@ def compile_source(source: str) -> Any:
     return builtins.compile(source, "<chainrule captured step>", "exec")
 
 
-def _replay(program: _Program, inputs: list[Tensor]) -> tuple[Any, Any]:
+def _replay(program: _Program, inputs: Sequence[Tensor]) -> tuple[Any, Any]:
     """Forward and backward from the recording; fills ``.grad``; returns (loss, output)."""
     if program.code is None:
         program.code = _generate(program)
@@ -244,7 +271,7 @@ class CompiledStep:
         self.model, self.loss_fn, self.optimizer, self.validate = model, loss_fn, optimizer, \
             validate
         self.programs: dict[tuple[Any, ...], _Program | None] = {}
-        self.checked: set[tuple[Any, ...]] = set()
+        self.ready: dict[tuple[Any, ...], Any] = {}  # checked signature -> replay function
         self.reasons: dict[tuple[Any, ...], str] = {}
         self.stats = {"eager": 0, "captured": 0, "replayed": 0}
         self.last_output: Tensor | None = None  # the model's output in the last step
@@ -265,17 +292,20 @@ class CompiledStep:
         """One step on ``inputs`` (model input first); ``step=False`` stops before the
         optimizer update (gradients are in ``.grad``; call ``optimizer.step()`` yourself)."""
         sig = self._signature(inputs)
-        if sig in self.checked and not anomaly.STATE.enabled and capture.STATE.tape is None:
+        replay = self.ready.get(sig)
+        if replay is not None and not anomaly.STATE.enabled and capture.STATE.tape is None:
             self.optimizer.zero_grad()  # the replay: the common case, checked first
-            program = self.programs[sig]
-            assert program is not None
-            loss_array, output = _replay(program, list(inputs))
-            self.last_output = None if output is None else Tensor._wrap(output)
-            self.stats["replayed"] += 1
-            if step:
-                self.optimizer.step()
-            return Tensor._wrap(loss_array)
-        if anomaly.STATE.enabled or not GRAD_MODE.enabled or capture.STATE.tape is not None:
+            try:
+                loss_array, output = replay(inputs)
+            except Exception as exc:  # noqa: BLE001 - the eager step below raises real errors
+                loss = self._replay_failed(sig, inputs, exc)
+            else:
+                self.last_output = None if output is None else Tensor._wrap(output)
+                self.stats["replayed"] += 1
+                if step:
+                    self.optimizer.step()
+                return Tensor._wrap(loss_array)
+        elif anomaly.STATE.enabled or not GRAD_MODE.enabled or capture.STATE.tape is not None:
             loss = self._eager(inputs)
             self.stats["eager"] += 1
         elif sig not in self.programs:
@@ -288,6 +318,25 @@ class CompiledStep:
         if step:
             self.optimizer.step()
         return loss.detach()
+
+    def _mark_ready(self, sig: tuple[Any, ...]) -> None:
+        program = self.programs[sig]
+        assert program is not None
+        if program.code is None:
+            program.code = _generate(program)
+        self.ready[sig] = program.code
+
+    def _replay_failed(self, sig: tuple[Any, ...], inputs: tuple[Tensor, ...],
+                       exc: Exception) -> Tensor:
+        """The replay raised: run the step eagerly. If that raises too, the inputs were bad
+        (the error says how) and the recording stays; otherwise the recording goes."""
+        loss = self._eager(inputs)
+        self.programs[sig] = None
+        del self.ready[sig]
+        self.reasons[sig] = (f"the replay failed where the eager step did not "
+                             f"({type(exc).__name__}: {exc})")
+        self.stats["eager"] += 1
+        return loss
 
     def _capture(self, sig: tuple[Any, ...], inputs: tuple[Tensor, ...]) -> Tensor:
         capture.start()
@@ -307,7 +356,7 @@ class CompiledStep:
             self.programs[sig] = None
             self.reasons[sig] = reason
         elif not self.validate:
-            self.checked.add(sig)
+            self._mark_ready(sig)
         return loss
 
     def _check(self, sig: tuple[Any, ...], inputs: tuple[Tensor, ...]) -> Tensor:
@@ -324,7 +373,7 @@ class CompiledStep:
                                                and np.array_equal(a, p.grad.data))
             for a, p in zip(replay_grads, params, strict=True))
         if same:
-            self.checked.add(sig)
+            self._mark_ready(sig)
         else:
             self.programs[sig] = None
             self.reasons[sig] = ("the replayed step differed from the eager one (values "

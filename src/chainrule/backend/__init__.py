@@ -3,13 +3,18 @@
 from chainrule.backend.device import (
     Device,
     array_module,
+    column_sums,
     cuda_available,
     get_device,
+    largest,
     reduce_max,
     reduce_min,
     reduce_sum,
+    row_sums,
+    smallest,
     to_device,
 )
 
-__all__ = ["Device", "array_module", "cuda_available", "get_device", "reduce_max", "reduce_min",
-           "reduce_sum", "to_device"]
+__all__ = ["Device", "array_module", "column_sums", "cuda_available", "get_device",
+           "largest", "reduce_max", "reduce_min", "reduce_sum", "row_sums", "smallest",
+           "to_device"]

@@ -11,6 +11,7 @@ CuPy is imported here only, and only when a CUDA device is asked for.
 from __future__ import annotations
 
 import importlib
+from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
@@ -160,3 +161,63 @@ def reduce_min(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     if type(a) is np.ndarray:
         return _MIN.reduce(a, axis=axis, keepdims=keepdims)
     return a.min(axis=axis, keepdims=keepdims)
+
+
+def smallest(a: Any) -> Any:
+    """The smallest element of a non-empty array as a scalar (NaN if any element is NaN).
+
+    On NumPy, ``argmin`` skips the reduction machinery and costs a fifth of ``a.min()``
+    on small arrays; the ops' range checks (stable sigmoid, class targets) run every step.
+
+    >>> smallest(np.array([[3.0, -1.0], [2.0, 5.0]]))
+    -1.0
+    """
+    if type(a) is np.ndarray:
+        return a.item(int(a.argmin()))
+    return a.min()
+
+
+def largest(a: Any) -> Any:
+    """The largest element of a non-empty array as a scalar (see :func:`smallest`).
+
+    >>> largest(np.array([[3, -1], [2, 5]]))
+    5
+    """
+    if type(a) is np.ndarray:
+        return a.item(int(a.argmax()))
+    return a.max()
+
+
+@lru_cache(maxsize=64)
+def _ones(n: int, dtype: Any) -> Any:
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def column_sums(a: Any) -> Any:
+    """``a.sum(axis=0)`` of a 2-D array (one total per column), e.g. a bias gradient.
+
+    For float32/float64 NumPy arrays this is ``ones @ a``, one BLAS call that is 2-5x
+    faster than the reduction at the sizes of a training step. NumPy sums along axis 0 row
+    after row (no pairwise summation there), so the accuracy is of the same order.
+    A 1-D array gives its total.
+
+    >>> column_sums(np.arange(6.0).reshape(3, 2)).tolist()
+    [6.0, 9.0]
+    """
+    if type(a) is np.ndarray and a.dtype.char in "fd" and a.shape[0]:
+        return _ones(a.shape[0], a.dtype) @ a
+    return a.sum(axis=0)
+
+
+def row_sums(a: Any) -> Any:
+    """``a.sum(axis=1)`` of a 2-D array (one total per row) as ``a @ ones`` (see
+    :func:`column_sums`), e.g. the softmax denominators.
+
+    >>> row_sums(np.arange(6.0).reshape(3, 2)).tolist()
+    [1.0, 5.0, 9.0]
+    """
+    if type(a) is np.ndarray and a.dtype.char in "fd" and a.shape[1]:
+        return a @ _ones(a.shape[1], a.dtype)
+    return a.sum(axis=1)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import capture
+from chainrule.backend import smallest
 from chainrule.ops import elementwise as ew
 from chainrule.ops import reduce as red
 from chainrule.ops import shape as shp
@@ -236,7 +237,7 @@ def _warn_if_probabilities(x: Tensor) -> None:
     if _Warned.probabilities or x.ndim != 2 or x.shape[0] == 0:
         return
     data = x.data
-    if float(data.min()) >= 0 and bool(np.allclose(data.sum(axis=1), 1.0, atol=1e-3)):
+    if smallest(data) >= 0 and bool(np.allclose(data.sum(axis=1), 1.0, atol=1e-3)):
         _Warned.probabilities = True
         warnings.warn(
             "cross_entropy got rows that already sum to 1: these look like probabilities "

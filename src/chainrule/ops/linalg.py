@@ -18,7 +18,7 @@ from typing import Any
 
 from chainrule.autograd.engine import sum_to_shape
 from chainrule.autograd.function import Function
-from chainrule.backend import reduce_sum
+from chainrule.backend import column_sums
 
 
 def _shape_error(a: Any, b: Any, detail: str) -> ValueError:
@@ -91,7 +91,7 @@ class Linear(Function):
             if need_W:
                 gW = g2.T @ x.reshape(-1, x.shape[-1])
             if need_b:
-                gb = reduce_sum(g2, axis=0)
+                gb = column_sums(g2)
         return gx, gW, gb
 
 

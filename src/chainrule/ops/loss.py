@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.function import Function
-from chainrule.backend import array_module, reduce_max, reduce_min, reduce_sum
+from chainrule.backend import array_module, column_sums, largest, row_sums, smallest
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -43,10 +43,10 @@ class CrossEntropy(Function):
         xp = array_module(x)
         n, c = x.shape
         ctx.plain = (weight is None and not smoothing and n > 0
-                     and reduce_min(target) >= 0
+                     and smallest(target) >= 0
                      and (ignore_index < 0 or not bool((target == ignore_index).any())))
         if ctx.plain:  # no weights, smoothing or ignored rows: the common case, fewer passes
-            return CrossEntropy._plain_forward(ctx, x, target, reduction)
+            return CrossEntropy._plain_forward(ctx, xp, x, target, reduction)
         logp = _log_softmax_rows(x)
         keep = target != ignore_index
         safe_t = xp.where(keep, target, 0)
@@ -65,32 +65,34 @@ class CrossEntropy(Function):
         return total / denom if reduction == "mean" else total
 
     @staticmethod
-    def _plain_forward(ctx: Any, x: Any, target: Any, reduction: str) -> Any:
-        xp = array_module(x)
+    def _plain_forward(ctx: Any, xp: Any, x: Any, target: Any, reduction: str) -> Any:
         n = x.shape[0]
-        shifted = x - reduce_max(x, axis=1, keepdims=True)
-        e = xp.exp(shifted)
-        total = reduce_sum(e, axis=1, keepdims=True)
         rows = xp.arange(n)
-        loss = xp.log(total[:, 0]) - shifted[rows, target]  # -log softmax at the target
-        ctx.save_for_backward(e / total, target)  # the softmax p: the gradient is p - onehot
+        # Each row's max, shifted to 0 so exp cannot overflow. Picking it with argmax costs
+        # half of a max-reduction on small batches (argmax also finds a NaN first).
+        shifted = x - x[rows, x.argmax(axis=1)][:, None]
+        e = xp.exp(shifted)
+        total = row_sums(e)
+        loss = xp.log(total) - shifted[rows, target]  # -log softmax at the target
+        e /= total[:, None]
+        ctx.save_for_backward(e, rows, target)  # the softmax p: the gradient is p - onehot
         ctx.reduction = reduction
         if reduction == "none":
             return loss
-        total_loss = reduce_sum(loss)
+        total_loss = column_sums(loss)
         return total_loss / x.dtype.type(n) if reduction == "mean" else total_loss
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         if ctx.plain:
-            p, target = ctx.saved_tensors
-            n = p.shape[0]
+            p, rows, target = ctx.saved_tensors
             if ctx.reduction == "none":
-                coef = gy[:, None]
-            else:
-                coef = gy / p.dtype.type(n) if ctx.reduction == "mean" else gy
+                g = p * gy[:, None]
+                g[rows, target] -= gy
+                return g
+            coef = gy / p.dtype.type(p.shape[0]) if ctx.reduction == "mean" else gy
             g = p * coef
-            g[array_module(p).arange(n), target] -= coef if ctx.reduction != "none" else gy
+            g[rows, target] -= coef
             return g
         logp, safe_t, w_t, keep, weight = ctx.saved_tensors
         xp = array_module(logp)
@@ -183,7 +185,7 @@ def as_class_targets(name: str, target: Any, n_classes: int, ignore_index: int) 
             f"{name}: class targets must be integers (int64), got {target.dtype}; "
             "use target.long(), or pass probabilities of the same shape as the input"
         )
-    if target.size == 0 or (target.min() >= 0 and target.max() < n_classes):
+    if target.size == 0 or (smallest(target) >= 0 and largest(target) < n_classes):
         return target
     xp = array_module(target)
     bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
