@@ -99,3 +99,73 @@ def test_eval_mode_and_no_grad_run_eagerly() -> None:
     with cr.detect_anomaly():
         step(cr.tensor(X[:8]), cr.tensor(Y[:8]))
     assert step.stats == {"eager": 1, "captured": 0, "replayed": 0}
+
+
+class _ScaleGradInPlace(cr.autograd.Function):
+    """Identity whose backward scales the incoming gradient in place when ``inplace`` is set:
+    fine for the eager engine (it hands out a fresh root gradient), while the replay's
+    root gradient is a read-only array made once, so the replay raises."""
+
+    inplace = False
+
+    @staticmethod
+    def forward(ctx, x):  # type: ignore[no-untyped-def, override]
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, gy):  # type: ignore[no-untyped-def, override]
+        if _ScaleGradInPlace.inplace:
+            gy *= 1.0
+        return gy
+
+
+@pytest.mark.parametrize("fail_from_start", [True, False])
+def test_a_replay_that_raises_falls_back_to_eager(fail_from_start: bool) -> None:
+    def loss_fn(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
+        return _ScaleGradInPlace.apply(nn.functional.cross_entropy(out, y))
+
+    X, Y = _data()
+    runs = []
+    for compiled in (False, True):
+        _ScaleGradInPlace.inplace = fail_from_start
+        model = _mlp()
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+        step = cr.compile(model, loss_fn, opt)
+        losses = []
+        for i in range(0, 40, 8):
+            if i == 24:
+                _ScaleGradInPlace.inplace = True  # after capture and check: replay fails
+            x, y = cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8])
+            if compiled:
+                losses.append(step(x, y).item())
+            else:
+                opt.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
+    _ScaleGradInPlace.inplace = False
+    (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
+    assert eager_l == comp_l
+    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+    assert "the replay failed" in next(iter(step.reasons.values()))
+    assert "read-only" in next(iter(step.reasons.values()))
+    # failing in the check step means it never replays; failing later stops replaying
+    assert step.stats["replayed"] == (0 if fail_from_start else 1)
+    assert not step.ready
+
+
+def test_bad_labels_in_a_replayed_step_raise_the_eager_error_and_keep_the_recording() -> None:
+    model = _mlp()
+    step = cr.compile(model, nn.CrossEntropyLoss(), cr.optim.SGD(model.parameters(), lr=0.1))
+    X, Y = _data()
+    for _ in range(3):
+        step(cr.tensor(X[:8]), cr.tensor(Y[:8]))
+    assert step.stats["replayed"] == 1
+    bad = Y[:8].copy()
+    bad[2] = 9
+    with pytest.raises(IndexError, match="target 9 is out of range for 4 classes"):
+        step(cr.tensor(X[:8]), cr.tensor(bad))
+    step(cr.tensor(X[:8]), cr.tensor(Y[:8]))
+    assert step.stats["replayed"] == 2

@@ -332,7 +332,7 @@ class CompiledStep:
         (the error says how) and the recording stays; otherwise the recording goes."""
         loss = self._eager(inputs)
         self.programs[sig] = None
-        del self.ready[sig]
+        self.ready.pop(sig, None)
         self.reasons[sig] = (f"the replay failed where the eager step did not "
                              f"({type(exc).__name__}: {exc})")
         self.stats["eager"] += 1
@@ -364,7 +364,10 @@ class CompiledStep:
         program = self.programs[sig]
         assert program is not None
         self.optimizer.zero_grad()
-        replayed, _ = _replay(program, list(inputs))
+        try:
+            replayed, _ = _replay(program, inputs)
+        except Exception as exc:  # noqa: BLE001 - the eager step raises real errors
+            return self._replay_failed(sig, inputs, exc)
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
         replay_grads = [None if p.grad is None else p.grad.data.copy() for p in params]
         loss = self._eager(inputs)
