@@ -23,6 +23,7 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule.autograd import function as _function
+from chainrule.autograd.engine import run_backward
 from chainrule.backend import Device, array_module, get_device
 from chainrule.tensor_inplace import TensorInplace
 from chainrule.tensor_math import TensorMath
@@ -252,8 +253,6 @@ class Tensor(TensorMath, TensorInplace):
                 if g is not None:
                     t.grad = g if t.grad is None else Tensor._wrap(t.grad.data + g.data)
             return
-        from chainrule.autograd.engine import run_backward
-
         run_backward([self], [self._root_grad(gradient)], retain_graph)
 
     def _root_grad(self, gradient: Any) -> Any:

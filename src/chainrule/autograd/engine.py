@@ -77,31 +77,6 @@ def _call_hooks(hooks: list[Any], grad: Any) -> Any:
     return grad
 
 
-class _Accumulator:
-    """Pending gradients of one backward pass (per node output, per leaf)."""
-
-    def __init__(self) -> None:
-        self.heap: list[tuple[int, Node]] = []
-        self.pending: dict[Node, list[Any]] = {}
-        self.leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
-
-    def add(self, target: Any, index: int, grad: Any) -> None:
-        if isinstance(target, Node):
-            slots = self.pending.get(target)
-            if slots is None:
-                slots = [None] * target.n_outputs
-                self.pending[target] = slots
-                heapq.heappush(self.heap, (-target.seq, target))
-            current = slots[index]
-            slots[index] = grad if current is None else current + grad
-        else:
-            entry = self.leaves.get(id(target))
-            if entry is None:
-                self.leaves[id(target)] = [target, grad]
-            else:
-                entry[1] = entry[1] + grad
-
-
 def run_backward(
     roots: Sequence[Any],
     root_grads: Sequence[Any],
@@ -113,12 +88,19 @@ def run_backward(
     With ``capture`` (a list of tensors) nothing is accumulated into ``.grad``;
     the gradients reaching those tensors are returned instead (for
     :func:`chainrule.autograd.grad`).
+
+    One flat loop (this runs for every node of every training step): pop the newest
+    pending node, run its ``backward``, fit each input's gradient to the input's shape
+    and dtype, and add it to what that input's node (or leaf) has pending.
     """
-    acc = _Accumulator()
-    handed_out: set[int] = set()
+    heap: list[tuple[int, Node]] = []
+    pending: dict[Node, list[Any]] = {}  # node -> one pending gradient per output
+    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, pending gradient]
+    handed_out: set[int] = set()  # arrays someone else holds: never accumulate into them
     for root, grad in zip(roots, root_grads, strict=True):
         handed_out.add(id(grad))
-        acc.add(root.grad_fn if root.grad_fn is not None else root, root._out_index, grad)
+        _add(heap, pending, leaves, root.grad_fn if root.grad_fn is not None else root,
+             root._out_index, grad)
 
     captured: dict[tuple[int, int], Any] = {}
     capture_keys: set[tuple[int, int]] = set()
@@ -128,10 +110,12 @@ def run_backward(
             capture_keys.add(key)
 
     check_anomaly = anomaly.STATE.enabled
+    recorder = CAPTURE.backward
+    heappop, heappush = heapq.heappop, heapq.heappush
     with no_grad():
-        while acc.heap:
-            _, node = heapq.heappop(acc.heap)
-            grads = acc.pending.pop(node)
+        while heap:
+            node = heappop(heap)[1]
+            grads = pending.pop(node)
             if node.freed:
                 raise RuntimeError(
                     f"Trying to backward through the graph a second time ({node.name()} "
@@ -144,25 +128,45 @@ def run_backward(
                                        retain=capture is None)
             if node.n_outputs > 1:
                 fill_missing(node.out_meta, grads)
-            _check_versions(node)
-            if CAPTURE.backward is not None:
-                CAPTURE.backward.append(node)
-            routed = input_gradients(node.function, node, grads, node.edges, node.in_meta)
+            if node.saved_versions:
+                _check_versions(node)
+            if recorder is not None:
+                recorder.append(node)
+            result = node.function.backward(node, *grads)
+            if type(result) is not tuple:
+                result = (result,)
             if not retain_graph:
                 node.freed = True
                 node.to_save = ()
-            for i, edge, g in routed:
+            in_meta = node.in_meta
+            for i, edge in enumerate(node.edges):
+                if edge is None or i >= len(result) or result[i] is None:
+                    continue
+                g = result[i]
+                shape, dtype = in_meta[i]
+                if g.shape != shape:  # broadcast in forward: sum back to the input's shape
+                    g = sum_to_shape(g, shape)
+                if g.dtype is not dtype and g.dtype != dtype:  # (the same object, mostly)
+                    g = g.astype(dtype)
                 if check_anomaly:
-                    what = anomaly.bad_value(g)
-                    if what:
-                        shapes = anomaly.describe_arrays(
-                            [_Meta(*m) for m in node.in_meta if m is not None]
-                        )
-                        anomaly.raise_backward(node.name(), i, what, shapes, node.module_path)
-                acc.add(edge[0], edge[1], g)
+                    _check_gradient(node, i, g)
+                target, index = edge
+                if isinstance(target, Node):
+                    slots = pending.get(target)
+                    if slots is None:  # first gradient for this node: schedule it
+                        pending[target] = slots = [None] * target.n_outputs
+                        heappush(heap, (-target.seq, target))
+                    current = slots[index]
+                    slots[index] = g if current is None else current + g
+                else:
+                    entry = leaves.get(id(target))
+                    if entry is None:
+                        leaves[id(target)] = [target, g]
+                    else:
+                        entry[1] = entry[1] + g
 
         if capture is not None:
-            for leaf, grad in acc.leaves.values():
+            for leaf, grad in leaves.values():
                 captured[(id(leaf), -1)] = grad
             out = []
             for t in capture:
@@ -170,9 +174,34 @@ def run_backward(
                 out.append(captured.get(key))
             return out
 
-        for leaf, grad in acc.leaves.values():
+        for leaf, grad in leaves.values():
             accumulate_leaf(leaf, grad, handed_out)
     return None
+
+
+def _add(heap: list[Any], pending: dict[Node, list[Any]], leaves: dict[int, list[Any]],
+         target: Any, index: int, grad: Any) -> None:
+    """Add a root gradient to what ``target`` (a node or a leaf) has pending."""
+    if isinstance(target, Node):
+        slots = pending.get(target)
+        if slots is None:
+            pending[target] = slots = [None] * target.n_outputs
+            heapq.heappush(heap, (-target.seq, target))
+        slots[index] = grad if slots[index] is None else slots[index] + grad
+    else:
+        entry = leaves.get(id(target))
+        if entry is None:
+            leaves[id(target)] = [target, grad]
+        else:
+            entry[1] = entry[1] + grad
+
+
+def _check_gradient(node: Node, i: int, g: Any) -> None:
+    """The NaN guard on one input gradient of ``node`` (when anomaly detection is on)."""
+    what = anomaly.bad_value(g)
+    if what:
+        shapes = anomaly.describe_arrays([_Meta(*m) for m in node.in_meta if m is not None])
+        anomaly.raise_backward(node.name(), i, what, shapes, node.module_path)
 
 
 def fill_missing(out_meta: tuple[Any, ...], grads: list[Any]) -> None:
@@ -182,30 +211,6 @@ def fill_missing(out_meta: tuple[Any, ...], grads: list[Any]) -> None:
         if g is None:
             shape, dtype = out_meta[i]
             grads[i] = xp.zeros(shape, dtype)
-
-
-def input_gradients(function: Any, ctx: Any, grads: list[Any], edges: Any, in_meta: Any
-                    ) -> list[tuple[int, Any, Any]]:
-    """Run ``function.backward`` and fit each gradient to its input's shape and dtype.
-
-    Returns (input index, edge, gradient) for the inputs that get one; this is where
-    broadcast gradients are summed back, for the engine and for replayed steps alike.
-    """
-    result = function.backward(ctx, *grads)
-    if not isinstance(result, tuple):
-        result = (result,)
-    routed = []
-    for i, edge in enumerate(edges):
-        if edge is None or i >= len(result) or result[i] is None:
-            continue
-        g = result[i]
-        shape, dtype = in_meta[i]
-        if g.shape != shape:
-            g = sum_to_shape(g, shape)
-        if g.dtype != dtype:
-            g = g.astype(dtype)
-        routed.append((i, edge, g))
-    return routed
 
 
 class _Meta:

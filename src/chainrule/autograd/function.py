@@ -172,16 +172,24 @@ class Function:
         """
         arrays = []
         needs = []
+        edges: list[Any] = []
+        in_meta: list[Any] = []
         record = False
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a.data)
-                needs.append(a._requires_grad)
-                if a._requires_grad:
+                data = a.data
+                arrays.append(data)
+                if a._requires_grad:  # an edge to its node (or to the leaf itself)
                     record = True
+                    needs.append(True)
+                    edges.append((a.grad_fn or a, a._out_index))
+                    in_meta.append((data.shape, data.dtype))
+                    continue
             else:
                 arrays.append(a)
-                needs.append(False)
+            needs.append(False)
+            edges.append(None)
+            in_meta.append(None)
         ctx = cls.node_class()
         if record and GRAD_MODE.enabled:
             ctx.needs_input_grad = tuple(needs)
@@ -190,7 +198,7 @@ class Function:
             ctx.needs_input_grad = (False,) * len(args)
         raw = cls.forward(ctx, *arrays)
         if type(raw) is tuple:
-            return _finish_multi(cls, ctx, args, arrays, raw, record)
+            return _finish_multi(cls, ctx, args, arrays, raw, record, edges, in_meta)
         if anomaly.STATE.enabled:
             _check_forward(cls, arrays, (raw,))
         if not record:
@@ -198,7 +206,7 @@ class Function:
             if CAPTURE.tape is not None:
                 CAPTURE.tape.append((cls, args, ctx, (out,), False))
             return out
-        _link(ctx, args, needs)
+        _link(ctx, edges, in_meta)
         out = Tensor._wrap(raw, ctx, 0)
         if ctx.to_save:  # inline _versions(args, (out,)): this runs for almost every op
             versions = [(a._version, a._version[0], id(a.data))
@@ -226,20 +234,10 @@ def _versions(args: tuple[Any, ...], results: tuple[Any, ...]) -> list[Any]:
     return versions
 
 
-def _link(ctx: Node, args: tuple[Any, ...], needs: Any) -> None:
-    """Record the edges to the inputs and their shapes/dtypes on the node."""
-    edges: list[Any] = []
-    meta: list[Any] = []
-    for a, need in zip(args, needs, strict=True):
-        if need:
-            edges.append((a.grad_fn or a, a._out_index))
-            data = a.data
-            meta.append((data.shape, data.dtype))
-        else:
-            edges.append(None)
-            meta.append(None)
+def _link(ctx: Node, edges: list[Any], in_meta: list[Any]) -> None:
+    """Record the edges to the inputs, their shapes/dtypes and the creation order."""
     ctx.edges = edges
-    ctx.in_meta = meta
+    ctx.in_meta = in_meta
     ctx.seq = next(_seq)
     if anomaly.STATE.enabled:
         ctx.module_path = anomaly.current_module_path()
@@ -253,7 +251,8 @@ def _check_forward(cls: type[Function], arrays: list[Any], outs: tuple[Any, ...]
 
 
 def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays: list[Any],
-                  outs: tuple[Any, ...], record: bool) -> tuple[Any, ...]:
+                  outs: tuple[Any, ...], record: bool, edges: list[Any], in_meta: list[Any]
+                  ) -> tuple[Any, ...]:
     """``apply`` for ops with several outputs (split, max with indices, user Functions)."""
     if anomaly.STATE.enabled:
         _check_forward(cls, arrays, outs)
@@ -262,7 +261,7 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
         if CAPTURE.tape is not None:
             CAPTURE.tape.append((cls, args, ctx, plain, True))
         return plain
-    _link(ctx, args, ctx.needs_input_grad)
+    _link(ctx, edges, in_meta)
     ctx.n_outputs = len(outs)
     ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
     nondiff = ctx.non_differentiable

@@ -98,6 +98,18 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+def _last_width_change(modules: list[Module], shapes: list[Any]) -> Module | None:
+    """The last module whose output has a different feature count than its input
+    (``shapes[0]`` is the shape of the input of ``modules[0]``, ``shapes[i + 1]`` the shape
+    of its output; None where it was not a Tensor)."""
+    widths = [shape[-1] if shape else None for shape in shapes]
+    producer = None
+    for i in range(len(widths) - 1):
+        if widths[i + 1] is not None and widths[i + 1] != widths[i]:
+            producer = modules[i]
+    return producer
+
+
 class Sequential(Module):
     """Modules applied one after another; indexable, sliceable, ``append``-able."""
 
@@ -111,21 +123,21 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, x: Any) -> Any:
-        producer: Module | None = None  # the last layer that changed the feature count
+        # the shapes seen, kept only to name the culprit if a layer rejects its input
+        shapes = [x.data.shape if isinstance(x, Tensor) else None]
         for module in self._modules.values():
-            width = x.shape[-1] if isinstance(x, Tensor) and x.ndim else None
             try:
                 x = module(x)
             except ShapeError as err:
                 if err.module is not module:
                     raise
+                producer = _last_width_change(list(self._modules.values()), shapes)
                 if producer is None:
                     context = "no earlier layer changed the width: the input data has that shape"
                 else:
                     context = f"previous layer: '{producer.path_name()}' {producer!r}"
                 raise ShapeError(f"{err} ({context})", module) from None
-            if isinstance(x, Tensor) and x.ndim and x.shape[-1] != width:
-                producer = module
+            shapes.append(x.data.shape if isinstance(x, Tensor) else None)
         return x
 
     def __getitem__(self, index: int | slice) -> Any:
