@@ -87,9 +87,11 @@ class Linear(Function):
         gx = gy @ W if need_x else None
         gW = gb = None
         if need_W or need_b:
-            g2 = gy.reshape(-1, gy.shape[-1])
+            g2, x2 = gy, x
+            if gy.ndim != 2:  # (batch..., features): the gradients sum over every batch dim
+                g2, x2 = gy.reshape(-1, gy.shape[-1]), x.reshape(-1, x.shape[-1])
             if need_W:
-                gW = g2.T @ x.reshape(-1, x.shape[-1])
+                gW = g2.T @ x2
             if need_b:
                 gb = column_sums(g2)
         return gx, gW, gb
