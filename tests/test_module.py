@@ -154,3 +154,38 @@ def test_other_layers_name_their_path_in_shape_errors() -> None:
         model(cr.ones(2, 4))
     with pytest.raises(nn.ShapeError, match=r"BatchNorm1d '0' expected input \(N, 3\)"):
         nn.Sequential(nn.BatchNorm1d(3))(cr.ones(2, 4))
+
+
+def test_attributes_always_show_what_the_registries_hold() -> None:
+    lin = nn.Linear(3, 2)
+    assert "weight" in vars(lin)  # found by a plain attribute lookup, without __getattr__
+    new = nn.Parameter(cr.zeros(2, 3))
+    lin.weight = new
+    assert lin.weight is new and lin._parameters["weight"] is new
+    with pytest.raises(TypeError):
+        lin.weight = cr.ones(2, 3)  # type: ignore[assignment]
+    assert lin.weight is new  # the failed assignment lost nothing
+    lin.bias = None  # type: ignore[assignment]
+    assert lin.bias is None and lin._parameters["bias"] is None
+    del lin.weight
+    assert not hasattr(lin, "weight") and "weight" not in lin._parameters
+
+    lin.register_buffer("scale", cr.ones(2))
+    lin.scale = cr.full((2,), 3.0)
+    assert lin.scale.tolist() == [3.0, 3.0] and lin._buffers["scale"] is lin.scale
+
+    lin.extra = 5  # a plain attribute becomes a parameter, and the other way round
+    lin.extra = nn.Parameter(cr.ones(1))
+    assert lin._parameters["extra"] is lin.extra
+    lin.register_parameter("extra", None)
+    assert lin.extra is None
+
+    seq = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    relu = nn.ReLU()
+    seq[1] = relu
+    assert seq[1] is relu and getattr(seq, "1") is relu
+    sub = nn.Module()
+    sub.inner = nn.Linear(1, 1)
+    sub.inner = None  # type: ignore[assignment]
+    assert sub.inner is None and sub._modules["inner"] is None
+    assert [name for name, _ in seq.named_parameters()] == ["0.weight", "0.bias"]

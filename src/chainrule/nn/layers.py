@@ -148,7 +148,7 @@ class Sequential(Module):
 
     def __setitem__(self, index: int, module: Module) -> None:
         key = list(self._modules)[index]
-        self._modules[key] = module
+        self._register(self._modules, key, module)
         _structure_changed()
 
     def __len__(self) -> int:
