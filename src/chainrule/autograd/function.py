@@ -174,11 +174,14 @@ class Function:
         needs = []
         edges: list[Any] = []
         in_meta: list[Any] = []
+        versions = []  # (counter, version now, id of data) per tensor: see _versions
         record = False
         for a in args:
             if isinstance(a, Tensor):
                 data = a.data
                 arrays.append(data)
+                version = a._version
+                versions.append((version, version[0], id(data)))
                 if a._requires_grad:  # an edge to its node (or to the leaf itself)
                     record = True
                     needs.append(True)
@@ -208,9 +211,7 @@ class Function:
             return out
         _link(ctx, edges, in_meta)
         out = Tensor._wrap(raw, ctx, 0)
-        if ctx.to_save:  # inline _versions(args, (out,)): this runs for almost every op
-            versions = [(a._version, a._version[0], id(a.data))
-                        for a in args if isinstance(a, Tensor)]
+        if ctx.to_save:  # the version check of _versions(args, (out,)), built in the loop
             versions.append((out._version, 0, id(raw)))
             ctx.saved_versions = versions
         if CAPTURE.tape is not None:
