@@ -198,8 +198,8 @@ def _ones(n: int, dtype: Any) -> Any:
 def column_sums(a: Any) -> Any:
     """``a.sum(axis=0)`` of a 2-D array (one total per column), e.g. a bias gradient.
 
-    For float32/float64 NumPy arrays this is ``ones @ a``, one BLAS call that is 2-5x
-    faster than the reduction at the sizes of a training step. NumPy sums along axis 0 row
+    For float32/float64 NumPy arrays this is ``ones @ a``, one BLAS call that is 2-5x faster
+    than the reduction at the sizes of a training step. NumPy sums along axis 0 row
     after row (no pairwise summation there), so the accuracy is of the same order.
     A 1-D array gives its total.
 
@@ -207,7 +207,7 @@ def column_sums(a: Any) -> Any:
     [6.0, 9.0]
     """
     if type(a) is np.ndarray and a.dtype.char in "fd" and a.shape[0]:
-        return _ones(a.shape[0], a.dtype) @ a
+        return np.dot(_ones(a.shape[0], a.dtype), a)  # np.dot: less overhead than @ here
     return a.sum(axis=0)
 
 
@@ -219,5 +219,5 @@ def row_sums(a: Any) -> Any:
     [1.0, 5.0, 9.0]
     """
     if type(a) is np.ndarray and a.dtype.char in "fd" and a.shape[1]:
-        return a @ _ones(a.shape[1], a.dtype)
+        return np.dot(a, _ones(a.shape[1], a.dtype))
     return a.sum(axis=1)
