@@ -17,7 +17,6 @@ Shared work lives here, not in the ops:
 from __future__ import annotations
 
 import heapq
-import sys
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -25,8 +24,10 @@ from typing import Any
 from chainrule.autograd import anomaly
 from chainrule.autograd.capture import STATE as CAPTURE
 from chainrule.autograd.function import Node
-from chainrule.autograd.grad_mode import no_grad
+from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.backend import array_module
+
+Tensor: Any = None  # chainrule.tensor binds the class here (it imports this module first)
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -69,7 +70,6 @@ def _check_versions(node: Node) -> None:
 
 
 def _call_hooks(hooks: list[Any], grad: Any) -> Any:
-    Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     for hook in hooks:
         result = hook(Tensor._wrap(grad))
         if result is not None:
@@ -88,10 +88,6 @@ def run_backward(
     With ``capture`` (a list of tensors) nothing is accumulated into ``.grad``;
     the gradients reaching those tensors are returned instead (for
     :func:`chainrule.autograd.grad`).
-
-    One flat loop (this runs for every node of every training step): pop the newest
-    pending node, run its ``backward``, fit each input's gradient to the input's shape
-    and dtype, and add it to what that input's node (or leaf) has pending.
     """
     heap: list[tuple[int, Node]] = []
     pending: dict[Node, list[Any]] = {}  # node -> one pending gradient per output
@@ -109,62 +105,11 @@ def run_backward(
             key = (id(t.grad_fn), t._out_index) if t.grad_fn is not None else (id(t), -1)
             capture_keys.add(key)
 
-    check_anomaly = anomaly.STATE.enabled
-    recorder = CAPTURE.backward
-    heappop, heappush = heapq.heappop, heapq.heappush
-    with no_grad():
-        while heap:
-            node = heappop(heap)[1]
-            grads = pending.pop(node)
-            if node.freed:
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time ({node.name()} "
-                    "was already freed). Pass retain_graph=True to the first backward() "
-                    "if you need to backward through the same graph again, or recompute "
-                    "the forward pass"
-                )
-            if node.out_hooks or (node.retained and capture is None) or capture_keys:
-                grads = _visit_outputs(node, grads, handed_out, captured, capture_keys,
-                                       retain=capture is None)
-            if node.n_outputs > 1:
-                fill_missing(node.out_meta, grads)
-            if node.saved_versions:
-                _check_versions(node)
-            if recorder is not None:
-                recorder.append(node)
-            result = node.function.backward(node, *grads)
-            if type(result) is not tuple:
-                result = (result,)
-            if not retain_graph:
-                node.freed = True
-                node.to_save = ()
-            in_meta = node.in_meta
-            for i, edge in enumerate(node.edges):
-                if edge is None or i >= len(result) or result[i] is None:
-                    continue
-                g = result[i]
-                shape, dtype = in_meta[i]
-                if g.shape != shape:  # broadcast in forward: sum back to the input's shape
-                    g = sum_to_shape(g, shape)
-                if g.dtype is not dtype and g.dtype != dtype:  # (the same object, mostly)
-                    g = g.astype(dtype)
-                if check_anomaly:
-                    _check_gradient(node, i, g)
-                target, index = edge
-                if isinstance(target, Node):
-                    slots = pending.get(target)
-                    if slots is None:  # first gradient for this node: schedule it
-                        pending[target] = slots = [None] * target.n_outputs
-                        heappush(heap, (-target.seq, target))
-                    current = slots[index]
-                    slots[index] = g if current is None else current + g
-                else:
-                    entry = leaves.get(id(target))
-                    if entry is None:
-                        leaves[id(target)] = [target, g]
-                    else:
-                        entry[1] = entry[1] + g
-
+    enabled = GRAD_MODE.enabled
+    GRAD_MODE.enabled = False  # what no_grad() does, without its cost on every backward
+    try:
+        _walk(heap, pending, leaves, retain_graph, capture is None, handed_out, captured,
+              capture_keys)
         if capture is not None:
             for leaf, grad in leaves.values():
                 captured[(id(leaf), -1)] = grad
@@ -173,10 +118,81 @@ def run_backward(
                 key = (id(t.grad_fn), t._out_index) if t.grad_fn is not None else (id(t), -1)
                 out.append(captured.get(key))
             return out
-
         for leaf, grad in leaves.values():
-            accumulate_leaf(leaf, grad, handed_out)
+            if leaf.grad is None and not leaf._hooks and grad.base is None \
+                    and id(grad) not in handed_out and grad.flags.writeable:
+                handed_out.add(id(grad))  # the common case of accumulate_leaf, inline
+                leaf.grad = Tensor._wrap(grad)
+            else:
+                accumulate_leaf(leaf, grad, handed_out)
+    finally:
+        GRAD_MODE.enabled = enabled
     return None
+
+
+def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
+          leaves: dict[int, list[Any]], retain_graph: bool, retain: bool, handed_out: set[int],
+          captured: dict[tuple[int, int], Any], capture_keys: set[tuple[int, int]]) -> None:
+    """The walk itself, one flat loop (it runs for every node of every training step): pop
+    the newest pending node, run its ``backward``, fit each input's gradient to the input's
+    shape and dtype, and add it to what that input's node (or leaf) has pending."""
+    check_anomaly = anomaly.STATE.enabled
+    recorder = CAPTURE.backward
+    heappop, heappush = heapq.heappop, heapq.heappush
+    while heap:
+        node = heappop(heap)[1]
+        grads = pending.pop(node)
+        if node.freed:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time ({node.name()} "
+                "was already freed). Pass retain_graph=True to the first backward() "
+                "if you need to backward through the same graph again, or recompute "
+                "the forward pass"
+            )
+        if node.out_hooks or (node.retained and retain) or capture_keys:
+            grads = _visit_outputs(node, grads, handed_out, captured, capture_keys,
+                                   retain=retain)
+        if node.n_outputs > 1:
+            fill_missing(node.out_meta, grads)
+        versions = node.saved_versions
+        if versions:
+            for counter, version, _ in versions:
+                if counter[0] != version:
+                    _check_versions(node)  # raises if it was a saved array that changed
+                    break
+        if recorder is not None:
+            recorder.append(node)
+        result = node.function.backward(node, *grads)
+        if type(result) is not tuple:
+            result = (result,)
+        if not retain_graph:
+            node.freed = True
+            node.to_save = ()
+        if check_anomaly:
+            _check_gradients(node, result)
+        # zip stops at the shorter: a backward may leave out trailing inputs' gradients
+        for edge, meta, g in zip(node.edges, node.in_meta, result, strict=False):
+            if edge is None or g is None:
+                continue
+            shape, dtype = meta
+            if g.shape != shape:  # broadcast in forward: sum back to the input's shape
+                g = sum_to_shape(g, shape)
+            if g.dtype is not dtype and g.dtype != dtype:  # (the same object, mostly)
+                g = g.astype(dtype)
+            target, index = edge
+            if isinstance(target, Node):
+                slots = pending.get(target)
+                if slots is None:  # first gradient for this node: schedule it
+                    pending[target] = slots = [None] * target.n_outputs
+                    heappush(heap, (-target.seq, target))
+                current = slots[index]
+                slots[index] = g if current is None else current + g
+            else:
+                entry = leaves.get(id(target))
+                if entry is None:
+                    leaves[id(target)] = [target, g]
+                else:
+                    entry[1] = entry[1] + g
 
 
 def _add(heap: list[Any], pending: dict[Node, list[Any]], leaves: dict[int, list[Any]],
@@ -196,12 +212,13 @@ def _add(heap: list[Any], pending: dict[Node, list[Any]], leaves: dict[int, list
             entry[1] = entry[1] + grad
 
 
-def _check_gradient(node: Node, i: int, g: Any) -> None:
-    """The NaN guard on one input gradient of ``node`` (when anomaly detection is on)."""
-    what = anomaly.bad_value(g)
-    if what:
-        shapes = anomaly.describe_arrays([_Meta(*m) for m in node.in_meta if m is not None])
-        anomaly.raise_backward(node.name(), i, what, shapes, node.module_path)
+def _check_gradients(node: Node, result: tuple[Any, ...]) -> None:
+    """The NaN guard on the input gradients of ``node`` (when anomaly detection is on)."""
+    for i, (edge, g) in enumerate(zip(node.edges, result, strict=False)):
+        what = None if edge is None or g is None else anomaly.bad_value(g)
+        if what:
+            shapes = anomaly.describe_arrays([_Meta(*m) for m in node.in_meta if m is not None])
+            anomaly.raise_backward(node.name(), i, what, shapes, node.module_path)
 
 
 def fill_missing(out_meta: tuple[Any, ...], grads: list[Any]) -> None:
@@ -230,7 +247,6 @@ def _visit_outputs(
 ) -> list[Any]:
     """Run a non-leaf's tensor hooks, fill retained ``.grad`` (only in ``backward()``, as
     PyTorch does; ``autograd.grad`` leaves ``.grad`` alone), capture for autograd.grad."""
-    Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     for i, g in enumerate(grads):
         if g is None:
             continue
@@ -251,7 +267,6 @@ def _visit_outputs(
 
 def accumulate_leaf(leaf: Any, grad: Any, handed_out: set[int]) -> None:
     """Add ``grad`` into ``leaf.grad``, copying when the array is shared."""
-    Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
     if leaf._hooks:
         grad = _call_hooks(leaf._hooks, grad)
     if leaf.grad is None:

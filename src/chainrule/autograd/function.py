@@ -284,3 +284,6 @@ Tensor: Any = None  # set by chainrule.tensor once the class exists (the two mod
 def bind_tensor_class(cls: Any) -> None:
     global Tensor
     Tensor = cls
+    from chainrule.autograd import engine
+
+    engine.Tensor = cls
