@@ -7,7 +7,8 @@ Configurations (all SGD on real MNIST, cross-entropy, same initial weights and d
 
 Each measurement is a fresh process that trains a warm-up epoch and then times one epoch;
 the reported time is the median of 3 processes. All frameworks run in the same invocation,
-so the ratios are comparable even on a noisy machine. The per-step overhead is
+in rounds (each round runs every framework once), so the ratios are comparable even on a
+noisy machine. The per-step overhead is
 (epoch time - GEMM-only time) / steps, where GEMM-only runs just the matrix products of
 the same forward and backward passes in NumPy.
 
@@ -216,14 +217,27 @@ def worker(framework: str, config: str) -> dict[str, Any]:
     return {"seconds": times[-1], "warmup": times[0], "accuracy": acc, "steps": steps}
 
 
-def measure(framework: str, config: str, repeats: int) -> dict[str, Any]:
-    runs = []
+def run_worker(framework: str, config: str) -> dict[str, Any]:
+    """One fresh process: a warm-up epoch, then the timed one."""
+    out = subprocess.run([sys.executable, "-m", "chainrule.bench", "--worker", framework,
+                          config], capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure(frameworks: list[str], config: str, repeats: int) -> dict[str, dict[str, Any]]:
+    """Median epoch time per framework over ``repeats`` rounds.
+
+    Each round runs every framework once, one after another, so a slow spell of a shared
+    machine falls on all frameworks alike instead of on one framework's repeats.
+    """
+    runs: dict[str, list[dict[str, Any]]] = {f: [] for f in frameworks}
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-m", "chainrule.bench", "--worker", framework,
-                              config], capture_output=True, text=True, check=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return {"seconds": statistics.median(r["seconds"] for r in runs),
-            "accuracy": runs[0]["accuracy"], "steps": runs[0]["steps"]}
+        for f in frameworks:
+            runs[f].append(run_worker(f, config))
+    return {f: {"seconds": statistics.median(r["seconds"] for r in rs),
+                "accuracy": rs[0]["accuracy"], "steps": rs[0]["steps"]}
+            for f, rs in runs.items()}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -247,7 +261,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{'/torch':>8}{'/numpy':>8}{'overhead us/step':>18}")
     print(header)
     for config in configs:
-        res = {f: measure(f, config, repeats) for f in frameworks}
+        res = measure(frameworks, config, repeats)
         results[config] = res
         gemm = res["gemm"]["seconds"]
         for f in frameworks:
