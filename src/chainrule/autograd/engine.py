@@ -138,7 +138,7 @@ def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
     shape and dtype, and add it to what that input's node (or leaf) has pending."""
     check_anomaly = anomaly.STATE.enabled
     recorder = CAPTURE.backward
-    heappop, heappush = heapq.heappop, heapq.heappush
+    heappop = heapq.heappop
     while heap:
         node = heappop(heap)[1]
         grads = pending.pop(node)
@@ -179,31 +179,19 @@ def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
                 g = sum_to_shape(g, shape)
             if g.dtype is not dtype and g.dtype != dtype:  # (the same object, mostly)
                 g = g.astype(dtype)
-            target, index = edge
-            if isinstance(target, Node):
-                slots = pending.get(target)
-                if slots is None:  # first gradient for this node: schedule it
-                    pending[target] = slots = [None] * target.n_outputs
-                    heappush(heap, (-target.seq, target))
-                current = slots[index]
-                slots[index] = g if current is None else current + g
-            else:
-                entry = leaves.get(id(target))
-                if entry is None:
-                    leaves[id(target)] = [target, g]
-                else:
-                    entry[1] = entry[1] + g
+            _add(heap, pending, leaves, edge[0], edge[1], g)
 
 
 def _add(heap: list[Any], pending: dict[Node, list[Any]], leaves: dict[int, list[Any]],
          target: Any, index: int, grad: Any) -> None:
-    """Add a root gradient to what ``target`` (a node or a leaf) has pending."""
+    """Add ``grad`` to what ``target`` (a node's output ``index``, or a leaf) has pending."""
     if isinstance(target, Node):
         slots = pending.get(target)
-        if slots is None:
+        if slots is None:  # first gradient for this node: schedule it
             pending[target] = slots = [None] * target.n_outputs
             heapq.heappush(heap, (-target.seq, target))
-        slots[index] = grad if slots[index] is None else slots[index] + grad
+        current = slots[index]
+        slots[index] = grad if current is None else current + grad
     else:
         entry = leaves.get(id(target))
         if entry is None:
