@@ -39,15 +39,20 @@ def _train(compiled: bool, optimizer: str, loss: str = "ce", batch: int = 8, epo
     for _ in range(epochs):
         for i in range(0, len(X), batch):  # 40 / 8: equal batches; 40 / 12: a smaller last one
             x, y = cr.tensor(X[i:i + batch]), cr.tensor(Y[i:i + batch])
-            if compiled:
-                losses.append(step(x, y).item())
-            else:
-                opt.zero_grad()
-                out = loss_fn(model(x), y)
-                out.backward()
-                opt.step()
-                losses.append(out.item())
+            losses.append(_one_step(step if compiled else None, model, loss_fn, opt, x, y))
     return [p.detach().numpy().copy() for p in model.parameters()], losses, step
+
+
+def _one_step(step: object, model: nn.Module, loss_fn: object, opt: cr.optim.Optimizer,
+              x: cr.Tensor, y: cr.Tensor) -> float:
+    """A captured step when ``step`` is given, else the eager loop's; returns the loss."""
+    if step is not None:
+        return float(step(x, y).item())  # type: ignore[operator]
+    opt.zero_grad()
+    loss = loss_fn(model(x), y)  # type: ignore[operator]
+    loss.backward()
+    opt.step()
+    return float(loss.item())
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -136,14 +141,7 @@ def test_a_replay_that_raises_falls_back_to_eager(fail_from_start: bool) -> None
             if i == 24:
                 _ScaleGradInPlace.inplace = True  # after capture and check: replay fails
             x, y = cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8])
-            if compiled:
-                losses.append(step(x, y).item())
-            else:
-                opt.zero_grad()
-                loss = loss_fn(model(x), y)
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
+            losses.append(_one_step(step if compiled else None, model, loss_fn, opt, x, y))
         runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
     _ScaleGradInPlace.inplace = False
     (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
