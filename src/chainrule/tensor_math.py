@@ -7,6 +7,7 @@ Comparisons return boolean tensors outside the graph.
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +22,11 @@ def _raw(x: Any) -> Any:
     from chainrule.tensor import Tensor
 
     return x.data if isinstance(x, Tensor) else x
+
+
+def _logical(fn: Any, *operands: Any) -> Tensor:
+    """A result without gradient (comparison, logic) as the ``Logical`` op on raw arrays."""
+    return ew.Logical.apply(fn, *[_raw(x) for x in operands])
 
 
 def _constant(data: Any) -> Tensor:
@@ -83,31 +89,31 @@ class TensorMath:
 
     # ---- comparisons and logic (no gradient) ----------------------------------------
     def __eq__(self, other: Any) -> Any:
-        return _constant(self.data == _raw(other))
+        return _logical(operator.eq, self, other)
 
     def __ne__(self, other: Any) -> Any:
-        return _constant(self.data != _raw(other))
+        return _logical(operator.ne, self, other)
 
     def __lt__(self, other: Any) -> Any:
-        return _constant(self.data < _raw(other))
+        return _logical(operator.lt, self, other)
 
     def __le__(self, other: Any) -> Any:
-        return _constant(self.data <= _raw(other))
+        return _logical(operator.le, self, other)
 
     def __gt__(self, other: Any) -> Any:
-        return _constant(self.data > _raw(other))
+        return _logical(operator.gt, self, other)
 
     def __ge__(self, other: Any) -> Any:
-        return _constant(self.data >= _raw(other))
+        return _logical(operator.ge, self, other)
 
     def __and__(self, other: Any) -> Any:
-        return _constant(self.data & _raw(other))
+        return _logical(operator.and_, self, other)
 
     def __or__(self, other: Any) -> Any:
-        return _constant(self.data | _raw(other))
+        return _logical(operator.or_, self, other)
 
     def __invert__(self) -> Any:
-        return _constant(~self.data)
+        return _logical(operator.invert, self)
 
     def eq(self, other: Any) -> Any:
         return self == other
@@ -119,13 +125,13 @@ class TensorMath:
         return _constant(array_module(self.data).asarray(self.data.all()))
 
     def isnan(self) -> Any:
-        return _constant(array_module(self.data).isnan(self.data))
+        return _logical(array_module(self.data).isnan, self)
 
     def isfinite(self) -> Any:
-        return _constant(array_module(self.data).isfinite(self.data))
+        return _logical(array_module(self.data).isfinite, self)
 
     def sign(self) -> Any:
-        return _constant(array_module(self.data).sign(self.data))
+        return _logical(array_module(self.data).sign, self)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """Index of the largest value (flattened when ``dim`` is None)."""

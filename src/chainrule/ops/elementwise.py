@@ -233,6 +233,23 @@ class Clamp(Function):
         return gy * keep
 
 
+class Logical(Function):
+    """``fn(*arrays)`` for functions with no gradient: comparisons, logic, ``sign``, ``isnan``.
+
+    Called on raw arrays, so nothing is recorded for backward. It is an op all the same so
+    that a captured training step (``chainrule.compile``) records it and computes the mask
+    again in every replay instead of keeping the first step's as a constant.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, fn: Any, *arrays: Any) -> Any:
+        return fn(*arrays)
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:  # pragma: no cover - inputs are never tracked
+        raise RuntimeError("Logical has no gradient")
+
+
 # ---- functions (what Tensor operators and users call) --------------------------------
 
 
