@@ -5,6 +5,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn
+from chainrule.train.recipe import OneHotMSE
 
 
 def _mlp(act: type[nn.Module] = nn.Sigmoid, dropout: float = 0.0,
@@ -181,6 +182,7 @@ LOSSES = {
     "ce_sum": (lambda: nn.CrossEntropyLoss(reduction="sum"), lambda y: y),
     "ce_weighted": (lambda: nn.CrossEntropyLoss(weight=cr.tensor([1.0, 2.0, 0.5, 1.0])
                                                 .double()), lambda y: y),
+    "cli_quadratic_cost": (lambda: OneHotMSE(4), lambda y: y),  # one-hot targets from labels
 }
 
 

@@ -12,13 +12,14 @@ tensor(2.)
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
 import numpy as np
 
 from chainrule.autograd import capture
-from chainrule.backend import smallest
+from chainrule.backend import array_module, smallest
 from chainrule.ops import elementwise as ew
 from chainrule.ops import reduce as red
 from chainrule.ops import shape as shp
@@ -39,8 +40,8 @@ from chainrule.tensor import Tensor
 __all__ = [
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "dropout", "elu", "embedding", "gelu", "huber_loss", "l1_loss", "layer_norm", "leaky_relu",
-    "linear", "log_softmax", "mse_loss", "multi_margin_loss", "nll_loss", "prelu", "relu",
-    "sigmoid", "softmax", "softplus", "tanh",
+    "linear", "log_softmax", "mse_loss", "multi_margin_loss", "nll_loss", "one_hot", "prelu",
+    "relu", "sigmoid", "softmax", "softplus", "tanh",
 ]
 
 
@@ -346,3 +347,34 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1,  # noqa: A002
         others = others * weight.data[t.data][:, None]
     loss = red.sum(hinge * Tensor._wrap(others), dim=1) / c
     return _reduce(loss, reduction)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1, dtype: Any = None) -> Tensor:
+    """Class indices -> rows of zeros with a one at the class (int64 unless ``dtype``).
+
+    ``num_classes=-1`` takes the largest index + 1, as PyTorch does. Computed by an op, so a
+    captured training step builds the targets again from each batch's labels.
+
+    >>> import chainrule as cr
+    >>> one_hot(cr.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    data = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: class indices must be integers (int64), got {data.dtype}; "
+                        "use tensor.long()")
+    if num_classes == -1:
+        num_classes = int(data.max()) + 1 if data.size else 0
+    rows = functools.partial(_one_hot_rows, num_classes=num_classes,
+                             dtype=np.dtype(np.int64 if dtype is None else dtype))
+    return ew.Logical.apply(rows, data)
+
+
+def _one_hot_rows(labels: Any, num_classes: int, dtype: Any) -> Any:
+    as_class_targets("one_hot", labels, num_classes, ignore_index=-1)
+    if labels.size and smallest(labels) < 0:
+        raise IndexError(f"one_hot: class index {smallest(labels)} is negative; class indices "
+                         f"run from 0 to {num_classes - 1}")
+    xp = array_module(labels)
+    return (labels[..., None] == xp.arange(num_classes)).astype(dtype)

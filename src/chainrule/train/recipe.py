@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import numpy as np
-
 from chainrule import nn, optim
 from chainrule.data import toy
 from chainrule.data.dataset import TensorDataset
@@ -187,10 +185,8 @@ class OneHotMSE(nn.Module):
         self.num_classes = num_classes
 
     def forward(self, output: Any, target: Any) -> Any:
-        from chainrule.tensor import Tensor
-
-        onehot = np.eye(self.num_classes, dtype=output.dtype)[np.asarray(target.numpy())]
-        total = nn.functional.mse_loss(output.sigmoid(), Tensor._wrap(onehot), reduction="sum")
+        onehot = nn.functional.one_hot(target, self.num_classes, dtype=output.dtype)
+        total = nn.functional.mse_loss(output.sigmoid(), onehot, reduction="sum")
         return total * (0.5 / max(len(onehot), 1))
 
 

@@ -1,0 +1,39 @@
+"""nn.functional helpers not covered by the op and loss tables: one_hot."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+
+from nnref import torch
+
+
+@pytest.mark.parametrize("labels, num_classes", [([0, 2, 1, 2], 3), ([3, 0], -1),
+                                                 ([[1, 0], [2, 2]], 4), ([], 5)])
+def test_one_hot_rows(labels: list, num_classes: int) -> None:
+    t = np.array(labels, dtype=np.int64)
+    got = F.one_hot(cr.tensor(t), num_classes)
+    width = num_classes if num_classes != -1 else t.max() + 1
+    want = (t[..., None] == np.arange(width)).astype(np.int64)
+    assert got.dtype == np.int64 and got.shape == want.shape
+    assert np.array_equal(got.numpy(), want)
+    if torch is not None:
+        theirs = torch.nn.functional.one_hot(torch.tensor(t), num_classes).numpy()
+        assert np.array_equal(got.numpy(), theirs)
+
+
+def test_one_hot_dtype_and_no_gradient() -> None:
+    got = F.one_hot(cr.tensor([1, 0]), 2, dtype=np.float32)
+    assert got.dtype == np.float32 and got.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    assert not got.requires_grad
+
+
+@pytest.mark.parametrize("labels, error, match", [
+    ([0, 3], IndexError, "target 3 is out of range for 3 classes"),
+    ([0, -1], IndexError, "negative"),
+    ([0.0, 1.0], TypeError, "integers"),
+])
+def test_one_hot_errors(labels: list, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        F.one_hot(cr.tensor(labels), 3)
