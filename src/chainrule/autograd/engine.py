@@ -119,12 +119,7 @@ def run_backward(
                 out.append(captured.get(key))
             return out
         for leaf, grad in leaves.values():
-            if leaf.grad is None and not leaf._hooks and grad.base is None \
-                    and id(grad) not in handed_out and grad.flags.writeable:
-                handed_out.add(id(grad))  # the common case of accumulate_leaf, inline
-                leaf.grad = Tensor._wrap(grad)
-            else:
-                accumulate_leaf(leaf, grad, handed_out)
+            accumulate_leaf(leaf, grad, handed_out)
     finally:
         GRAD_MODE.enabled = enabled
     return None
