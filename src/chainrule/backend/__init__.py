@@ -7,14 +7,10 @@ from chainrule.backend.device import (
     cuda_available,
     get_device,
     largest,
-    reduce_max,
-    reduce_min,
-    reduce_sum,
     row_sums,
     smallest,
     to_device,
 )
 
 __all__ = ["Device", "array_module", "column_sums", "cuda_available", "get_device",
-           "largest", "reduce_max", "reduce_min", "reduce_sum", "row_sums", "smallest",
-           "to_device"]
+           "largest", "row_sums", "smallest", "to_device"]

@@ -134,35 +134,6 @@ def to_device(array: Any, device: Device | str) -> Any:
         return cp.asarray(array)
 
 
-# NumPy's .sum/.max/.min go through a Python wrapper that costs about as much as the
-# reduction itself on small arrays; the ufunc's own reduce skips it. Other array modules
-# (CuPy) keep their methods.
-_ADD: Any = np.add
-_MAX: Any = np.maximum
-_MIN: Any = np.minimum
-
-
-def reduce_sum(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """``a.sum(axis, keepdims=...)``, faster on small NumPy arrays."""
-    if type(a) is np.ndarray:
-        return _ADD.reduce(a, axis=axis, keepdims=keepdims)
-    return a.sum(axis=axis, keepdims=keepdims)
-
-
-def reduce_max(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """``a.max(axis, keepdims=...)``, faster on small NumPy arrays."""
-    if type(a) is np.ndarray:
-        return _MAX.reduce(a, axis=axis, keepdims=keepdims)
-    return a.max(axis=axis, keepdims=keepdims)
-
-
-def reduce_min(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """``a.min(axis, keepdims=...)``, faster on small NumPy arrays."""
-    if type(a) is np.ndarray:
-        return _MIN.reduce(a, axis=axis, keepdims=keepdims)
-    return a.min(axis=axis, keepdims=keepdims)
-
-
 def smallest(a: Any) -> Any:
     """The smallest element of a non-empty array as a scalar (NaN if any element is NaN).
 
