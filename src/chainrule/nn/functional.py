@@ -336,16 +336,17 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1,  # noqa: A002
     x, t = _classes_last(input, target, name)
     as_class_targets(name, t.data, x.shape[1], -100)
     n, c = x.shape
-    rows = np.arange(n)
-    x_y = shp.reshape(shp.getitem(x, (rows, t.data)), (n, 1))
+    # Masks from the labels by ops (one_hot), so a captured step rebuilds them per batch.
+    true_class = one_hot(t, c, dtype=x.dtype)
+    x_y = red.sum(x * true_class, dim=1, keepdim=True)  # each row's score for its label
     hinge = relu(margin - x_y + x)
     if p == 2:
         hinge = hinge * hinge
-    others = np.ones((n, c), dtype=x.dtype)
-    others[rows, t.data] = 0
-    if weight is not None:
-        others = others * weight.data[t.data][:, None]
-    loss = red.sum(hinge * Tensor._wrap(others), dim=1) / c
+    others = 1 - true_class
+    if weight is not None:  # each row weighted by its label's class weight
+        w = Tensor._wrap(weight.data.astype(x.dtype, copy=False))
+        others = others * shp.reshape(true_class @ w, (n, 1))
+    loss = red.sum(hinge * others, dim=1) / c
     return _reduce(loss, reduction)
 
 
