@@ -174,7 +174,11 @@ class Function:
         needs = []
         edges: list[Any] = []
         in_meta: list[Any] = []
-        versions = []  # (counter, version now, id of data) per tensor: see _versions
+        # (version counter, version now, id of data) per tensor input, and later per output.
+        # Only ids are kept (never the arrays: that would keep unsaved inputs alive);
+        # backward compares a changed version's id with the saved arrays' ids, which is
+        # sound because the saved arrays were alive together with these arrays.
+        versions = []
         record = False
         for a in args:
             if isinstance(a, Tensor):
@@ -201,7 +205,7 @@ class Function:
             ctx.needs_input_grad = (False,) * len(args)
         raw = cls.forward(ctx, *arrays)
         if type(raw) is tuple:
-            return _finish_multi(cls, ctx, args, arrays, raw, record, edges, in_meta)
+            return _finish_multi(cls, ctx, args, arrays, raw, record, edges, in_meta, versions)
         if anomaly.STATE.enabled:
             _check_forward(cls, arrays, (raw,))
         if not record:
@@ -211,28 +215,12 @@ class Function:
             return out
         _link(ctx, edges, in_meta)
         out = Tensor._wrap(raw, ctx, 0)
-        if ctx.to_save:  # the version check of _versions(args, (out,)), built in the loop
+        if ctx.to_save:
             versions.append((out._version, 0, id(raw)))
             ctx.saved_versions = versions
         if CAPTURE.tape is not None:
             CAPTURE.tape.append((cls, args, ctx, (out,), False))
         return out
-
-
-def _versions(args: tuple[Any, ...], results: tuple[Any, ...]) -> list[Any]:
-    """(version counter, version now, id of data) for every tensor input and output.
-
-    Only ids are kept (never the arrays: that would keep unsaved inputs alive);
-    backward compares a changed version's id with the saved arrays' ids, which
-    is sound because the saved arrays were alive together with these arrays.
-    """
-    versions = []
-    for a in args:
-        if isinstance(a, Tensor):
-            versions.append((a._version, a._version[0], id(a.data)))
-    for t in results:
-        versions.append((t._version, t._version[0], id(t.data)))
-    return versions
 
 
 def _link(ctx: Node, edges: list[Any], in_meta: list[Any]) -> None:
@@ -252,8 +240,8 @@ def _check_forward(cls: type[Function], arrays: list[Any], outs: tuple[Any, ...]
 
 
 def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays: list[Any],
-                  outs: tuple[Any, ...], record: bool, edges: list[Any], in_meta: list[Any]
-                  ) -> tuple[Any, ...]:
+                  outs: tuple[Any, ...], record: bool, edges: list[Any], in_meta: list[Any],
+                  versions: list[Any]) -> tuple[Any, ...]:
     """``apply`` for ops with several outputs (split, max with indices, user Functions)."""
     if anomaly.STATE.enabled:
         _check_forward(cls, arrays, outs)
@@ -271,7 +259,8 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
         for i, o in enumerate(outs)
     )
     if ctx.to_save:
-        ctx.saved_versions = _versions(args, results)
+        versions.extend((t._version, 0, id(t.data)) for t in results)
+        ctx.saved_versions = versions
     if CAPTURE.tape is not None:
         CAPTURE.tape.append((cls, args, ctx, results, True))
     return results
