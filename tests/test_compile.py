@@ -173,6 +173,15 @@ def _regression_targets(y: np.ndarray) -> np.ndarray:
     return np.eye(4)[y] * 0.8 + 0.1  # fixed per batch: made once, outside the step
 
 
+def _picked_nll(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
+    """The tutorials' cross-entropy: pick each row's log-probability with the labels."""
+    return -nn.functional.log_softmax(out, dim=1)[cr.arange(len(y)), y].mean()
+
+
+def _picked_nll_range(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
+    return -nn.functional.log_softmax(out, dim=1)[range(len(y)), y].mean()
+
+
 LOSSES = {
     "mse": (nn.MSELoss, _regression_targets),
     "l1": (nn.L1Loss, _regression_targets),
@@ -182,6 +191,8 @@ LOSSES = {
     "ce_weighted": (lambda: nn.CrossEntropyLoss(weight=cr.tensor([1.0, 2.0, 0.5, 1.0])
                                                 .double()), lambda y: y),
     "cli_quadratic_cost": (lambda: OneHotMSE(4), lambda y: y),  # one-hot targets from labels
+    "picked_log_softmax": (lambda: _picked_nll, lambda y: y),  # the labels index the output
+    "picked_with_range": (lambda: _picked_nll_range, lambda y: y),
 }
 
 
@@ -204,3 +215,35 @@ def test_every_loss_replays_bit_identically(name: str) -> None:
     assert eager_l == comp_l
     assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
     assert step.stats["replayed"] == 8, step.reasons
+
+
+def _masked_loss(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
+    """Squared row sums of the rows whose label is above 1 (a boolean mask from the labels)."""
+    return (out.sum(1)[y > 1] ** 2).mean()
+
+
+@pytest.mark.parametrize("same_count", [True, False])
+def test_a_boolean_mask_from_the_labels_is_read_each_step(same_count: bool) -> None:
+    X, _ = _data()
+    if same_count:  # every batch has three labels above 1, in different places
+        Y = np.array([2, 3, 2, 0, 1, 0, 0, 1] * 5)
+        Y = np.concatenate([np.roll(Y[i:i + 8], i // 8) for i in range(0, 40, 8)])
+    else:
+        Y = np.array([2, 0, 0, 0, 0, 0, 0, 0] * 2 + [3, 2, 0, 0, 0, 0, 0, 0] * 3)
+    runs = []
+    for compiled in (False, True):
+        model = _mlp(nn.Tanh)
+        opt = cr.optim.SGD(model.parameters(), lr=0.05)
+        step = cr.compile(model, _masked_loss, opt)
+        losses = [_one_step(step if compiled else None, model, _masked_loss, opt,
+                            cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
+                  for i in range(0, 40, 8)]
+        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
+    (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
+    assert eager_l == comp_l
+    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+    if same_count:  # replayed with each batch's own mask (a stale one would differ above)
+        assert step.stats["replayed"] == 3, step.reasons
+    else:  # the check step picked 2 items where the recording had 1: eager from then on
+        assert step.stats["replayed"] == 0
+        assert "GetItem gave shape (2,) where the recording had (1,)" in str(step.reasons)

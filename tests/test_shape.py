@@ -44,3 +44,34 @@ def test_integer_index_backward_counts_every_use(rows: int, cols: int, picks: li
         for position, row in enumerate(index):  # brute force: every pick adds its gradient
             expected[row] += gy[position]
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+_INDICES = [3, slice(1, None), (None, Ellipsis, 0), [0, 2, 2], (slice(None), [1, 0]),
+            ([0, 3], [1, 1]), "mask", "tensor_pair", "int_scalar"]
+
+
+@pytest.mark.parametrize("name", [str(i) for i in range(len(_INDICES))])
+def test_split_index_round_trips_and_moves_arrays_out_of_the_template(name: str) -> None:
+    import numpy as np
+
+    import chainrule as cr
+    from chainrule.ops.shape import ARRAY, fill_index, is_basic_index, split_index
+
+    x = np.arange(16.0).reshape(4, 4)
+    index = _INDICES[int(name)]
+    if index == "mask":
+        index = x > 6
+    elif index == "tensor_pair":
+        index = (cr.arange(2), cr.tensor([3, 1]))
+    elif index == "int_scalar":
+        index = np.int64(2)  # a NumPy scalar stays in the template: a basic index (a view)
+    template, arrays = split_index(index)
+    raw = tuple(a.data if isinstance(a, cr.Tensor) else a for a in arrays)
+    plain = tuple(a.data if isinstance(a, cr.Tensor) else a for a in index) \
+        if isinstance(index, tuple) else index
+    np.testing.assert_array_equal(x[fill_index(template, raw)], x[plain])
+    items = template if isinstance(template, tuple) else (template,)
+    assert sum(item is ARRAY for item in items) == len(arrays)
+    assert (not arrays) == is_basic_index(template)
+    t = cr.tensor(x)
+    assert (t[index]._version is t._version) == (not arrays)  # basic: shares the version

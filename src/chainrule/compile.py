@@ -46,15 +46,17 @@ SLOT, INPUT, PARAM, CONST = 0, 1, 2, 3
 class _Op:
     """One recorded forward op: how to find its inputs, and where its gradients go."""
 
-    __slots__ = ("function", "args", "needs", "n_out", "multi", "edges", "in_meta", "out_meta")
+    __slots__ = ("function", "args", "needs", "n_out", "multi", "edges", "in_meta", "out_meta",
+                 "out_shapes")
 
     def __init__(self, function: Any, args: list[tuple[int, Any]], needs: tuple[bool, ...],
-                 n_out: int, multi: bool) -> None:
-        self.function, self.args, self.needs, self.n_out = function, args, needs, n_out
+                 outs: Sequence[Tensor], multi: bool) -> None:
+        self.function, self.args, self.needs, self.n_out = function, args, needs, len(outs)
         self.multi = multi  # forward returned a tuple
         self.edges: list[Any] = []
         self.in_meta: list[Any] = []
         self.out_meta: tuple[Any, ...] = ()
+        self.out_shapes = tuple(o.data.shape for o in outs)  # as recorded
 
 
 class _Program:
@@ -71,6 +73,14 @@ class _Program:
 
 class CaptureError(Exception):
     """The step cannot be recorded (the message says why); it runs eagerly instead."""
+
+
+class ShapeChanged(Exception):
+    """A replayed op's output shape differs from the recording (a boolean mask picked a
+    different number of items): the replay stops and the step runs eagerly."""
+
+    def __init__(self, op: str, recorded: Any, now: Any) -> None:
+        super().__init__(f"{op} gave shape {now} where the recording had {recorded}")
 
 
 def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
@@ -100,7 +110,7 @@ def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
                 specs.append((SLOT, slot_of[id(a)]))
             else:
                 specs.append((CONST, a))
-        op = _Op(function, specs, ctx.needs_input_grad, len(outs), multi)
+        op = _Op(function, specs, ctx.needs_input_grad, outs, multi)
         for i, out in enumerate(outs):
             slot_of[id(out)] = (index, i)
             slot_of[id(out.data)] = (index, i)
@@ -142,7 +152,7 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
     """
     ns: dict[str, Any] = {"np": np, "sum_to_shape": sum_to_shape, "fill_missing": fill_missing,
                           "accumulate_leaf": accumulate_leaf, "wrap": Tensor._wrap,
-                          "as_tuple": _as_tuple}
+                          "as_tuple": _as_tuple, "ShapeChanged": ShapeChanged}
     lines = ["def replay(inputs):"]
     n_inputs = 1 + max([p for op in program.ops for k, p in op.args if k == INPUT], default=-1)
     for k in range(n_inputs):
@@ -174,6 +184,11 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
                 args.append(f"K{i}_{a}")
         lines.append(f"    c{i} = N{i}(); c{i}.needs_input_grad = NE{i}")
         lines.append(f"    v{i} = F{i}(c{i}{''.join(', ' + x for x in args)})")
+        if op.function.replay_checks_shape:  # the output's shape may depend on the values
+            ns[f"OS{i}"] = op.out_shapes if op.multi else op.out_shapes[0]
+            got = f"tuple(o.shape for o in v{i})" if op.multi else f"v{i}.shape"
+            lines.append(f"    if {got} != OS{i}: raise ShapeChanged({op.function.__name__!r}, "
+                         f"OS{i}, {got})")
     lines.append(f"    loss = {value(*program.loss_slot)}")
     # The root gradient dL/dL = 1, made once: a read-only array (ops never change the
     # gradients they are given; one that tried would fail and the step would run eagerly).

@@ -151,6 +151,9 @@ class Function:
     """
 
     node_class: ClassVar[type[Node]] = Node
+    # True for ops whose output shape can depend on the input values (a boolean mask): a
+    # captured step's replay then checks the shape and falls back to eager when it changed.
+    replay_checks_shape: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -155,8 +155,16 @@ def is_basic_index(index: Any) -> bool:
 
 
 class GetItem(Function):
+    """``x[index]``. The index comes as a template (``ARRAY`` where an array goes) and the
+    arrays as inputs of their own, so a captured step replays with the current step's
+    labels in ``logp[range(n), y]`` instead of the recorded ones."""
+
+    # A boolean mask picks a different number of items each step: a replay checks the shape.
+    replay_checks_shape = True
+
     @staticmethod
-    def forward(ctx: Any, x: Any, index: Any) -> Any:
+    def forward(ctx: Any, x: Any, template: Any, *arrays: Any) -> Any:
+        index = fill_index(template, arrays)
         ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, index
         try:
             return x[index]
@@ -386,8 +394,51 @@ def normalize_index(index: Any) -> Any:
     return convert(index)
 
 
+class _ArraySlot:
+    """Where an index template holds an array (passed to the op as an input of its own)."""
+
+    def __repr__(self) -> str:
+        return "ARRAY"
+
+
+ARRAY = _ArraySlot()
+
+
+def split_index(index: Any) -> tuple[Any, list[Any]]:
+    """``(template, arrays)``: the index with each array, Tensor or list replaced by
+    ``ARRAY``, and those items in order (lists as arrays, Tensors kept as Tensors).
+
+    >>> import numpy as np
+    >>> split_index((slice(None), np.array([2, 0])))
+    ((slice(None, None, None), ARRAY), [array([2, 0])])
+    """
+    from chainrule.tensor import Tensor
+
+    items = index if isinstance(index, tuple) else (index,)
+    template, arrays = [], []
+    for item in items:
+        if isinstance(item, list):
+            item = np.asarray(item)
+        if isinstance(item, (Tensor, np.ndarray)) or hasattr(item, "__cuda_array_interface__"):
+            arrays.append(item)
+            template.append(ARRAY)
+        else:
+            template.append(item)
+    return (tuple(template) if isinstance(index, tuple) else template[0]), arrays
+
+
+def fill_index(template: Any, arrays: tuple[Any, ...]) -> Any:
+    """The inverse of :func:`split_index` (on raw arrays)."""
+    if not arrays:
+        return template
+    if template is ARRAY:
+        return arrays[0]
+    values = iter(arrays)
+    return tuple(next(values) if item is ARRAY else item for item in template)
+
+
 def getitem(x: Any, index: Any) -> Any:
     """``x[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks."""
-    index = normalize_index(index)
-    out = GetItem.apply(x, index)
-    return _share_version(out, x) if is_basic_index(index) else out
+    template, arrays = split_index(index)
+    out = GetItem.apply(x, template, *arrays)
+    return _share_version(out, x) if not arrays and is_basic_index(template) else out
