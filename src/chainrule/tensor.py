@@ -73,11 +73,13 @@ class Tensor(TensorMath, TensorInplace):
     # ---- basic attributes -----------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        shape: tuple[int, ...] = self.data.shape  # a tuple already (NumPy and CuPy)
+        return shape
 
     @property
     def ndim(self) -> int:
-        return int(self.data.ndim)
+        ndim: int = self.data.ndim
+        return ndim
 
     @property
     def dtype(self) -> np.dtype:

@@ -166,15 +166,15 @@ def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
         if check_anomaly:
             _check_gradients(node, result)
         # zip stops at the shorter: a backward may leave out trailing inputs' gradients
-        for edge, meta, g in zip(node.edges, node.in_meta, result, strict=False):
-            if edge is None or g is None:
+        for item, g in zip(node.inputs, result, strict=False):
+            if item is None or g is None:
                 continue
-            shape, dtype = meta
+            target, index, shape, dtype = item
             if g.shape != shape:  # broadcast in forward: sum back to the input's shape
                 g = sum_to_shape(g, shape)
             if g.dtype is not dtype and g.dtype != dtype:  # (the same object, mostly)
                 g = g.astype(dtype)
-            _add(heap, pending, leaves, edge[0], edge[1], g)
+            _add(heap, pending, leaves, target, index, g)
 
 
 def _add(heap: list[Any], pending: dict[Node, list[Any]], leaves: dict[int, list[Any]],
@@ -197,10 +197,11 @@ def _add(heap: list[Any], pending: dict[Node, list[Any]], leaves: dict[int, list
 
 def _check_gradients(node: Node, result: tuple[Any, ...]) -> None:
     """The NaN guard on the input gradients of ``node`` (when anomaly detection is on)."""
-    for i, (edge, g) in enumerate(zip(node.edges, result, strict=False)):
-        what = None if edge is None or g is None else anomaly.bad_value(g)
+    for i, (item, g) in enumerate(zip(node.inputs, result, strict=False)):
+        what = None if item is None or g is None else anomaly.bad_value(g)
         if what:
-            shapes = anomaly.describe_arrays([_Meta(*m) for m in node.in_meta if m is not None])
+            shapes = anomaly.describe_arrays(
+                [_Meta(*m) for m in node.in_meta if m is not None])
             anomaly.raise_backward(node.name(), i, what, shapes, node.module_path)
 
 

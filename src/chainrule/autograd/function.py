@@ -45,9 +45,11 @@ class Node:
     """A recorded op in the graph (``tensor.grad_fn``), also the ``ctx`` of its Function.
 
     Attributes used by the engine:
-      * ``edges``: per forward input, ``(node, output_index)`` for a non-leaf,
-        ``(leaf_tensor, 0)`` for a leaf that requires grad, or ``None``.
-      * ``in_meta``: per input, ``(shape, dtype)`` used to un-broadcast and cast.
+      * ``inputs``: per forward input, ``(target, output_index, shape, dtype)`` when it
+        requires grad, else ``None``. ``target`` is the input's node (``output_index`` says
+        which of its outputs) or, for a leaf, the leaf tensor itself; ``shape`` and
+        ``dtype`` are the input's, used to un-broadcast and cast its gradient. One tuple
+        per input keeps recording and the backward walk to one object per edge.
       * ``seq``: creation order; a node is always newer than its inputs.
 
     Rarely used attributes have class-level defaults, so creating a node costs
@@ -55,8 +57,7 @@ class Node:
     """
 
     function: ClassVar[type[Function]]
-    edges: list[Any]
-    in_meta: list[Any]
+    inputs: list[Any]
     seq: int
     needs_input_grad: tuple[bool, ...]
     to_save: tuple[Any, ...] = ()
@@ -89,6 +90,16 @@ class Node:
         self.non_differentiable = arrays
 
     # --- introspection ----------------------------------------------------------------
+    @property
+    def edges(self) -> list[Any]:
+        """Per input ``(node or leaf, output_index)``, or ``None`` where no gradient flows."""
+        return [None if i is None else (i[0], i[1]) for i in self.inputs]
+
+    @property
+    def in_meta(self) -> list[Any]:
+        """Per input ``(shape, dtype)``, or ``None`` where no gradient flows."""
+        return [None if i is None else (i[2], i[3]) for i in self.inputs]
+
     def name(self) -> str:
         """Name like PyTorch's: ``MulBackward``."""
         return type(self).__name__
@@ -175,8 +186,7 @@ class Function:
         """
         arrays = []
         needs = []
-        edges: list[Any] = []
-        in_meta: list[Any] = []
+        inputs: list[Any] = []
         # (version counter, version now, id of data) per tensor input, and later per output.
         # Only ids are kept (never the arrays: that would keep unsaved inputs alive);
         # backward compares a changed version's id with the saved arrays' ids, which is
@@ -192,14 +202,12 @@ class Function:
                 if a._requires_grad:  # an edge to its node (or to the leaf itself)
                     record = True
                     needs.append(True)
-                    edges.append((a.grad_fn or a, a._out_index))
-                    in_meta.append((data.shape, data.dtype))
+                    inputs.append((a.grad_fn or a, a._out_index, data.shape, data.dtype))
                     continue
             else:
                 arrays.append(a)
             needs.append(False)
-            edges.append(None)
-            in_meta.append(None)
+            inputs.append(None)
         ctx = cls.node_class()
         if record and GRAD_MODE.enabled:
             ctx.needs_input_grad = tuple(needs)
@@ -208,7 +216,7 @@ class Function:
             ctx.needs_input_grad = (False,) * len(args)
         raw = cls.forward(ctx, *arrays)
         if type(raw) is tuple:
-            return _finish_multi(cls, ctx, args, arrays, raw, record, edges, in_meta, versions)
+            return _finish_multi(cls, ctx, args, arrays, raw, record, inputs, versions)
         if anomaly.STATE.enabled:
             _check_forward(cls, arrays, (raw,))
         if not record:
@@ -216,7 +224,7 @@ class Function:
             if CAPTURE.tape is not None:
                 CAPTURE.tape.append((cls, args, ctx, (out,), False))
             return out
-        _link(ctx, edges, in_meta)
+        _link(ctx, inputs)
         out = Tensor._wrap(raw, ctx, 0)
         if ctx.to_save:
             versions.append((out._version, 0, id(raw)))
@@ -226,10 +234,9 @@ class Function:
         return out
 
 
-def _link(ctx: Node, edges: list[Any], in_meta: list[Any]) -> None:
-    """Record the edges to the inputs, their shapes/dtypes and the creation order."""
-    ctx.edges = edges
-    ctx.in_meta = in_meta
+def _link(ctx: Node, inputs: list[Any]) -> None:
+    """Record the inputs' edges, shapes and dtypes, and the creation order."""
+    ctx.inputs = inputs
     ctx.seq = next(_seq)
     if anomaly.STATE.enabled:
         ctx.module_path = anomaly.current_module_path()
@@ -243,7 +250,7 @@ def _check_forward(cls: type[Function], arrays: list[Any], outs: tuple[Any, ...]
 
 
 def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays: list[Any],
-                  outs: tuple[Any, ...], record: bool, edges: list[Any], in_meta: list[Any],
+                  outs: tuple[Any, ...], record: bool, inputs: list[Any],
                   versions: list[Any]) -> tuple[Any, ...]:
     """``apply`` for ops with several outputs (split, max with indices, user Functions)."""
     if anomaly.STATE.enabled:
@@ -253,7 +260,7 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
         if CAPTURE.tape is not None:
             CAPTURE.tape.append((cls, args, ctx, plain, True))
         return plain
-    _link(ctx, edges, in_meta)
+    _link(ctx, inputs)
     ctx.n_outputs = len(outs)
     ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
     nondiff = ctx.non_differentiable

@@ -61,7 +61,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = x.shape
+        if not shape or shape[-1] != self.in_features:
             raise ShapeError(
                 f"Linear '{self.path_name()}' expected input (*, {self.in_features}), got "
                 f"{tuple(x.shape)}: the previous layer outputs "

@@ -160,6 +160,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # One test for the common case (named, no hooks, no NaN guard): a model's forward
+        # calls every layer, so this line runs several times per training step.
+        if (self._named_at == STRUCTURE.version and not self._forward_pre_hooks
+                and not self._forward_hooks and not anomaly.STATE.enabled):
+            return self.forward(*args, **kwargs)
         if self._named_at != STRUCTURE.version:
             self._name_tree()
         if self._forward_pre_hooks:
