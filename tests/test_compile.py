@@ -193,6 +193,11 @@ LOSSES = {
     "cli_quadratic_cost": (lambda: OneHotMSE(4), lambda y: y),  # one-hot targets from labels
     "picked_log_softmax": (lambda: _picked_nll, lambda y: y),  # the labels index the output
     "picked_with_range": (lambda: _picked_nll_range, lambda y: y),
+    "log_softmax_and_nll": (lambda: lambda out, y: nn.NLLLoss()(nn.LogSoftmax(dim=1)(out), y),
+                            lambda y: y),
+    "nll_weighted": (lambda: lambda out, y: nn.functional.nll_loss(
+        nn.functional.log_softmax(out, dim=1), y, cr.tensor([1.0, 2.0, 0.5, 1.0]).double()),
+        lambda y: y),
 }
 
 

@@ -26,6 +26,7 @@ from chainrule.ops import shape as shp
 from chainrule.ops.activation import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
 from chainrule.ops.linalg import linear
 from chainrule.ops.loss import (
+    NLL,
     BCEWithLogits,
     CrossEntropy,
     SquaredError,
@@ -249,22 +250,24 @@ def _warn_if_probabilities(x: Tensor) -> None:
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
              ignore_index: int = -100, reduction: str = "mean") -> Tensor:
-    """Negative log likelihood of log-probabilities (pair with ``log_softmax``)."""
+    """Negative log likelihood of log-probabilities (pair with ``log_softmax``).
+
+    >>> import chainrule as cr
+    >>> logp = cr.tensor([[-0.1, -2.4], [-1.2, -0.4]])
+    >>> round(nll_loss(logp, cr.tensor([0, 1])).item(), 4)
+    0.25
+    """
     name = "nll_loss"
     check_reduction(name, reduction)
     x, t = _classes_last(input, target, name)
     as_class_targets(name, t.data, x.shape[1], ignore_index)
-    keep = t.data != ignore_index
-    safe = np.where(keep, t.data, 0)
-    w = np.ones(x.shape[1], dtype=x.dtype) if weight is None else weight.data
-    w_t = Tensor._wrap((w[safe] * keep).astype(x.dtype))
-    picked = shp.getitem(x, (np.arange(x.shape[0]), safe))
-    loss = -(picked * w_t)
-    if reduction == "mean":
-        return red.sum(loss) / w_t.data.sum()
+    w = None if weight is None else weight.data.astype(x.dtype, copy=False)
+    loss = NLL.apply(x, t.data, w, ignore_index, reduction)
     if reduction == "none" and input.ndim > 2:
         return shp.reshape(loss, target.shape)
-    return _reduce(loss, reduction)
+    if reduction == "none" and input.ndim == 1:
+        return shp.reshape(loss, ())
+    return loss
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002

@@ -48,10 +48,8 @@ class CrossEntropy(Function):
         if ctx.plain:  # no weights, smoothing or ignored rows: the common case, fewer passes
             return CrossEntropy._plain_forward(ctx, xp, x, target, reduction)
         logp = _log_softmax_rows(x)
-        keep = target != ignore_index
-        safe_t = xp.where(keep, target, 0)
+        keep, safe_t, w_t = _target_weights(target, weight, ignore_index, x.dtype)
         rows = xp.arange(n)
-        w_t = keep.astype(x.dtype) if weight is None else weight[safe_t] * keep
         loss = -logp[rows, safe_t] * w_t
         if smoothing:
             smooth = -(logp.sum(axis=1) if weight is None else logp @ weight) * keep
@@ -112,6 +110,50 @@ class CrossEntropy(Function):
             class_w = 1.0 if weight is None else weight[None, :]
             g += (eps / c) * (total_w * p - class_w) * keep[:, None]
         return g * coef[:, None]
+
+
+def _target_weights(target: Any, weight: Any, ignore_index: int, dtype: Any
+                    ) -> tuple[Any, Any, Any]:
+    """Per row: ``keep`` (the label is not ``ignore_index``), the label made safe to index
+    with (0 where ignored) and its weight ``w_t`` (the class weight, 0 where ignored)."""
+    xp = array_module(target)
+    keep = target != ignore_index
+    safe = xp.where(keep, target, 0)
+    w_t = keep.astype(dtype) if weight is None else weight[safe] * keep
+    return keep, safe, w_t
+
+
+class NLL(Function):
+    """Negative log likelihood of log-probabilities x (rows: samples, columns: classes):
+    L_i = -w_t x_it, 0 for rows labelled ``ignore_index``; ``mean`` divides by the sum of
+    w_t (PyTorch's convention). dL_i/dx_ij = -w_t [j = t]: one entry per row.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, target: Any, weight: Any, ignore_index: int,
+                reduction: str) -> Any:
+        xp = array_module(x)
+        _, safe, w_t = _target_weights(target, weight, ignore_index, x.dtype)
+        rows = xp.arange(x.shape[0])
+        loss = -x[rows, safe] * w_t
+        ctx.save_for_backward(rows, safe, w_t)
+        ctx.shape, ctx.reduction = x.shape, reduction
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        if reduction == "sum":
+            return total
+        ctx.denom = w_t.sum()
+        return total / ctx.denom
+
+    @staticmethod
+    def backward(ctx: Any, gy: Any) -> Any:
+        rows, safe, w_t = ctx.saved_tensors
+        xp = array_module(w_t)
+        coef = gy / ctx.denom if ctx.reduction == "mean" else gy
+        g = xp.zeros(ctx.shape, dtype=w_t.dtype)
+        g[rows, safe] = -(w_t * coef)
+        return g
 
 
 class BCEWithLogits(Function):
