@@ -3,7 +3,7 @@
 The implementation lives in ``chainrule.bench`` (so ``chainrule bench`` can run the quick
 version from an installed package); see its docstring for the configurations.
 
-Run:  python benchmarks/mlp_epoch.py [--quick] [--configs abc] [--repeats 3]
+Run:  python benchmarks/mlp_epoch.py [--quick] [--configs abc] [--repeats 5]
 """
 
 from chainrule.bench import main

@@ -6,9 +6,10 @@ Configurations (all SGD on real MNIST, cross-entropy, same initial weights and d
   (c) 784-1024-1024-10 ReLU, batch 256, momentum 0.9, lr 0.01
 
 Each measurement is a fresh process that trains a warm-up epoch and then times one epoch;
-the reported time is the median of 3 processes. All frameworks run in the same invocation,
-in rounds (each round runs every framework once), so the ratios are comparable even on a
-noisy machine. The per-step overhead is
+the reported time is the median of 5 processes (two slow processes, common on a shared
+machine, cannot move it). All frameworks run in the same invocation, in rounds (each round
+runs every framework once), so the ratios are comparable even on a noisy machine. The
+per-step overhead is
 (epoch time - GEMM-only time) / steps, where GEMM-only runs just the matrix products of
 the same forward and backward passes in NumPy.
 
@@ -251,7 +252,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(json.dumps(worker(*args.worker)))
         return {}
     configs = args.configs or ("a" if args.quick else "abc")
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 5)
     frameworks = [f for f in FRAMEWORKS if f != "torch" or _has_torch()]
     results: dict[str, Any] = {}
     n_train = len(load_mnist()[0])
