@@ -17,11 +17,12 @@ framework needs (one object per op, a heap walk, the leaves' gradients). Compare
 with PyTorch's ratio to NumPy from ``benchmarks/mlp_epoch.py``: eager at half PyTorch's time
 means eager / NumPy <= (torch / NumPy) / 2.
 
-Run:  CHAINRULE_DATA=../shared/data python benchmarks/eager_floor.py
+Run:  CHAINRULE_DATA=../shared/data python benchmarks/eager_floor.py [--images 30000]
 """
 
 from __future__ import annotations
 
+import argparse
 import heapq
 import itertools
 import time
@@ -39,7 +40,7 @@ from chainrule.ops.activation import Sigmoid as SigmoidOp
 from chainrule.ops.linalg import Linear as LinearOp
 from chainrule.ops.loss import CrossEntropy as CrossEntropyOp
 
-IMAGES, BATCH, LR = 30_000, 32, 0.5
+BATCH, LR = 32, 0.5
 
 
 def _model() -> tuple[nn.Sequential, Any, nn.CrossEntropyLoss]:
@@ -56,14 +57,14 @@ def _model() -> tuple[nn.Sequential, Any, nn.CrossEntropyLoss]:
     return model, cr.optim.SGD(model.parameters(), lr=LR), nn.CrossEntropyLoss()
 
 
-def _best_us_per_step(run: Callable[[], object]) -> float:
+def _best_us_per_step(run: Callable[[], object], steps: int) -> float:
     run()  # warm-up
     best = float("inf")
     for _ in range(4):
         start = time.perf_counter()
         run()
         best = min(best, time.perf_counter() - start)
-    return best / (IMAGES // BATCH) * 1e6
+    return best / steps * 1e6
 
 
 def _strip_modules() -> None:
@@ -149,21 +150,27 @@ def _strip_engine() -> None:
     tensor_module.run_backward = run_backward  # type: ignore[assignment]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=30_000)
+    images = parser.parse_args(argv).images
     X, Y, Xt, Yt = load_mnist()
-    X, Y = np.ascontiguousarray(X[:IMAGES]), np.ascontiguousarray(Y[:IMAGES])
+    X, Y = np.ascontiguousarray(X[:images]), np.ascontiguousarray(Y[:images])
+    images = len(X) - len(X) % BATCH
+    steps = images // BATCH
     model, opt, loss_fn = _model()
 
     def eager() -> None:
-        for i in range(0, IMAGES, BATCH):
+        for i in range(0, images, BATCH):
             x, y = cr.from_numpy(X[i:i + BATCH]), cr.from_numpy(Y[i:i + BATCH])
             opt.zero_grad()
             loss_fn(model(x), y).backward()
             opt.step()
 
     # the hand-written loop times its own epochs (two per call, the data shuffled outside)
-    numpy_us = min(min(run_numpy(CONFIGS["a"], (X, Y, Xt[:1], Yt[:1]))[0])
-                   for _ in range(2)) / (IMAGES // BATCH) * 1e6
+    data = (X[:images], Y[:images], Xt[:1], Yt[:1])
+    numpy_us = min(min(run_numpy(CONFIGS["a"], data)[0]) for _ in range(2)) / steps * 1e6
+    results = {"numpy": numpy_us}
     print(f"{'variant':<44}{'us/step':>9}{'/numpy':>8}")
     print(f"{'hand-written NumPy loop':<44}{numpy_us:>9.1f}{1.0:>8.2f}")
     params = list(model.parameters())
@@ -181,8 +188,10 @@ def main() -> None:
             strip()
         if name.endswith("state"):
             opt.step = bare_step  # type: ignore[method-assign]
-        us = _best_us_per_step(eager)
+        us = _best_us_per_step(eager, steps)
+        results[name.strip(" -")] = us
         print(f"{name:<44}{us:>9.1f}{us / numpy_us:>8.2f}")
+    return results
 
 
 if __name__ == "__main__":

@@ -63,3 +63,18 @@ def test_peak_rss_of_10000_steps_within_10_percent_of_step_100(mode: str) -> Non
                          text=True, check=True, timeout=300)
     at_100, peak = map(int, out.stdout.split())
     assert peak <= at_100 * 1.10, f"RSS after step 100 {at_100} kB, peak {peak} kB"
+
+
+def test_eager_floor_experiment_runs_every_variant(tmp_path: Path) -> None:
+    """benchmarks/eager_floor.py patches chainrule's internals: this fails when they move."""
+    script = Path(__file__).parent.parent / "benchmarks" / "eager_floor.py"
+    env = {k: v for k, v in os.environ.items() if k != "CHAINRULE_DATA"}  # mini-MNIST
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    out = subprocess.run([sys.executable, str(script), "--images", "320"], env=env,
+                         capture_output=True, text=True, check=True, timeout=300).stdout
+    rows = [line.rsplit(None, 2) for line in out.splitlines()[1:]]
+    assert [name.strip(" -") for name, _, _ in rows] == [
+        "hand-written NumPy loop", "chainrule eager, as shipped",
+        "modules and functional checks", "apply's versions, anomaly, capture",
+        "engine's hooks, checks, capture", "optimizer's groups and state"]
+    assert all(float(us) > 0 and float(ratio) > 0 for _, us, ratio in rows)
