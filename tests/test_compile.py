@@ -154,16 +154,26 @@ def test_a_replay_that_raises_falls_back_to_eager(fail_from_start: bool) -> None
     assert not step.ready
 
 
-def test_bad_labels_in_a_replayed_step_raise_the_eager_error_and_keep_the_recording() -> None:
+BAD_LABEL_LOSSES = {
+    "ce": nn.CrossEntropyLoss,
+    "ce_weighted": lambda: nn.CrossEntropyLoss(weight=cr.tensor([1.0, 2.0, 0.5, 1.0]).double()),
+    "nll": lambda: lambda out, y: nn.functional.nll_loss(nn.functional.log_softmax(out, 1), y),
+}
+
+
+@pytest.mark.parametrize("bad_label", [9, -2])  # -2 would pick a column from the end
+@pytest.mark.parametrize("loss", BAD_LABEL_LOSSES)
+def test_bad_labels_in_a_replayed_step_raise_the_eager_error_and_keep_the_recording(
+        loss: str, bad_label: int) -> None:
     model = _mlp()
-    step = cr.compile(model, nn.CrossEntropyLoss(), cr.optim.SGD(model.parameters(), lr=0.1))
+    step = cr.compile(model, BAD_LABEL_LOSSES[loss](), cr.optim.SGD(model.parameters(), lr=0.1))
     X, Y = _data()
     for _ in range(3):
         step(cr.tensor(X[:8]), cr.tensor(Y[:8]))
     assert step.stats["replayed"] == 1
     bad = Y[:8].copy()
-    bad[2] = 9
-    with pytest.raises(IndexError, match="target 9 is out of range for 4 classes"):
+    bad[2] = bad_label
+    with pytest.raises(IndexError, match=f"target {bad_label} is out of range for 4 classes"):
         step(cr.tensor(X[:8]), cr.tensor(bad))
     step(cr.tensor(X[:8]), cr.tensor(Y[:8]))
     assert step.stats["replayed"] == 2

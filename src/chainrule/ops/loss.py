@@ -48,7 +48,7 @@ class CrossEntropy(Function):
         if ctx.plain:  # no weights, smoothing or ignored rows: the common case, fewer passes
             return CrossEntropy._plain_forward(ctx, xp, x, target, reduction)
         logp = _log_softmax_rows(x)
-        keep, safe_t, w_t = _target_weights(target, weight, ignore_index, x.dtype)
+        keep, safe_t, w_t = _target_weights(target, weight, ignore_index, c, x.dtype)
         rows = xp.arange(n)
         loss = -logp[rows, safe_t] * w_t
         if smoothing:
@@ -112,13 +112,21 @@ class CrossEntropy(Function):
         return g * coef[:, None]
 
 
-def _target_weights(target: Any, weight: Any, ignore_index: int, dtype: Any
+def _target_weights(target: Any, weight: Any, ignore_index: int, n_classes: int, dtype: Any
                     ) -> tuple[Any, Any, Any]:
     """Per row: ``keep`` (the label is not ``ignore_index``), the label made safe to index
-    with (0 where ignored) and its weight ``w_t`` (the class weight, 0 where ignored)."""
+    with (0 where ignored) and its weight ``w_t`` (the class weight, 0 where ignored).
+
+    Raises IndexError for a label outside 0 .. n_classes - 1: the functional checks labels
+    with a better message, but a captured step's replay calls the op directly, and a
+    negative label would otherwise pick a column from the end without a word.
+    """
     xp = array_module(target)
     keep = target != ignore_index
     safe = xp.where(keep, target, 0)
+    if safe.size and (smallest(safe) < 0 or largest(safe) >= n_classes):
+        raise IndexError(f"class targets must be in 0 .. {n_classes - 1} or ignore_index "
+                         f"({ignore_index})")
     w_t = keep.astype(dtype) if weight is None else weight[safe] * keep
     return keep, safe, w_t
 
@@ -133,7 +141,7 @@ class NLL(Function):
     def forward(ctx: Any, x: Any, target: Any, weight: Any, ignore_index: int,
                 reduction: str) -> Any:
         xp = array_module(x)
-        _, safe, w_t = _target_weights(target, weight, ignore_index, x.dtype)
+        _, safe, w_t = _target_weights(target, weight, ignore_index, x.shape[1], x.dtype)
         rows = xp.arange(x.shape[0])
         loss = -x[rows, safe] * w_t
         ctx.save_for_backward(rows, safe, w_t)
