@@ -81,12 +81,17 @@ def test_unreplayable_ops_fall_back_to_eager(kwargs: dict) -> None:
         assert np.array_equal(a, b)
 
 
-def test_data_dependent_side_computation_is_caught_by_the_check() -> None:
+@pytest.mark.parametrize(("read", "reason"), [("numpy", "reads tensor values"),
+                                              ("data", "differed")])
+def test_data_dependent_side_computation_is_caught(read: str, reason: str) -> None:
+    """Labels read through the Tensor API stop the capture at once; read from the raw
+    ``.data`` array, the check step's comparison with an eager step catches it."""
     model = _mlp()
     opt = cr.optim.SGD(model.parameters(), lr=0.1)
 
     def onehot_mse(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
-        target = cr.tensor(np.eye(4)[y.numpy()])  # computed outside ops from the labels
+        labels = y.numpy() if read == "numpy" else y.data
+        target = cr.tensor(np.eye(4)[labels])  # computed outside ops from the labels
         return nn.functional.mse_loss(out, target)
 
     step = cr.compile(model, onehot_mse, opt)
@@ -94,7 +99,39 @@ def test_data_dependent_side_computation_is_caught_by_the_check() -> None:
     for i in range(0, 40, 8):
         step(cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
     assert step.stats["replayed"] == 0
-    assert "differed" in next(iter(step.reasons.values()))
+    assert reason in next(iter(step.reasons.values()))
+
+
+@pytest.mark.parametrize("read", ["bool", "item", "print"])
+def test_a_branch_on_tensor_values_keeps_the_step_eager(read: str) -> None:
+    """A Python branch on a value of the step: the capture and the check step take the same
+    branch here, later steps the other one, which a replay would miss."""
+    X, _ = _data()
+    Y = np.array([1, 2, 3, 0] * 4 + [0, 1, 2, 3] * 6)  # y[0] is 1 in batches 0-1, then 0
+
+    def branchy(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
+        if read == "bool":
+            first_is_zero = bool(y[0] == 0)
+        elif read == "item":
+            first_is_zero = y[0].item() == 0
+        else:
+            first_is_zero = repr(y).startswith("tensor([0")
+        return nn.functional.cross_entropy(out * 2.0 if first_is_zero else out, y)
+
+    runs = []
+    for compiled in (False, True):
+        model = _mlp(nn.Tanh)
+        opt = cr.optim.SGD(model.parameters(), lr=0.05)
+        step = cr.compile(model, branchy, opt)
+        losses = [_one_step(step if compiled else None, model, branchy, opt,
+                            cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
+                  for i in range(0, 40, 8)]
+        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
+    (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
+    assert eager_l == comp_l
+    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+    assert step.stats["replayed"] == 0
+    assert "reads tensor values" in next(iter(step.reasons.values()))
 
 
 def test_eval_mode_and_no_grad_run_eagerly() -> None:

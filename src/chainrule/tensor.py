@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import dtypes
+from chainrule.autograd import capture
 from chainrule.autograd import function as _function
 from chainrule.autograd.engine import run_backward
 from chainrule.backend import Device, array_module, get_device
@@ -107,6 +108,7 @@ class Tensor(TensorMath, TensorInplace):
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
+        _values_read()
         if self.data.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted to a Python number, "
@@ -121,6 +123,7 @@ class Tensor(TensorMath, TensorInplace):
                 "numpy(): can't call numpy() on a tensor that requires grad; "
                 "use tensor.detach().numpy()"
             )
+        _values_read()
         data = self.data
         if isinstance(data, np.ndarray):
             return data
@@ -130,6 +133,7 @@ class Tensor(TensorMath, TensorInplace):
         return np.asarray(self.detach().numpy()).tolist()
 
     def __bool__(self) -> bool:
+        _values_read()
         if self.data.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
@@ -339,6 +343,7 @@ class Tensor(TensorMath, TensorInplace):
 
     # ---- printing -------------------------------------------------------------------
     def __repr__(self) -> str:
+        _values_read()
         data = self.data if isinstance(self.data, np.ndarray) else np.asarray(self.tolist())
         body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
                                suppress_small=False, threshold=1000, edgeitems=3)
@@ -354,6 +359,16 @@ class Tensor(TensorMath, TensorInplace):
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _values_read() -> None:
+    """Python is reading a tensor's values: inside a step being captured, what it does with
+    them (a branch, a constant, a printed line) would not be replayed, so the step stays
+    eager (see :mod:`chainrule.compile`). Cheap and silent otherwise."""
+    if capture.STATE.tape is not None:
+        capture.unsupported("the step reads tensor values in Python (item(), bool(), "
+                            "numpy(), tolist(), print): a branch or constant made from them "
+                            "would not be replayed")
 
 
 class _HookHandle:
