@@ -299,3 +299,35 @@ def test_a_boolean_mask_from_the_labels_is_read_each_step(same_count: bool) -> N
     else:  # the check step picked 2 items where the recording had 1: eager from then on
         assert step.stats["replayed"] == 0
         assert "GetItem gave shape (2,) where the recording had (1,)" in str(step.reasons)
+
+
+class _NoisyInput(nn.Module):
+    """Input noise (the tutorials' regularizer) drawn inside the step."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: cr.Tensor) -> cr.Tensor:
+        return self.inner(x + 0.1 * cr.randn(*x.shape).double())
+
+
+def test_random_draws_inside_the_step_keep_it_eager() -> None:
+    X, Y = _data()
+    runs = []
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        model = _NoisyInput(_mlp(nn.Tanh))
+        loss_fn = nn.CrossEntropyLoss()
+        opt = cr.optim.SGD(model.parameters(), lr=0.05)
+        step = cr.compile(model, loss_fn, opt)
+        cr.manual_seed(1)  # the same noise for both runs
+        losses = [_one_step(step if compiled else None, model, loss_fn, opt,
+                            cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
+                  for i in range(0, 40, 8)]
+        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
+    (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
+    assert eager_l == comp_l
+    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+    assert step.stats == {"eager": 4, "captured": 1, "replayed": 0}
+    assert "draws random numbers" in next(iter(step.reasons.values()))

@@ -14,9 +14,12 @@ so the weights are bit-identical to eager training.
 It falls back to eager (always correctly) when the input shapes or dtypes change (each
 shape gets its own recording, e.g. the last, smaller batch), when grad mode, train/eval
 mode or anomaly detection differ, when the step uses an op that cannot be replayed
-(dropout's random mask, batch norm's running statistics), when the step reads tensor values
+(random numbers such as dropout's mask or input noise, batch norm's running statistics),
+when the step reads tensor values
 in Python (``item()``, ``bool()``, ``numpy()``, printing: a branch or a constant made from
-them would not replay), or when a boolean mask picks a different number of items.
+them would not replay), or when a boolean mask picks a different number of items. The
+model's Python code itself runs only while recording and checking: side effects in
+``forward`` (a counter, a list it appends to) happen in those steps only.
 
 >>> import chainrule as cr
 >>> from chainrule import nn

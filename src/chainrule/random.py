@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import capture
+
 DEFAULT_SEED = 0
 
 
@@ -81,5 +83,12 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def numpy_generator(generator: Generator | None) -> np.random.Generator:
-    """The NumPy generator behind ``generator`` (or the default one)."""
+    """The NumPy generator behind ``generator`` (or the default one).
+
+    Every random draw of chainrule goes through here, so a training step being captured
+    learns here that it draws random numbers (input noise, dropout): a replay would repeat
+    the recorded draws, so such a step stays eager.
+    """
+    capture.unsupported("the step draws random numbers (randn, rand, dropout, ...): a "
+                        "replay would repeat the same draws")
     return (generator or default_generator).np
