@@ -331,3 +331,58 @@ def test_random_draws_inside_the_step_keep_it_eager() -> None:
     assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
     assert step.stats == {"eager": 4, "captured": 1, "replayed": 0}
     assert "draws random numbers" in next(iter(step.reasons.values()))
+
+
+class _Scaled(nn.Module):
+    """A layer with a buffer: the output is scaled by it (set from outside the step)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner = _mlp(nn.Tanh)
+        self.register_buffer("scale", cr.tensor(1.0).double())
+
+    def forward(self, x: cr.Tensor) -> cr.Tensor:
+        return self.inner(x) * self.scale
+
+
+def _change(model: _Scaled, what: str) -> None:
+    first = model.inner[1]  # nn.Linear(12, 9)
+    if what == "freeze":
+        first.weight.requires_grad_(False)
+    elif what == "unfreeze":
+        first.weight.requires_grad_(True)
+    elif what == "new_parameter":
+        first.weight = nn.Parameter(first.weight.detach() * 0.5)
+    else:  # a new array for the buffer (not an in-place write)
+        model.scale.data = model.scale.data * 3.0
+
+
+@pytest.mark.parametrize("what", ["freeze", "unfreeze", "new_parameter", "buffer_data"])
+def test_changes_between_steps_are_seen_by_the_replay(what: str) -> None:
+    """Freezing or unfreezing a layer, replacing a parameter or a buffer's array mid-training:
+    the captured run trains exactly like the eager one."""
+    X, Y = _data()
+    runs = []
+    for compiled in (False, True):
+        model = _Scaled()
+        if what == "unfreeze":
+            model.inner[1].weight.requires_grad_(False)
+        loss_fn = nn.CrossEntropyLoss()
+        step = cr.compile(model, loss_fn, cr.optim.SGD(model.parameters(), lr=0.05))
+        losses = []
+        for epoch in range(4):
+            if epoch == 2:  # after capture, check and replays
+                _change(model, what)
+            opt = step.optimizer  # a new Parameter needs an optimizer that knows it
+            if what == "new_parameter" and epoch == 2:
+                opt = step.optimizer = cr.optim.SGD(model.parameters(), lr=0.05)
+            for i in range(0, 40, 8):
+                losses.append(_one_step(step if compiled else None, model, loss_fn, opt,
+                                        cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8])))
+        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step,
+                     [p.grad is None for p in model.parameters()]))
+    (eager_l, eager_w, _, eager_none), (comp_l, comp_w, step, comp_none) = runs
+    assert eager_l == comp_l
+    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+    assert eager_none == comp_none  # a frozen weight gets no gradient in either
+    assert step.stats["replayed"] >= 14  # it keeps replaying, from a fresh recording

@@ -12,7 +12,9 @@ arrays in the same order, with no Tensor objects, graph nodes, heap or version c
 so the weights are bit-identical to eager training.
 
 It falls back to eager (always correctly) when the input shapes or dtypes change (each
-shape gets its own recording, e.g. the last, smaller batch), when grad mode, train/eval
+shape gets its own recording, e.g. the last, smaller batch; so does each setting of the
+parameters' ``requires_grad`` and each version of the model's parts: freezing a layer or
+replacing a parameter mid-training records afresh), when grad mode, train/eval
 mode or anomaly detection differ, when the step uses an op that cannot be replayed
 (random numbers such as dropout's mask or input noise, batch norm's running statistics),
 when the step reads tensor values
@@ -45,7 +47,7 @@ from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.backend import array_module
 from chainrule.tensor import Tensor
 
-SLOT, INPUT, PARAM, CONST = 0, 1, 2, 3
+SLOT, INPUT, PARAM, CONST = 0, 1, 2, 3  # an op's output, a step input, a leaf, a constant
 
 
 class _Op:
@@ -110,7 +112,9 @@ def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
                 if a.grad_fn is not None:
                     raise CaptureError(f"{function.__name__} reads a tensor computed before "
                                        "the step started")
-                specs.append((PARAM, a) if a.requires_grad else (CONST, a.data))
+                # a leaf (a parameter, a buffer, a tensor made in the step): the replay
+                # reads its .data each time, so new values assigned to it are seen
+                specs.append((PARAM, a))
             elif isinstance(a, np.ndarray) and id(a) in slot_of:
                 specs.append((SLOT, slot_of[id(a)]))
             else:
@@ -298,7 +302,7 @@ class CompiledStep:
 
     def _signature(self, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
         return (tuple([(t.data.shape, t.data.dtype) for t in inputs]), self.model.training,
-                GRAD_MODE.enabled)
+                GRAD_MODE.enabled, capture.STATE.changes)
 
     def _eager(self, inputs: tuple[Tensor, ...]) -> Tensor:
         self.optimizer.zero_grad()

@@ -176,6 +176,8 @@ class Tensor(TensorMath, TensorInplace):
                 f"only floating point tensors can require gradients, this one is {self.dtype}; "
                 "convert with .float() first"
             )
+        if bool(value) != self._requires_grad:
+            capture.changed()  # a captured step recorded which leaves get gradients
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -196,6 +198,8 @@ class Tensor(TensorMath, TensorInplace):
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place."""
+        if self._requires_grad and self.grad_fn is None:
+            capture.changed()  # a leaf stops getting gradients
         self.grad_fn = None
         self._out_index = 0
         self._requires_grad = False

@@ -4,7 +4,8 @@ While a capture is active, ``Function.apply`` appends every op it runs to ``STAT
 and the backward engine appends the nodes it runs, in order.
 Ops whose effect cannot be replayed from the tape (random masks, in-place updates of
 running statistics) call :func:`unsupported`, which makes the capture give up and the
-step run eagerly instead.
+step run eagerly instead; what changes a recording's meaning between steps (freezing a
+parameter, replacing a layer) calls :func:`changed`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ class _State:
     tape: list[Any] | None = None
     backward: list[Any] | None = None
     unsupported: str | None = None
+    # Bumped when something a recording depends on changes between steps (a parameter's
+    # requires_grad, a module gaining or losing parts): recordings are keyed on it.
+    changes = 0
 
 
 STATE = _State()
@@ -36,3 +40,8 @@ def unsupported(reason: str) -> None:
     """Called by ops with side effects a replay would miss; harmless outside a capture."""
     if STATE.tape is not None and STATE.unsupported is None:
         STATE.unsupported = reason
+
+
+def changed() -> None:
+    """Something a recorded step depends on changed: later steps record afresh."""
+    STATE.changes += 1

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, Self
 
 import numpy as np
 
-from chainrule.autograd import anomaly
+from chainrule.autograd import anomaly, capture
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import Device, to_device
 from chainrule.nn.parameter import Parameter
@@ -397,3 +397,4 @@ class Module:
 
 def _structure_changed() -> None:
     STRUCTURE.version += 1
+    capture.changed()  # a captured step holds the parameters it recorded
