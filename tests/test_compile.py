@@ -386,3 +386,61 @@ def test_changes_between_steps_are_seen_by_the_replay(what: str) -> None:
     assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
     assert eager_none == comp_none  # a frozen weight gets no gradient in either
     assert step.stats["replayed"] >= 14  # it keeps replaying, from a fresh recording
+
+
+class _Counted(nn.Module):
+    """Counts, from hooks, the forward and backward passes of its hidden layer."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.inner, self.how, self.calls = _mlp(nn.Tanh), how, 0
+        if how == "forward_hook":
+            self.inner[1].register_forward_hook(self._count)
+        elif how == "pre_hook":
+            self.inner[1].register_forward_pre_hook(self._count)
+
+    def _count(self, *args: object) -> None:
+        self.calls += 1
+
+    def forward(self, x: cr.Tensor) -> cr.Tensor:
+        out = self.inner(x)
+        if self.how == "tensor_hook":
+            out.register_hook(self._count)  # on a non-leaf: called in backward
+        elif self.how == "retain_grad":
+            out.retain_grad()
+            self.kept = out
+        return out
+
+
+@pytest.mark.parametrize("how", ["forward_hook", "pre_hook", "tensor_hook", "retain_grad"])
+def test_hooks_in_the_step_keep_it_eager(how: str) -> None:
+    X, Y = _data()
+    model = _Counted(how)
+    loss_fn = nn.CrossEntropyLoss()
+    step = cr.compile(model, loss_fn, cr.optim.SGD(model.parameters(), lr=0.05))
+    for i in range(0, 40, 8):
+        step(cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
+        if how == "retain_grad":  # this step's gradient, not the first step's
+            assert model.kept.grad is not None and model.kept.grad.shape == (8, 4)
+            model.calls += 1
+    assert model.calls == 5
+    assert step.stats["replayed"] == 0
+    reason = next(iter(step.reasons.values()))
+    assert "hook" in reason or "retain_grad" in reason
+
+
+def test_a_forward_hook_added_after_capture_is_called() -> None:
+    X, Y = _data()
+    model = _Counted("none")
+    step = cr.compile(model, nn.CrossEntropyLoss(), cr.optim.SGD(model.parameters(), lr=0.05))
+    for i in range(0, 40, 8):
+        step(cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
+    assert step.stats["replayed"] == 3
+    handle = model.inner[1].register_forward_hook(model._count)
+    for i in range(0, 40, 8):
+        step(cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
+    assert model.calls == 5 and step.stats["replayed"] == 3
+    handle.remove()  # without the hook the step records and replays again
+    for i in range(0, 40, 8):
+        step(cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
+    assert model.calls == 5 and step.stats["replayed"] == 6

@@ -17,8 +17,9 @@ parameters' ``requires_grad`` and each version of the model's parts: freezing a 
 replacing a parameter mid-training records afresh), when grad mode, train/eval
 mode or anomaly detection differ, when the step uses an op that cannot be replayed
 (random numbers such as dropout's mask or input noise, batch norm's running statistics),
-when the step reads tensor values
-in Python (``item()``, ``bool()``, ``numpy()``, printing: a branch or a constant made from
+when modules in the step have forward hooks or
+the step hooks or keeps the gradient of an intermediate tensor, when the step reads tensor
+values in Python (``item()``, ``bool()``, ``numpy()``, printing: a branch or a constant made from
 them would not replay), or when a boolean mask picks a different number of items. The
 model's Python code itself runs only while recording and checking: side effects in
 ``forward`` (a counter, a list it appends to) happen in those steps only.

@@ -212,6 +212,8 @@ class Tensor(TensorMath, TensorInplace):
         if self.grad_fn is not None:
             from chainrule.autograd.engine import register_retain
 
+            capture.unsupported("the step keeps a non-leaf tensor's .grad (retain_grad): a "
+                                "replay would not fill it")
             register_retain(self.grad_fn, self._out_index, self)
 
     @property
@@ -232,6 +234,8 @@ class Tensor(TensorMath, TensorInplace):
                 self._hooks = []
             hooks = self._hooks
         else:
+            capture.unsupported("the step registers a hook on a non-leaf tensor: a replay "
+                                "would not call it")
             node = self.grad_fn
             if node.out_hooks is None:
                 node.out_hooks = {}

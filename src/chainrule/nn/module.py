@@ -54,6 +54,7 @@ class _Handle:
 
     def remove(self) -> None:
         self._hooks.pop(self._key, None)
+        capture.changed()  # a step recorded with the hook may be recorded again without it
 
 
 class Module:
@@ -167,6 +168,9 @@ class Module:
             return self.forward(*args, **kwargs)
         if self._named_at != STRUCTURE.version:
             self._name_tree()
+        if self._forward_pre_hooks or self._forward_hooks:
+            capture.unsupported(f"module '{self.path_name()}' has forward hooks: a replay "
+                                "runs no module code, so it would not call them")
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
                 result = hook(self, args)
@@ -202,12 +206,14 @@ class Module:
         """``hook(module, args)`` before forward; may return replacement args."""
         key = id(hook) ^ len(self._forward_pre_hooks)
         self._forward_pre_hooks[key] = hook
+        capture.changed()  # a recorded step would replay without calling it
         return _Handle(self._forward_pre_hooks, key)
 
     def register_forward_hook(self, hook: Callable[..., Any]) -> _Handle:
         """``hook(module, args, output)`` after forward; may return a replacement output."""
         key = id(hook) ^ len(self._forward_hooks)
         self._forward_hooks[key] = hook
+        capture.changed()  # a recorded step would replay without calling it
         return _Handle(self._forward_hooks, key)
 
     # ---- traversal (iterative, insertion order) -------------------------------------
