@@ -11,17 +11,21 @@ then on the step is replayed: the same ``forward``/``backward`` functions are ca
 arrays in the same order, with no Tensor objects, graph nodes, heap or version counters,
 so the weights are bit-identical to eager training.
 
-It falls back to eager (always correctly) when the input shapes or dtypes change (each
-shape gets its own recording, e.g. the last, smaller batch; so does each setting of the
-parameters' ``requires_grad`` and each version of the model's parts: freezing a layer or
-replacing a parameter mid-training records afresh), when grad mode, train/eval
-mode or anomaly detection differ, when the step uses an op that cannot be replayed
-(random numbers such as dropout's mask or input noise, batch norm's running statistics),
-when modules in the step have forward hooks or
-the step hooks or keeps the gradient of an intermediate tensor, when the step reads tensor
-values in Python (``item()``, ``bool()``, ``numpy()``, printing: a branch or a constant made from
-them would not replay), or when a boolean mask picks a different number of items. The
-model's Python code itself runs only while recording and checking: side effects in
+It falls back to eager (always correctly) when:
+
+* the input shapes or dtypes change (each shape gets its own recording, e.g. the last,
+  smaller batch; so does each setting of the parameters' ``requires_grad`` and each version
+  of the model's parts: freezing a layer or replacing a parameter records afresh);
+* grad mode, train/eval mode or anomaly detection differ;
+* the step does what a replay cannot repeat: draws random numbers (dropout's mask, input
+  noise), updates batch norm's running statistics, runs module forward hooks, hooks or
+  keeps the gradient of an intermediate tensor, or reads tensor values in Python
+  (``item()``, ``bool()``, ``numpy()``, printing: a branch or a constant made from them);
+* a boolean mask picks a different number of items than when recorded;
+* the check step differs from eager (values computed outside chainrule's ops), or a replay
+  raises.
+
+The model's Python code itself runs only while recording and checking: side effects in
 ``forward`` (a counter, a list it appends to) happen in those steps only.
 
 >>> import chainrule as cr
