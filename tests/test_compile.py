@@ -341,8 +341,10 @@ class _Scaled(nn.Module):
         self.inner = _mlp(nn.Tanh)
         self.register_buffer("scale", cr.tensor(1.0).double())
 
+    temperature = 1.0  # a plain float the forward divides by
+
     def forward(self, x: cr.Tensor) -> cr.Tensor:
-        return self.inner(x) * self.scale
+        return self.inner(x) * self.scale / self.temperature
 
 
 def _change(model: _Scaled, what: str) -> None:
@@ -353,11 +355,16 @@ def _change(model: _Scaled, what: str) -> None:
         first.weight.requires_grad_(True)
     elif what == "new_parameter":
         first.weight = nn.Parameter(first.weight.detach() * 0.5)
+    elif what == "temperature":
+        model.temperature = 2.0
+    elif what == "new_buffer":
+        model.scale = cr.tensor(3.0).double()
     else:  # a new array for the buffer (not an in-place write)
         model.scale.data = model.scale.data * 3.0
 
 
-@pytest.mark.parametrize("what", ["freeze", "unfreeze", "new_parameter", "buffer_data"])
+@pytest.mark.parametrize("what", ["freeze", "unfreeze", "new_parameter", "temperature",
+                                  "new_buffer", "buffer_data"])
 def test_changes_between_steps_are_seen_by_the_replay(what: str) -> None:
     """Freezing or unfreezing a layer, replacing a parameter or a buffer's array mid-training:
     the captured run trains exactly like the eager one."""
@@ -444,3 +451,23 @@ def test_a_forward_hook_added_after_capture_is_called() -> None:
     for i in range(0, 40, 8):
         step(cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
     assert model.calls == 5 and step.stats["replayed"] == 6
+
+
+class _CountsItsCalls(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner, self.calls = _mlp(nn.Tanh), 0
+
+    def forward(self, x: cr.Tensor) -> cr.Tensor:
+        self.calls += 1  # a side effect a replay would skip
+        return self.inner(x)
+
+
+def test_a_forward_that_sets_its_attributes_stays_eager() -> None:
+    X, Y = _data()
+    model = _CountsItsCalls()
+    step = cr.compile(model, nn.CrossEntropyLoss(), cr.optim.SGD(model.parameters(), lr=0.05))
+    for i in range(0, 40, 8):
+        step(cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
+    assert model.calls == 5 and step.stats["replayed"] == 0
+    assert "sets the attribute 'calls'" in next(iter(step.reasons.values()))

@@ -14,13 +14,15 @@ so the weights are bit-identical to eager training.
 It falls back to eager (always correctly) when:
 
 * the input shapes or dtypes change (each shape gets its own recording, e.g. the last,
-  smaller batch; so does each setting of the parameters' ``requires_grad`` and each version
-  of the model's parts: freezing a layer or replacing a parameter records afresh);
+  smaller batch; setting a module attribute, a buffer or a parameter, or a parameter's
+  ``requires_grad``, between steps makes the next step record afresh: a temperature
+  changed by a schedule, a layer frozen or unfrozen);
 * grad mode, train/eval mode or anomaly detection differ;
 * the step does what a replay cannot repeat: draws random numbers (dropout's mask, input
   noise), updates batch norm's running statistics, runs module forward hooks, hooks or
-  keeps the gradient of an intermediate tensor, or reads tensor values in Python
-  (``item()``, ``bool()``, ``numpy()``, printing: a branch or a constant made from them);
+  keeps the gradient of an intermediate tensor, sets attributes of the model's modules, or
+  reads tensor values in Python (``item()``, ``bool()``, ``numpy()``, printing: a branch or
+  a constant made from them);
 * a boolean mask picks a different number of items than when recorded;
 * the check step differs from eager (values computed outside chainrule's ops), or a replay
   raises.

@@ -43,5 +43,8 @@ def unsupported(reason: str) -> None:
 
 
 def changed() -> None:
-    """Something a recorded step depends on changed: later steps record afresh."""
-    STATE.changes += 1
+    """Something a recorded step depends on changed between steps: later steps record
+    afresh. (Inside a step being captured it is the step's own doing: what matters there is
+    reported through :func:`unsupported`.)"""
+    if STATE.tape is None:
+        STATE.changes += 1

@@ -19,7 +19,7 @@ from typing import Any
 from chainrule import creation
 from chainrule.nn import functional as F
 from chainrule.nn import init
-from chainrule.nn.module import Module, _structure_changed
+from chainrule.nn.module import Module, _attribute_set, _structure_changed
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import shape as shp
 from chainrule.ops.linalg import Linear as LinearOp
@@ -149,6 +149,7 @@ class Sequential(Module):
 
     def __setitem__(self, index: int, module: Module) -> None:
         key = list(self._modules)[index]
+        _attribute_set(self, key)
         self._register(self._modules, key, module)
         _structure_changed()
 

@@ -82,6 +82,7 @@ class Module:
                 f"cannot assign '{name}' before Module.__init__() call: call "
                 "super().__init__() first in your module's __init__"
             )
+        _attribute_set(self, name)
         if isinstance(value, Parameter):
             self._remove_name(name)
             self._register(params, name, value)
@@ -130,6 +131,7 @@ class Module:
             if name in store:
                 del store[name]
                 self.__dict__.pop(name, None)
+                _attribute_set(self, name)
                 _structure_changed()
                 return
         object.__delattr__(self, name)
@@ -137,12 +139,14 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None")
+        _attribute_set(self, name)
         self._remove_name(name)
         self._register(self._parameters, name, param)
         _structure_changed()
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register state that is saved in ``state_dict`` but not trained (running stats)."""
+        _attribute_set(self, name)
         self._remove_name(name)
         self._register(self._buffers, name, tensor)
         if not persistent:
@@ -150,6 +154,7 @@ class Module:
         _structure_changed()
 
     def add_module(self, name: str, module: Module | None) -> None:
+        _attribute_set(self, name)
         self._remove_name(name)
         self._register(self._modules, name, module)
         _structure_changed()
@@ -401,6 +406,20 @@ class Module:
                       | set(self._buffers))
 
 
+def _attribute_set(module: Module, name: str) -> None:
+    """A captured step replays what the module's attributes were when it was recorded (a
+    float it multiplies by, a buffer, its parameters): setting one between steps records
+    afresh, setting one inside the step (a side effect a replay would skip) keeps the step
+    eager. A module never called yet (being built, even inside a step) concerns no one."""
+    if not module._named_at:
+        return
+    if capture.STATE.tape is None:
+        capture.changed()
+    else:
+        capture.unsupported(f"the step sets the attribute '{name}' of "
+                            f"{type(module).__name__} '{module.path_name()}': a replay "
+                            "would not")
+
+
 def _structure_changed() -> None:
     STRUCTURE.version += 1
-    capture.changed()  # a captured step holds the parameters it recorded
