@@ -471,3 +471,34 @@ def test_a_forward_that_sets_its_attributes_stays_eager() -> None:
         step(cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
     assert model.calls == 5 and step.stats["replayed"] == 0
     assert "sets the attribute 'calls'" in next(iter(step.reasons.values()))
+
+
+def test_a_step_that_needs_its_inputs_gradient_gets_it_each_step() -> None:
+    """Input gradients (saliency, adversarial examples): each step's new input gets its own
+    .grad, as in eager training."""
+    X, Y = _data()
+    grads = []
+    for compiled in (False, True):
+        model = _mlp(nn.Tanh)
+        loss_fn = nn.CrossEntropyLoss()
+        opt = cr.optim.SGD(model.parameters(), lr=0.05)
+        step = cr.compile(model, loss_fn, opt)
+        run = []
+        for i in range(0, 40, 8):
+            x = cr.tensor(X[i:i + 8], requires_grad=True)
+            _one_step(step if compiled else None, model, loss_fn, opt, x, cr.tensor(Y[i:i + 8]))
+            assert x.grad is not None
+            run.append(x.grad.numpy().copy())
+        grads.append(run)
+    assert all(np.array_equal(a, b) for a, b in zip(*grads, strict=True))
+    assert "gradient of one of its inputs" in next(iter(step.reasons.values()))
+
+
+def test_a_new_tensor_that_requires_grad_does_not_stop_the_replay() -> None:
+    X, Y = _data()
+    model = _mlp(nn.Tanh)
+    step = cr.compile(model, nn.CrossEntropyLoss(), cr.optim.SGD(model.parameters(), lr=0.05))
+    for i in range(0, 40, 8):
+        cr.zeros(3, requires_grad=True).requires_grad_(False)  # held by no recording
+        step(cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
+    assert step.stats["replayed"] == 3

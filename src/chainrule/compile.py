@@ -17,7 +17,8 @@ It falls back to eager (always correctly) when:
   smaller batch; setting a module attribute, a buffer or a parameter, or a parameter's
   ``requires_grad``, between steps makes the next step record afresh: a temperature
   changed by a schedule, a layer frozen or unfrozen);
-* grad mode, train/eval mode or anomaly detection differ;
+* grad mode, train/eval mode or anomaly detection differ, or the step needs the gradient
+  of its own inputs (``x.requires_grad``: saliency, adversarial examples);
 * the step does what a replay cannot repeat: draws random numbers (dropout's mask, input
   noise), updates batch norm's running statistics, runs module forward hooks, hooks or
   keeps the gradient of an intermediate tensor, sets attributes of the model's modules, or
@@ -145,6 +146,9 @@ def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
                 if id(edge[0]) not in op_of_node:
                     raise CaptureError("the graph reaches ops recorded before the step")
                 edges.append((SLOT, (op_of_node[id(edge[0])], edge[1])))
+            elif id(edge[0]) in input_of:
+                raise CaptureError("the step needs the gradient of one of its inputs (an "
+                                   "input requires grad): each step's input is a new tensor")
             else:
                 edges.append((PARAM, edge[0]))
         ops[index].edges = edges
@@ -179,6 +183,7 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
         if id(t) not in params:
             params[id(t)] = f"P{len(params)}"
             ns[params[id(t)]] = t
+            capture.hold(t)  # its requires_grad changing makes the next step record afresh
         return params[id(t)]
 
     def value(j: int, o: int) -> str:
@@ -308,8 +313,8 @@ class CompiledStep:
         self.last_output: Tensor | None = None  # the model's output in the last step
 
     def _signature(self, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
-        return (tuple([(t.data.shape, t.data.dtype) for t in inputs]), self.model.training,
-                GRAD_MODE.enabled, capture.STATE.changes)
+        return (tuple([(t.data.shape, t.data.dtype, t._requires_grad) for t in inputs]),
+                self.model.training, GRAD_MODE.enabled, capture.STATE.changes)
 
     def _eager(self, inputs: tuple[Tensor, ...]) -> Tensor:
         self.optimizer.zero_grad()

@@ -176,7 +176,7 @@ class Tensor(TensorMath, TensorInplace):
                 f"only floating point tensors can require gradients, this one is {self.dtype}; "
                 "convert with .float() first"
             )
-        if bool(value) != self._requires_grad:
+        if bool(value) != self._requires_grad and capture.is_held(self):
             capture.changed()  # a captured step recorded which leaves get gradients
         self._requires_grad = bool(value)
 
@@ -198,7 +198,7 @@ class Tensor(TensorMath, TensorInplace):
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place."""
-        if self._requires_grad and self.grad_fn is None:
+        if self._requires_grad and self.grad_fn is None and capture.is_held(self):
             capture.changed()  # a leaf stops getting gradients
         self.grad_fn = None
         self._out_index = 0

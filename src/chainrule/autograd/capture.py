@@ -10,6 +10,7 @@ parameter, replacing a layer) calls :func:`changed`.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 
@@ -40,6 +41,23 @@ def unsupported(reason: str) -> None:
     """Called by ops with side effects a replay would miss; harmless outside a capture."""
     if STATE.tape is not None and STATE.unsupported is None:
         STATE.unsupported = reason
+
+
+# id -> weak reference of each leaf tensor a recording holds (parameters, buffers): only a
+# change of their requires_grad matters to a recording. (Keyed by id: Tensor's == is
+# elementwise, so tensors cannot be members of a WeakSet.)
+_HELD: dict[int, Any] = {}
+
+
+def hold(tensor: Any) -> None:
+    """A recording reads or fills this leaf tensor."""
+    key = id(tensor)
+    _HELD[key] = weakref.ref(tensor, lambda _ref: _HELD.pop(key, None))
+
+
+def is_held(tensor: Any) -> bool:
+    ref = _HELD.get(id(tensor))
+    return ref is not None and ref() is tensor
 
 
 def changed() -> None:
