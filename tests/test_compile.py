@@ -1,5 +1,7 @@
 """Step capture: bit-identical to eager, shape changes and unsupported ops fall back."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -56,6 +58,37 @@ def _one_step(step: object, model: nn.Module, loss_fn: object, opt: cr.optim.Opt
     return float(loss.item())
 
 
+def _eager_vs_compiled(make_loss: Any, make_model: Any = lambda: _mlp(nn.Tanh),
+                       labels: np.ndarray | None = None, targets: list | None = None,
+                       epochs: int = 1, lr: float = 0.05, momentum: float = 0.0,
+                       seed: int | None = None, before_step: Any = None) -> Any:
+    """Train a model eagerly, then the same model captured, on the same five batches of 8
+    (new input tensors every step); assert the losses and weights agree bit for bit.
+    Returns the captured run's step."""
+    X, Y = _data()
+    Y = Y if labels is None else labels
+    runs = []
+    for compiled in (False, True):
+        model, loss_fn = make_model(), make_loss()
+        opt = cr.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+        step = cr.compile(model, loss_fn, opt)
+        if seed is not None:
+            cr.manual_seed(seed)
+        losses = []
+        for _ in range(epochs):
+            for i in range(0, 40, 8):
+                if before_step is not None:
+                    before_step(i)
+                y = cr.tensor(Y[i:i + 8]) if targets is None else targets[i // 8]
+                losses.append(_one_step(step if compiled else None, model, loss_fn, opt,
+                                        cr.tensor(X[i:i + 8]), y))
+        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
+    (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
+    assert eager_l == comp_l
+    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+    return step
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("loss", ["ce", "margin"])
 @pytest.mark.parametrize("batch", [8, 12])
@@ -106,8 +139,6 @@ def test_data_dependent_side_computation_is_caught(read: str, reason: str) -> No
 def test_a_branch_on_tensor_values_keeps_the_step_eager(read: str) -> None:
     """A Python branch on a value of the step: the capture and the check step take the same
     branch here, later steps the other one, which a replay would miss."""
-    X, _ = _data()
-    Y = np.array([1, 2, 3, 0] * 4 + [0, 1, 2, 3] * 6)  # y[0] is 1 in batches 0-1, then 0
 
     def branchy(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
         if read == "bool":
@@ -118,18 +149,8 @@ def test_a_branch_on_tensor_values_keeps_the_step_eager(read: str) -> None:
             first_is_zero = repr(y).startswith("tensor([0")
         return nn.functional.cross_entropy(out * 2.0 if first_is_zero else out, y)
 
-    runs = []
-    for compiled in (False, True):
-        model = _mlp(nn.Tanh)
-        opt = cr.optim.SGD(model.parameters(), lr=0.05)
-        step = cr.compile(model, branchy, opt)
-        losses = [_one_step(step if compiled else None, model, branchy, opt,
-                            cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
-                  for i in range(0, 40, 8)]
-        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
-    (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
-    assert eager_l == comp_l
-    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+    labels = np.array([1, 2, 3, 0] * 4 + [0, 1, 2, 3] * 6)  # y[0] is 1 in batches 0-1, then 0
+    step = _eager_vs_compiled(lambda: branchy, labels=labels)
     assert step.stats["replayed"] == 0
     assert "reads tensor values" in next(iter(step.reasons.values()))
 
@@ -166,24 +187,17 @@ def test_a_replay_that_raises_falls_back_to_eager(fail_from_start: bool) -> None
     def loss_fn(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
         return _ScaleGradInPlace.apply(nn.functional.cross_entropy(out, y))
 
-    X, Y = _data()
-    runs = []
-    for compiled in (False, True):
-        _ScaleGradInPlace.inplace = fail_from_start
-        model = _mlp()
-        opt = cr.optim.SGD(model.parameters(), lr=0.1)
-        step = cr.compile(model, loss_fn, opt)
-        losses = []
-        for i in range(0, 40, 8):
-            if i == 24:
-                _ScaleGradInPlace.inplace = True  # after capture and check: replay fails
-            x, y = cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8])
-            losses.append(_one_step(step if compiled else None, model, loss_fn, opt, x, y))
-        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
-    _ScaleGradInPlace.inplace = False
-    (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
-    assert eager_l == comp_l
-    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+    def before_step(i: int) -> None:
+        if i == 0:
+            _ScaleGradInPlace.inplace = fail_from_start
+        if i == 24:
+            _ScaleGradInPlace.inplace = True  # after capture and check: replay fails
+
+    try:
+        step = _eager_vs_compiled(lambda: loss_fn, make_model=_mlp, lr=0.1,
+                                  before_step=before_step)
+    finally:
+        _ScaleGradInPlace.inplace = False
     assert "the replay failed" in next(iter(step.reasons.values()))
     assert "read-only" in next(iter(step.reasons.values()))
     # failing in the check step means it never replays; failing later stops replaying
@@ -251,21 +265,9 @@ LOSSES = {
 @pytest.mark.parametrize("name", LOSSES)
 def test_every_loss_replays_bit_identically(name: str) -> None:
     make_loss, make_target = LOSSES[name]
-    X, Y = _data()
+    _, Y = _data()
     targets = [cr.tensor(make_target(Y[i:i + 8])) for i in range(0, 40, 8)]
-    runs = []
-    for compiled in (False, True):
-        model = _mlp(nn.Tanh)
-        opt = cr.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        loss_fn = make_loss()
-        step = cr.compile(model, loss_fn, opt)
-        losses = [_one_step(step if compiled else None, model, loss_fn, opt,
-                            cr.tensor(X[i:i + 8]), targets[i // 8])
-                  for _ in range(2) for i in range(0, 40, 8)]
-        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
-    (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
-    assert eager_l == comp_l
-    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+    step = _eager_vs_compiled(make_loss, targets=targets, epochs=2, momentum=0.9)
     assert step.stats["replayed"] == 8, step.reasons
 
 
@@ -276,24 +278,12 @@ def _masked_loss(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
 
 @pytest.mark.parametrize("same_count", [True, False])
 def test_a_boolean_mask_from_the_labels_is_read_each_step(same_count: bool) -> None:
-    X, _ = _data()
     if same_count:  # every batch has three labels above 1, in different places
-        Y = np.array([2, 3, 2, 0, 1, 0, 0, 1] * 5)
-        Y = np.concatenate([np.roll(Y[i:i + 8], i // 8) for i in range(0, 40, 8)])
+        labels = np.array([2, 3, 2, 0, 1, 0, 0, 1] * 5)
+        labels = np.concatenate([np.roll(labels[i:i + 8], i // 8) for i in range(0, 40, 8)])
     else:
-        Y = np.array([2, 0, 0, 0, 0, 0, 0, 0] * 2 + [3, 2, 0, 0, 0, 0, 0, 0] * 3)
-    runs = []
-    for compiled in (False, True):
-        model = _mlp(nn.Tanh)
-        opt = cr.optim.SGD(model.parameters(), lr=0.05)
-        step = cr.compile(model, _masked_loss, opt)
-        losses = [_one_step(step if compiled else None, model, _masked_loss, opt,
-                            cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
-                  for i in range(0, 40, 8)]
-        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
-    (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
-    assert eager_l == comp_l
-    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+        labels = np.array([2, 0, 0, 0, 0, 0, 0, 0] * 2 + [3, 2, 0, 0, 0, 0, 0, 0] * 3)
+    step = _eager_vs_compiled(lambda: _masked_loss, labels=labels)
     if same_count:  # replayed with each batch's own mask (a stale one would differ above)
         assert step.stats["replayed"] == 3, step.reasons
     else:  # the check step picked 2 items where the recording had 1: eager from then on
@@ -313,22 +303,8 @@ class _NoisyInput(nn.Module):
 
 
 def test_random_draws_inside_the_step_keep_it_eager() -> None:
-    X, Y = _data()
-    runs = []
-    for compiled in (False, True):
-        cr.manual_seed(0)
-        model = _NoisyInput(_mlp(nn.Tanh))
-        loss_fn = nn.CrossEntropyLoss()
-        opt = cr.optim.SGD(model.parameters(), lr=0.05)
-        step = cr.compile(model, loss_fn, opt)
-        cr.manual_seed(1)  # the same noise for both runs
-        losses = [_one_step(step if compiled else None, model, loss_fn, opt,
-                            cr.tensor(X[i:i + 8]), cr.tensor(Y[i:i + 8]))
-                  for i in range(0, 40, 8)]
-        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()], step))
-    (eager_l, eager_w, _), (comp_l, comp_w, step) = runs
-    assert eager_l == comp_l
-    assert all(np.array_equal(a, b) for a, b in zip(eager_w, comp_w, strict=True))
+    step = _eager_vs_compiled(nn.CrossEntropyLoss, make_model=lambda: _NoisyInput(_mlp(nn.Tanh)),
+                              seed=1)  # the same noise in both runs
     assert step.stats == {"eager": 4, "captured": 1, "replayed": 0}
     assert "draws random numbers" in next(iter(step.reasons.values()))
 
