@@ -331,6 +331,8 @@ def _change(model: _Scaled, what: str) -> None:
         first.weight.requires_grad_(True)
     elif what == "new_parameter":
         first.weight = nn.Parameter(first.weight.detach() * 0.5)
+    elif what == "dtype":  # the model to float32 (the inputs stay float64)
+        model.float()
     elif what == "temperature":
         model.temperature = 2.0
     elif what == "new_buffer":
@@ -339,8 +341,8 @@ def _change(model: _Scaled, what: str) -> None:
         model.scale.data = model.scale.data * 3.0
 
 
-@pytest.mark.parametrize("what", ["freeze", "unfreeze", "new_parameter", "temperature",
-                                  "new_buffer", "buffer_data"])
+@pytest.mark.parametrize("what", ["freeze", "unfreeze", "new_parameter", "dtype",
+                                  "temperature", "new_buffer", "buffer_data"])
 def test_changes_between_steps_are_seen_by_the_replay(what: str) -> None:
     """Freezing or unfreezing a layer, replacing a parameter or a buffer's array mid-training:
     the captured run trains exactly like the eager one."""

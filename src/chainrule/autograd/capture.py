@@ -18,8 +18,9 @@ class _State:
     tape: list[Any] | None = None
     backward: list[Any] | None = None
     unsupported: str | None = None
-    # Bumped when something a recording depends on changes between steps (a parameter's
-    # requires_grad, a module gaining or losing parts): recordings are keyed on it.
+    # Bumped when something a recording depends on changes between steps (a held tensor's
+    # requires_grad, a module's attributes, parts or hooks, the model's dtype): recordings
+    # are keyed on it.
     changes = 0
 
 

@@ -336,6 +336,7 @@ class Module:
                     if device is not None:
                         data = to_device(data, device)
                     holder.data = data
+        capture.changed()  # a captured step recorded the old dtypes (and device)
         return self
 
     def double(self) -> Self:
