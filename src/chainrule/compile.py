@@ -31,8 +31,8 @@ It falls back to eager (always correctly) when:
 The model's Python code itself runs only while recording and checking: side effects in
 ``forward`` (a counter, a list it appends to) happen in those steps only, and Python values
 the step reads that are not module attributes (a global, a variable a loss function closes
-over) are replayed as they were when recorded. Change those between steps with
-``compile``'s step rebuilt, or keep such a step eager.
+over) are replayed as they were when recorded: after changing one, build the step again
+with ``chainrule.compile``, or train eagerly (``Trainer(fast=False)``).
 
 >>> import chainrule as cr
 >>> from chainrule import nn
