@@ -134,7 +134,7 @@ def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
         for i, out in enumerate(outs):
             slot_of[id(out)] = (index, i)
             slot_of[id(out.data)] = (index, i)
-        if isinstance(ctx, Node) and hasattr(ctx, "edges"):
+        if isinstance(ctx, Node) and hasattr(ctx, "inputs"):  # recorded for backward
             op_of_node[id(ctx)] = index
             linked.append((index, ctx))
             op.in_meta = list(ctx.in_meta)

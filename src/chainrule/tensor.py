@@ -74,13 +74,11 @@ class Tensor(TensorMath, TensorInplace):
     # ---- basic attributes -----------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        shape: tuple[int, ...] = self.data.shape  # a tuple already (NumPy and CuPy)
-        return shape
+        return self.data.shape  # a tuple already (NumPy and CuPy)
 
     @property
     def ndim(self) -> int:
-        ndim: int = self.data.ndim
-        return ndim
+        return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
