@@ -4,8 +4,9 @@ A corrupt or hostile file can claim any size in its header (an IDX file of 5,000
 images, a PNG of 60000x60000 pixels), and a typo can ask for a layer of 10^8 units. The
 readers and the model builder estimate the bytes such a claim would need *before*
 decompressing or allocating anything, and refuse with one message when it is over the
-limit. The limit is 4 GiB unless the caller passes another, or ``CHAINRULE_MAX_MEMORY``
-(``chainrule ... --max-memory``) sets one, in bytes or with a suffix: ``512M``, ``16G``.
+limit. The limit is 4 GiB unless the caller passes another (``max_bytes=``), or the
+environment variable ``CHAINRULE_MAX_MEMORY`` sets one, in bytes or with a suffix:
+``512M``, ``16G`` (``CHAINRULE_MAX_MEMORY=32G chainrule train ...``).
 
 >>> parse_size("16G") == 16 << 30, parse_size("1.5k"), parse_size(4096)
 (True, 1536, 4096)
@@ -74,8 +75,8 @@ def check_memory(what: str, nbytes: int, max_bytes: int | str | None = None) -> 
     if nbytes > limit:
         raise MemoryLimitError(
             f"{what} would need {format_size(nbytes)} of memory, over the limit of "
-            f"{format_size(limit)}; if this machine has the memory, raise the limit with "
-            f"--max-memory SIZE or {ENV}=SIZE (e.g. {_suggest(nbytes)})")
+            f"{format_size(limit)}; if this machine has the memory, raise the limit by "
+            f"setting {ENV}=SIZE (e.g. {ENV}={_suggest(nbytes)})")
 
 
 def _suggest(nbytes: int) -> str:
