@@ -1,7 +1,9 @@
-"""Every example script runs with --quick in under 20 s and asserts its own key result."""
+"""Every example script runs with --quick and asserts its own key result.
+
+(How long --quick takes is not asserted: it depends on the machine.)
+"""
 
 import importlib
-import time
 from pathlib import Path
 
 import pytest
@@ -17,12 +19,9 @@ def test_example_runs_quick(name: str, tmp_path: Path, capsys: pytest.CaptureFix
     monkeypatch.chdir(tmp_path)
     module = importlib.import_module(name)
     assert module.__doc__ and "Run:" in module.__doc__
-    start = time.perf_counter()
     result = module.main(["--quick", "--out", str(tmp_path / "out")]
                          if name != "worked_example" else ["--quick"])
-    elapsed = time.perf_counter() - start
     assert result is not None
-    assert elapsed < 20, f"{name} took {elapsed:.1f}s"
     assert capsys.readouterr().out.strip()
 
 
