@@ -1,8 +1,11 @@
-"""MNIST-style datasets: where files are found, the embedded mini-MNIST, verified downloads."""
+"""MNIST-style datasets: where files are found, the embedded mini-MNIST, verified downloads,
+and hostile or wrong-shaped files refused with one message."""
 
+import gzip
 import os
 import shutil
 import threading
+import zlib
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -11,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chainrule.data import MNIST, DatasetError, MiniMNIST, download
+from chainrule.data import MNIST, DatasetError, MiniMNIST, download, write_idx
 from chainrule.data import datasets as ds
+
+from clirun import run_cli
 
 LABELS = ("train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
@@ -132,3 +137,122 @@ def test_transform_is_applied_per_sample() -> None:
     assert image.shape == (784,) and test.arrays is None
     batch, labels = test.get_batch(np.array([0, 1]))
     assert batch.shape == (2, 784) and labels.shape == (2,)
+
+
+# ---- hostile and wrong-shaped IDX sets: refused before reading, one line from the CLI ------
+
+IMAGE_FILES = ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz")
+LABEL_FILES = ("train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+def _write_set(folder: Path, images: np.ndarray, labels: np.ndarray) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in IMAGE_FILES:
+        write_idx(str(folder / name), images)
+    for name in LABEL_FILES:
+        write_idx(str(folder / name), labels)
+    return folder
+
+
+def _gzip_of_zeros(path: Path, header: bytes, count: int, block: int = 1 << 20) -> None:
+    """A valid gzip of ``header`` then ``count`` zero bytes, built from one compressed block
+    repeated (a few MB on disk for gigabytes of zeros)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = packer.compress(header) + packer.flush(zlib.Z_FULL_FLUSH)
+    piece = packer.compress(bytes(block)) + packer.flush(zlib.Z_FULL_FLUSH)
+    full, rest = divmod(count, block)
+    tail = zlib.compressobj(9, zlib.DEFLATED, -15)
+    crc = zlib.crc32(header)
+    zeros = bytes(block)
+    for _ in range(full):
+        crc = zlib.crc32(zeros, crc)
+    crc = zlib.crc32(bytes(rest), crc)
+    with open(path, "wb") as f:
+        f.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + head)
+        for _ in range(full):
+            f.write(piece)
+        f.write(tail.compress(bytes(rest)) + tail.flush())
+        f.write(crc.to_bytes(4, "little") + ((len(header) + count) % 2**32).to_bytes(4, "little"))
+
+
+def test_gzip_of_zeros_is_valid(tmp_path: Path) -> None:
+    _gzip_of_zeros(tmp_path / "z.gz", b"head", 3_000_017, block=1 << 16)
+    assert gzip.decompress((tmp_path / "z.gz").read_bytes()) == b"head" + bytes(3_000_017)
+
+
+@pytest.fixture(scope="module")
+def bomb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four MNIST-named files whose headers claim 5,000,000 images (or labels), all zeros."""
+    folder = tmp_path_factory.mktemp("bomb")
+    count = 5_000_000
+    images = bytes([0, 0, 8, 3]) + np.array([count, 28, 28], ">u4").tobytes()
+    _gzip_of_zeros(folder / IMAGE_FILES[0], images, count * 28 * 28)
+    shutil.copy(folder / IMAGE_FILES[0], folder / IMAGE_FILES[1])
+    labels = bytes([0, 0, 8, 1]) + np.array([count], ">u4").tobytes()
+    for name in LABEL_FILES:
+        (folder / name).write_bytes(gzip.compress(labels + bytes(count), mtime=0))
+    return folder
+
+
+def test_cli_idx_bomb_is_refused_before_reading(bomb_dir: Path) -> None:
+    assert (bomb_dir / IMAGE_FILES[0]).stat().st_size < 5 << 20
+    result = run_cli(["train", "--data-dir", str(bomb_dir), "--epochs", "1"],
+                     unset=("CHAINRULE_MAX_MEMORY",))
+    assert result.code == 2, result.err
+    line = result.one_line_error()
+    assert str(bomb_dir / IMAGE_FILES[0]) in line, line
+    assert "dims (5000000, 28, 28) of uint8" in line and "18.3 GiB" in line, line
+    assert "over the limit of 4.0 GiB" in line and "CHAINRULE_MAX_MEMORY" in line, line
+    assert result.peak_rss < 1 << 30, result.peak_rss
+
+
+def test_wrong_shaped_and_empty_sets_are_named(tmp_path: Path) -> None:
+    small = _write_set(tmp_path / "20x20", np.zeros((5, 20, 20), np.uint8),
+                       np.arange(5, dtype=np.uint8))
+    with pytest.raises(DatasetError, match=r"expected 28x28 images, found 20x20 images: mnist "
+                       r"and chainrule's image models take 28x28 images \(784 inputs\)") as err:
+        MNIST(small, train=False)
+    assert str(small / IMAGE_FILES[1]) in str(err.value)
+    empty = _write_set(tmp_path / "empty", np.zeros((0, 28, 28), np.uint8),
+                       np.zeros(0, np.uint8))
+    with pytest.raises(DatasetError, match="expected at least one image, found a header "
+                       "claiming 0 images"):
+        MNIST(empty, train=True)
+
+
+def test_memory_limit_covers_the_float32_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHAINRULE_MAX_MEMORY", raising=False)
+    # 2,000 test images: 1.5 MiB of pixels, 7.5 MiB with the float32 copy
+    with pytest.raises(DatasetError, match=r"t10k-images-idx3-ubyte.gz: the header's dims "
+                       r"\(2000, 28, 28\) of uint8 \(with the 4-byte-per-value copy made of "
+                       r"them\) would need 7.5 MiB of memory, over the limit of 4.0 MiB"):
+        MiniMNIST(train=False, max_bytes="4M")
+    assert len(MiniMNIST(train=False, max_bytes="8M")) == 2000
+    monkeypatch.setenv("CHAINRULE_MAX_MEMORY", "4M")
+    with pytest.raises(DatasetError, match="over the limit of 4.0 MiB"):
+        MiniMNIST(train=False)
+
+
+@pytest.mark.parametrize(("images", "labels", "message"), [
+    (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), "expected at least one image"),
+    (np.zeros((5, 20, 20), np.uint8), np.arange(5, dtype=np.uint8),
+     "found 20x20 images: mnist and chainrule's image models take 28x28 images (784 inputs)"),
+], ids=["0-images", "20x20"])
+def test_cli_empty_and_wrong_shaped_sets_give_one_line(tmp_path: Path, images: np.ndarray,
+                                                        labels: np.ndarray, message: str) -> None:
+    folder = _write_set(tmp_path / "data", images, labels)
+    result = run_cli(["train", "--data-dir", str(folder), "--epochs", "1"])
+    assert result.code == 2, (result.out, result.err)
+    line = result.one_line_error()
+    assert message in line and str(folder) in line, line
+    assert "samples/s" not in result.out
+
+
+def test_cli_small_memory_limit_refuses_mini_mnist() -> None:
+    # 16 MiB fits the default model, not the 10,000 training images with their float32 copy
+    result = run_cli(["train", "--dataset", "mini-mnist", "--epochs", "1"],
+                     env={"CHAINRULE_MAX_MEMORY": "16M"})
+    assert result.code == 2
+    line = result.one_line_error()
+    assert "train-images-idx3-ubyte.gz: the header's dims (10000, 28, 28)" in line, line
+    assert "would need 37.4 MiB of memory, over the limit of 16.0 MiB" in line, line

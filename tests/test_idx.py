@@ -44,7 +44,8 @@ def test_reads_raw_and_gzip_and_round_trips(tmp_path: Path) -> None:
     ("zero_dims", GOOD[:3] + b"\x00" + GOOD[4:], r"1 to 8 dimensions, found 0"),
     ("trailing", GOOD + b"\x00", r"to end after 24 bytes .* found trailing bytes"),
     ("overflowing_dims", HEADER[:4] + b"\xff\xff\xff\xff" * 3 + PAYLOAD,
-     r"at most \d+ bytes of data, found dims .* claiming"),
+     r"the header's dims \(4294967295, 4294967295, 4294967295\) of uint8 would need "
+     r"[\d.]+ TiB of memory, over the limit of"),
     ("empty", b"", r"4 bytes of header, found only 0"),
 ])
 @pytest.mark.parametrize("compress", [False, True])
@@ -79,8 +80,10 @@ def test_pair_checks_counts_and_label_range(tmp_path: Path) -> None:
         read_idx_pair(str(tmp_path / "img"), str(tmp_path / "lab"))
 
 
-def test_huge_claimed_dims_do_not_allocate(tmp_path: Path) -> None:
+def test_huge_claimed_dims_do_not_allocate(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     # dims claim 10^12 bytes; the reader must refuse before allocating anything like that
+    monkeypatch.delenv("CHAINRULE_MAX_MEMORY", raising=False)
     header = bytes([0, 0, 8, 2]) + (10**6).to_bytes(4, "big") * 2
     for limit in (None, 10**13):
         path = _write(tmp_path / "huge", header + PAYLOAD)
@@ -90,6 +93,55 @@ def test_huge_claimed_dims_do_not_allocate(tmp_path: Path) -> None:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak < 8 * 1024 * 1024
+
+
+def test_claim_over_the_limit_is_refused_before_the_data_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # MNIST's shape, 5,000,000 times: 3.7 GiB of pixels, 18.3 GiB with the float32 copy
+    monkeypatch.delenv("CHAINRULE_MAX_MEMORY", raising=False)
+    header = bytes([0, 0, 8, 3]) + np.array([5_000_000, 28, 28], ">u4").tobytes()
+    path = _write(tmp_path / "bomb-idx3-ubyte.gz", header + bytes(1 << 16), compress=True)
+    tracemalloc.start()
+    with pytest.raises(DatasetError) as err:
+        read_idx(path, copy_itemsize=4)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    message = str(err.value)
+    assert message.startswith(f"{path}: the header's dims (5000000, 28, 28) of uint8 (with the "
+                              "4-byte-per-value copy made of them) would need 18.3 GiB of "
+                              "memory, over the limit of 4.0 GiB; "), message
+    assert "CHAINRULE_MAX_MEMORY=32G" in message  # says how to raise it
+    assert peak < 1 << 20  # not even the 64 KiB of zeros were read
+    with pytest.raises(DatasetError, match="would need 3.7 GiB of memory, over the limit of "
+                       "1.0 GiB"):
+        read_idx(path, max_bytes="1G")  # without the copy
+
+
+def test_limit_comes_from_the_argument_or_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHAINRULE_MAX_MEMORY", raising=False)
+    path = tmp_path / "labels-idx1-ubyte"
+    write_idx(str(path), np.zeros(3000, np.uint8))
+    assert read_idx(path).shape == (3000,)
+    assert read_idx(path, max_bytes=3000).shape == (3000,)
+    with pytest.raises(DatasetError, match=r"dims \(3000,\) of uint8 would need 2.9 KiB of "
+                       "memory, over the limit of 2.0 KiB"):
+        read_idx(path, max_bytes="2K")
+    with pytest.raises(DatasetError, match=r"would need 14.6 KiB of memory, over the limit of "
+                       r"10.0 KiB"):  # 3000 bytes, plus 4 bytes for each value in the copy
+        read_idx(path, max_bytes="10K", copy_itemsize=4)
+    monkeypatch.setenv("CHAINRULE_MAX_MEMORY", "2K")
+    with pytest.raises(DatasetError, match="over the limit of 2.0 KiB"):
+        read_idx(path)
+    assert read_idx(path, max_bytes="1M").shape == (3000,)  # the argument wins
+
+
+def test_pair_needs_at_least_one_image(tmp_path: Path) -> None:
+    write_idx(str(tmp_path / "img"), np.zeros((0, 28, 28), np.uint8))
+    write_idx(str(tmp_path / "lab"), np.zeros(0, np.uint8))
+    with pytest.raises(DatasetError, match=r"img: expected at least one image, found a header "
+                       r"claiming 0 images \(dims \(0, 28, 28\)\)"):
+        read_idx_pair(str(tmp_path / "img"), str(tmp_path / "lab"))
 
 
 BASES = [GOOD, bytes([0, 0, 0x0D, 1, 0, 0, 0, 3]) + np.arange(3, dtype=">f4").tobytes(),

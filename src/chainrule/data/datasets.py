@@ -190,14 +190,21 @@ fetch = download  # the datasets' ``download`` argument shadows the function ins
 
 
 class MNISTLike(Dataset):
-    """Images (N, 28, 28) as float32 in [0, 1] and labels (N,) int64 from IDX files."""
+    """Images (N, 28, 28) as float32 in [0, 1] and labels (N,) int64 from IDX files.
+
+    The files' headers are checked before their data is read: at least one image, and no
+    more bytes (the data plus the float32 copy of the images) than the memory limit
+    (``max_bytes``; None: ``$CHAINRULE_MAX_MEMORY`` or 4 GiB). Images must be 28x28.
+    """
 
     name = "mnist"
     classes: tuple[str, ...] = tuple(str(i) for i in range(10))
+    image_shape = (28, 28)
 
     def __init__(self, root: str | os.PathLike[str] | None = None, train: bool = True,
                  download: bool = False,
-                 transform: Callable[[np.ndarray], Any] | None = None) -> None:
+                 transform: Callable[[np.ndarray], Any] | None = None,
+                 max_bytes: int | str | None = None) -> None:
         self.train, self.transform = train, transform
         found = locate(self.name, train, root)
         if found is None and download:
@@ -211,7 +218,14 @@ class MNISTLike(Dataset):
                 "Fix: pass download=True (chainrule train --download), set CHAINRULE_DATA, "
                 "or use the embedded mini-MNIST")
         self.files = found
-        images, labels = read_idx_pair(str(found[0]), str(found[1]), len(self.classes))
+        images, labels = read_idx_pair(str(found[0]), str(found[1]), len(self.classes),
+                                       max_bytes)
+        if images.shape[1:] != self.image_shape:
+            rows, cols = self.image_shape
+            raise DatasetError(
+                f"{found[0]}: expected {rows}x{cols} images, found "
+                f"{images.shape[1]}x{images.shape[2]} images: {self.name} and chainrule's "
+                f"image models take {rows}x{cols} images ({rows * cols} inputs)")
         self.images, self.targets = images, labels
         self._floats: np.ndarray | None = None
 
@@ -270,8 +284,9 @@ class MiniMNIST(MNISTLike):
     name = "mini-mnist"
 
     def __init__(self, root: Any = None, train: bool = True, download: bool = False,
-                 transform: Callable[[np.ndarray], Any] | None = None) -> None:
-        super().__init__(MINI_DIR, train, False, transform)
+                 transform: Callable[[np.ndarray], Any] | None = None,
+                 max_bytes: int | str | None = None) -> None:
+        super().__init__(MINI_DIR, train, False, transform, max_bytes)
 
 
 DATASETS: dict[str, type[MNISTLike]] = {

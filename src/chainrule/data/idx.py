@@ -4,8 +4,10 @@ Layout: two zero bytes, a dtype code, the number of dims; then each dim as a
 big-endian uint32; then the values, big-endian, row-major. Any corruption
 (wrong magic, unknown dtype, impossible dims, truncated data, trailing bytes,
 bad gzip) raises :class:`DatasetError` naming the file, what was expected and
-what was found. Nothing is allocated from the header's claims: the data is read
-in chunks and must end exactly where the header says.
+what was found. Nothing is allocated from the header's claims: the bytes the
+header claims (and any copy the caller says it will make) are checked against
+the memory limit (:mod:`chainrule.limits`) before any data is read, then the
+data is read in chunks and must end exactly where the header says.
 
 >>> import gzip, io, numpy as np, tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "tiny-idx1-ubyte.gz")
@@ -24,13 +26,14 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from chainrule.limits import MemoryLimitError, check_memory
+
 DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
     0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
 }
 MAX_DIMS = 8
 CHUNK = 1 << 20
-DEFAULT_MAX_BYTES = 4 << 30
 
 
 class DatasetError(Exception):
@@ -56,14 +59,21 @@ def _read_exact(stream: BinaryIO, n: int, path: str, what: str) -> bytes:
     return data
 
 
-def read_idx(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
-    """Read an IDX file (raw or gzip) into a native-endian array; raise DatasetError if bad."""
+def read_idx(path: str | os.PathLike[str], max_bytes: int | str | None = None,
+             copy_itemsize: int = 0) -> np.ndarray:
+    """Read an IDX file (raw or gzip) into a native-endian array; raise DatasetError if bad.
+
+    Before reading the data, the bytes the header claims are checked against the memory
+    limit (``max_bytes``; None: ``$CHAINRULE_MAX_MEMORY`` or 4 GiB, see
+    :mod:`chainrule.limits`). A caller that will copy every value (MNISTLike makes float32
+    images: ``copy_itemsize=4``) passes the copy's item size so the check covers it too.
+    """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise DatasetError(f"{path}: expected an IDX file, found nothing at that path")
     try:
         with _open(path) as stream:
-            return _read_stream(stream, path, max_bytes)
+            return _read_stream(stream, path, max_bytes, copy_itemsize)
     except DatasetError:
         raise
     except (OSError, EOFError, zlib.error, ValueError) as exc:
@@ -71,7 +81,8 @@ def read_idx(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -
                     ) from None
 
 
-def _read_stream(stream: BinaryIO, path: str, max_bytes: int) -> np.ndarray:
+def _read_stream(stream: BinaryIO, path: str, max_bytes: int | str | None,
+                 copy_itemsize: int) -> np.ndarray:
     magic = _read_exact(stream, 4, path, "header")
     if magic[0] != 0 or magic[1] != 0:
         raise _fail(path, "magic number starting with two zero bytes",
@@ -88,9 +99,13 @@ def _read_stream(stream: BinaryIO, path: str, max_bytes: int) -> np.ndarray:
     for d in shape:
         count *= d
     nbytes = count * dtype.itemsize
-    if nbytes > max_bytes:
-        raise _fail(path, f"at most {max_bytes} bytes of data", f"dims {shape} claiming "
-                    f"{nbytes} bytes (corrupt header?)")
+    what = f"{path}: the header's dims {shape} of {dtype.name}"
+    if copy_itemsize:
+        what += f" (with the {copy_itemsize}-byte-per-value copy made of them)"
+    try:
+        check_memory(what, nbytes + count * copy_itemsize, max_bytes)
+    except MemoryLimitError as exc:
+        raise DatasetError(str(exc)) from None
     buffer = bytearray()
     while len(buffer) < nbytes:
         chunk = stream.read(min(CHUNK, nbytes - len(buffer)))
@@ -106,13 +121,19 @@ def _read_stream(stream: BinaryIO, path: str, max_bytes: int) -> np.ndarray:
     return array.astype(dtype.newbyteorder("="), copy=False)
 
 
-def read_idx_pair(images_path: str, labels_path: str, num_classes: int = 10
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Images (N, H, W) and labels (N,) that belong together: counts and label range checked."""
-    images = read_idx(images_path)
-    labels = read_idx(labels_path)
+def read_idx_pair(images_path: str, labels_path: str, num_classes: int = 10,
+                  max_bytes: int | str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, H, W) and labels (N,) that belong together: counts and label range checked.
+
+    The memory check on the images counts the float32 copy every user of the pair makes.
+    """
+    images = read_idx(images_path, max_bytes, copy_itemsize=4)
+    labels = read_idx(labels_path, max_bytes)
     if images.ndim != 3:
         raise _fail(images_path, "images with 3 dims (count, rows, cols)", f"shape {images.shape}")
+    if images.shape[0] == 0:
+        raise _fail(images_path, "at least one image", f"a header claiming 0 images "
+                    f"(dims {images.shape})")
     if labels.ndim != 1:
         raise _fail(labels_path, "labels with 1 dim", f"shape {labels.shape}")
     if images.shape[0] != labels.shape[0]:
