@@ -13,6 +13,18 @@ from chainrule.nn.activations import (
     Softplus,
     Tanh,
 )
+from chainrule.nn.conv import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    Dropout2d,
+    Fold,
+    MaxPool2d,
+    Unflatten,
+    Unfold,
+)
 from chainrule.nn.layers import (
     BatchNorm1d,
     Dropout,
@@ -42,6 +54,8 @@ from chainrule.nn.parameter import Parameter
 from chainrule.nn.utils import num_parameters, summary
 
 __all__ = [
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout2d", "Fold",
+    "MaxPool2d", "Unflatten", "Unfold",
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",
     "Embedding", "Flatten", "GELU", "HuberLoss", "Identity", "L1Loss", "LayerNorm",
     "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Maxout", "Module", "ModuleDict",
