@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.random import Generator, default_generator
+from chainrule.random import Generator, check_state, default_generator
 from chainrule.tensor import Tensor
 
 
@@ -110,8 +110,24 @@ class DataLoader:
                 "generator": self.generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue exactly where :meth:`state_dict` was taken (mid-epoch or between epochs)."""
+        """Continue exactly where :meth:`state_dict` was taken (mid-epoch or between epochs).
+
+        The state is checked first: a wrong one raises ValueError naming the field (and
+        changes nothing), e.g. a position past the end of an epoch of this loader.
+        """
+        keys = {"epoch_state", "position", "generator"}
+        if not isinstance(state, dict) or set(state) != keys:
+            found = sorted(map(str, state)) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"DataLoader state: expected the keys {sorted(keys)}, found {found}")
+        check_state(state["generator"], "generator")
+        if state["epoch_state"] is not None:
+            check_state(state["epoch_state"], "epoch_state")
+        position, batches = state["position"], len(self)
+        if not isinstance(position, int) or isinstance(position, bool) \
+                or not 0 <= position <= batches:
+            raise ValueError(f"DataLoader state 'position': expected an integer in [0, {batches}] "
+                             f"(batches per epoch of this loader), found {position!r:.60}")
         self.generator.set_state(state["generator"])
         self._epoch_state = state["epoch_state"]
-        self._position = int(state["position"])
+        self._position = position
         self._resume = self._epoch_state is not None and self._position > 0

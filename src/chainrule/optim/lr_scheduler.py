@@ -17,6 +17,7 @@ Call ``scheduler.step()`` once per epoch (or per batch for OneCycleLR), after
 from __future__ import annotations
 
 import math
+import numbers
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -24,8 +25,96 @@ from typing import Any
 from chainrule.optim.optimizer import Optimizer
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _finite(value: Any) -> bool:
+    return _is_number(value) and math.isfinite(value)
+
+
+# the value rules a state entry may have: (test, what the message says was expected)
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "count": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "positive int": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "positive": (lambda v: _finite(v) and v > 0, "a finite number > 0"),
+    "finite": (_finite, "a finite number"),
+    "non-negative": (lambda v: _finite(v) and v >= 0, "a finite number >= 0"),
+    "lrs": (lambda v: all(_finite(x) and x >= 0 for x in v), "learning rates >= 0"),
+    "(0, 1]": (lambda v: _finite(v) and 0 < v <= 1, "a number in (0, 1]"),
+    "[0, 1]": (lambda v: _finite(v) and 0 <= v <= 1, "a number in [0, 1]"),
+    "[0, 1)": (lambda v: _finite(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "number": (_is_number, "a number"),
+}
+
+
+def _check_like(owner: str, where: str, template: Any, value: Any) -> None:
+    """Raise ValueError unless ``value`` has the JSON shape of ``template`` (type, length, keys)."""
+    def fail(expected: str) -> ValueError:
+        return ValueError(f"{owner} state {where!r}: expected {expected}, found {value!r:.60}")
+
+    if isinstance(template, bool):
+        if not isinstance(value, bool):
+            raise fail("true or false")
+    elif _is_int(template):
+        if not _is_int(value):
+            raise fail("an integer")
+    elif _is_number(template):
+        if not _is_number(value):
+            raise fail("a number")
+    elif isinstance(template, str):
+        if not isinstance(value, str):
+            raise fail("a string")
+    elif isinstance(template, list | tuple):
+        if not isinstance(value, list | tuple) or len(value) != len(template):
+            raise fail(f"a list of {len(template)}")
+        for i, (t, v) in enumerate(zip(template, value, strict=True)):
+            _check_like(owner, f"{where}[{i}]", t, v)
+    elif isinstance(template, dict):
+        if not isinstance(value, dict) or set(map(str, value)) != set(map(str, template)):
+            raise fail(f"a dict with the keys {sorted(map(str, template))}")
+        by_name = {str(k): v for k, v in value.items()}
+        for key, t in template.items():
+            _check_like(owner, f"{where}.{key}", t, by_name[str(key)])
+    elif template is not None and not isinstance(value, type(template)):
+        raise fail(f"a {type(template).__name__}")
+
+
+def _checked_state(scheduler: Any, state: Any) -> dict[str, Any]:
+    """``state`` if it fits ``scheduler`` (same keys, same JSON shapes, values in range)."""
+    name = type(scheduler).__name__
+    current = scheduler.state_dict()
+    if not isinstance(state, dict) or set(state) != set(current):
+        found = sorted(map(str, state)) if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"{name} state: expected the keys {sorted(current)}, found {found} "
+                         "(saved by another schedule?)")
+    loose = getattr(scheduler, "_loose_keys", ())
+    for key, template in current.items():
+        if key not in loose:
+            _check_like(name, key, template, state[key])
+    for key, rule in scheduler._state_rules.items():
+        if key in state and not isinstance(rule, str):
+            if state[key] not in rule:
+                raise ValueError(f"{name} state {key!r}: expected one of {sorted(rule)}, found "
+                                 f"{state[key]!r:.60}")
+        elif key in state:
+            test, expected = _RULES[rule]
+            if not test(state[key]):
+                raise ValueError(f"{name} state {key!r}: expected {expected}, found "
+                                 f"{state[key]!r:.60}")
+    return dict(state)
+
+
 class LRScheduler:
     """Base: ``get_lr()`` gives the next lrs from the current ones (chainable form)."""
+
+    # what load_state_dict accepts for each entry (a rule of _RULES or a set of choices)
+    _state_rules: dict[str, Any] = {"last_epoch": "count", "_step_count": "count",
+                                    "base_lrs": "lrs", "_last_lr": "lrs"}
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         self.optimizer = optimizer
@@ -63,11 +152,14 @@ class LRScheduler:
                 if k != "optimizer" and not callable(v) and k != "lr_lambdas"}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        """Restore a :meth:`state_dict`; ValueError naming the entry if it doesn't fit."""
+        self.__dict__.update(_checked_state(self, state))
 
 
 class StepLR(LRScheduler):
     """lr * gamma every ``step_size`` epochs."""
+
+    _state_rules = {**LRScheduler._state_rules, "step_size": "positive int", "gamma": "finite"}
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -83,6 +175,9 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """lr * gamma at each milestone epoch."""
 
+    _state_rules = {**LRScheduler._state_rules, "gamma": "finite"}
+    _loose_keys = ("milestones",)  # any milestones: {epoch: count}
+
     def __init__(self, optimizer: Optimizer, milestones: list[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         self.milestones = dict(Counter(int(m) for m in milestones))
@@ -96,12 +191,20 @@ class MultiStepLR(LRScheduler):
         return [lr * self.gamma**count for lr in self._lrs()]
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        milestones = state.get("milestones") if isinstance(state, dict) else None
+        if not isinstance(milestones, dict) or not all(
+                (_is_int(k) or isinstance(k, str) and k.isascii() and k.isdigit())
+                and _is_int(v) and v >= 1 for k, v in milestones.items()):
+            raise ValueError("MultiStepLR state 'milestones': expected {epoch: count >= 1}, "
+                             f"found {milestones!r:.60}")
         super().load_state_dict(state)
         self.milestones = {int(k): v for k, v in self.milestones.items()}
 
 
 class ExponentialLR(LRScheduler):
     """lr * gamma every epoch."""
+
+    _state_rules = {**LRScheduler._state_rules, "gamma": "finite"}
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
@@ -115,6 +218,8 @@ class ExponentialLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """Half a cosine from the base lr down to ``eta_min`` over ``T_max`` epochs."""
+
+    _state_rules = {**LRScheduler._state_rules, "T_max": "positive", "eta_min": "non-negative"}
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
                  last_epoch: int = -1) -> None:
@@ -137,6 +242,9 @@ class CosineAnnealingLR(LRScheduler):
 
 class LinearLR(LRScheduler):
     """Linear warm-up: factor goes from ``start_factor`` to ``end_factor`` in ``total_iters``."""
+
+    _state_rules = {**LRScheduler._state_rules, "start_factor": "(0, 1]",
+                    "end_factor": "[0, 1]", "total_iters": "count"}
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
@@ -178,6 +286,9 @@ class OneCycleLR(LRScheduler):
 
     Momentum (or Adam's beta1) cycles the opposite way when ``cycle_momentum``.
     """
+
+    _state_rules = {**LRScheduler._state_rules, "total_steps": "positive int",
+                    "anneal_strategy": {"cos", "linear"}}
 
     def __init__(self, optimizer: Optimizer, max_lr: float | list[float],
                  total_steps: int | None = None, epochs: int | None = None,
@@ -224,6 +335,20 @@ class OneCycleLR(LRScheduler):
                     self._set_momentum(group, max_momentum)
         super().__init__(optimizer, last_epoch)
 
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        checked = _checked_state(self, state)
+        if checked["last_epoch"] > checked["total_steps"]:
+            raise ValueError(f"OneCycleLR state 'last_epoch': expected at most total_steps "
+                             f"({checked['total_steps']}), found {checked['last_epoch']}")
+        for i, phase in enumerate(checked["phases"]):
+            if not _finite(phase["end_step"]) \
+                    or not set(phase["lr"]) <= {"initial_lr", "max_lr", "min_lr"} \
+                    or not set(phase["momentum"]) <= {"max", "base"}:
+                raise ValueError(f"OneCycleLR state 'phases[{i}]': expected a finite end_step, "
+                                 "lr from initial_lr/max_lr/min_lr, momentum from max/base, "
+                                 f"found {phase!r:.80}")
+        self.__dict__.update(checked)
+
     def _set_momentum(self, group: dict[str, Any], value: float) -> None:
         if self.use_beta1:
             group["betas"] = (value, *group["betas"][1:])
@@ -261,6 +386,12 @@ class OneCycleLR(LRScheduler):
 
 class ReduceLROnPlateau:
     """Multiply lr by ``factor`` when a metric stops improving for ``patience`` epochs."""
+
+    _state_rules: dict[str, Any] = {
+        "mode": {"min", "max"}, "threshold_mode": {"rel", "abs"}, "factor": "[0, 1)",
+        "patience": "count", "cooldown": "count", "threshold": "finite", "eps": "non-negative",
+        "min_lrs": "lrs", "best": "number", "num_bad_epochs": "count",
+        "cooldown_counter": "count", "last_epoch": "count", "_last_lr": "lrs"}
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
@@ -317,7 +448,8 @@ class ReduceLROnPlateau:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        """Restore a :meth:`state_dict`; ValueError naming the entry if it doesn't fit."""
+        self.__dict__.update(_checked_state(self, state))
 
 
 SCHEDULES = ("none", "step", "cosine", "exponential", "onecycle", "warmup")

@@ -17,6 +17,8 @@ tensor([0.8], requires_grad=True)
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
@@ -120,26 +122,99 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore from :meth:`state_dict`; group sizes must match."""
+        """Restore from :meth:`state_dict`; group sizes must match.
+
+        Everything is checked before anything changes: a state that does not fit this
+        optimizer (other group sizes, another optimizer's keys, a NaN or negative learning
+        rate, an array of the wrong shape) raises ValueError naming the entry.
+        """
+        groups, params = self._checked_groups(state_dict)
+        state = self._checked_state(state_dict, groups, params)
+        for saved, group in zip(groups, self.param_groups, strict=True):
+            for key, value in saved.items():
+                if key != "params":
+                    group[key] = value
+        self.state = state
+
+    def _checked_groups(self, state_dict: Any) -> tuple[list[dict[str, Any]], list[Tensor]]:
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups'")
         groups = state_dict["param_groups"]
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            raise ValueError("load_state_dict: 'param_groups' must be a list of dicts")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"load_state_dict: {len(groups)} parameter groups in the state, "
                              f"{len(self.param_groups)} in this optimizer")
         params: list[Tensor] = []
-        for saved, group in zip(groups, self.param_groups, strict=True):
-            if len(saved["params"]) != len(group["params"]):
+        checked = []
+        for i, (saved, group) in enumerate(zip(groups, self.param_groups, strict=True)):
+            indices = saved.get("params")
+            if not isinstance(indices, list) or len(indices) != len(group["params"]):
+                found = len(indices) if isinstance(indices, list) else repr(indices)[:40]
                 raise ValueError("load_state_dict: a parameter group has a different size "
-                                 f"({len(saved['params'])} saved vs {len(group['params'])})")
+                                 f"({found} saved vs {len(group['params'])})")
+            if indices != list(range(len(params), len(params) + len(indices))):
+                raise ValueError(f"load_state_dict: param_groups[{i}].params: expected the "
+                                 f"indices {len(params)}..{len(params) + len(indices) - 1}, "
+                                 f"found {indices!r:.60}")
+            missing = sorted(set(group) - set(saved) - _SCHEDULE_KEYS)
+            if missing:
+                raise ValueError(f"load_state_dict: param_groups[{i}] has no {missing} (was the "
+                                 f"state saved from another optimizer than "
+                                 f"{type(self).__name__}?)")
+            hyper = {}
             for key, value in saved.items():
                 if key != "params":
-                    group[key] = value
+                    where = f"param_groups[{i}].{key}"
+                    hyper[key] = _checked_hyper(where, value, group.get(key, _NO_VALUE))
+            checked.append({**hyper, "params": indices})
             params.extend(group["params"])
-        self.state = {}
-        for idx, values in state_dict["state"].items():
-            p = params[int(idx)]
-            self.state[p] = {k: (np.array(v, dtype=p.dtype) if isinstance(v, np.ndarray)
-                                 and v.shape == p.shape else copy.deepcopy(v))
-                             for k, v in values.items()}
+        return checked, params
+
+    def _checked_state(self, state_dict: dict[str, Any], groups: list[dict[str, Any]],
+                       params: list[Tensor]) -> dict[Tensor, dict[str, Any]]:
+        saved_state = state_dict["state"]
+        if not isinstance(saved_state, dict):
+            raise ValueError("load_state_dict: 'state' must be a dict {index: {...}}")
+        group_of = [group for group in groups for _ in group["params"]]
+        expected: dict[int, dict[str, Any] | None] = {}
+        state: dict[Tensor, dict[str, Any]] = {}
+        for idx, values in saved_state.items():
+            where = f"state[{idx!r:.20}]"
+            position = _index(idx, len(params))
+            if position is None:
+                raise ValueError(f"load_state_dict: {where}: expected a parameter index in "
+                                 f"[0, {len(params)})")
+            if not isinstance(values, dict):
+                raise ValueError(f"load_state_dict: {where}: expected a dict, found "
+                                 f"{type(values).__name__}")
+            p = params[position]
+            group_id = id(group_of[position])
+            if group_id not in expected:
+                expected[group_id] = self._probe(group_of[position])
+            needed = expected[group_id]
+            if values and needed is not None and set(needed) - set(values):
+                raise ValueError(f"load_state_dict: {where} lacks "
+                                 f"{sorted(set(needed) - set(values))} (saved by another "
+                                 f"optimizer or with other settings?)")
+            entry = {}
+            for key, value in values.items():
+                kind = None if needed is None else needed.get(key)
+                entry[key] = _checked_value(f"{where}.{key}", value, kind, p.shape)
+                if isinstance(value, np.ndarray):
+                    entry[key] = np.array(value, dtype=p.dtype)
+            state[p] = entry
+        return state
+
+    def _probe(self, group: dict[str, Any]) -> dict[str, Any] | None:
+        """The state entries one update creates under ``group`` (None: can't tell)."""
+        probe: dict[str, Any] = {}
+        try:
+            with np.errstate(all="ignore"):
+                self.update(np.zeros(1), np.ones(1), dict(group), probe)
+        except Exception:  # noqa: BLE001 - an optimizer whose update needs more than a group
+            return None
+        return probe
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -148,6 +223,88 @@ class Optimizer:
             for key in sorted(k for k in group if k != "params"):
                 lines.append(f"    {key}: {group[key]}")
         return "\n".join(lines) + "\n)"
+
+
+_NO_VALUE = object()
+# keys the learning-rate schedules add to a param group: a state may have them or not
+_SCHEDULE_KEYS = {"initial_lr", "max_lr", "min_lr", "base_momentum", "max_momentum"}
+_NON_NEGATIVE = {"lr", "eps", "weight_decay", "momentum", "alpha", "lr_decay",
+                 "initial_accumulator_value"} | _SCHEDULE_KEYS
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+
+
+def _checked_hyper(where: str, value: Any, current: Any) -> Any:
+    """A saved hyperparameter, checked against this optimizer's current value of the key."""
+    def fail(expected: str) -> ValueError:
+        return ValueError(f"load_state_dict: {where}: expected {expected}, found {value!r:.60}")
+
+    name = where.rsplit(".", 1)[-1]
+    if current is _NO_VALUE and name not in _SCHEDULE_KEYS:
+        raise ValueError(f"load_state_dict: {where}: {name!r} is not a setting of this "
+                          "optimizer (was the state saved from another optimizer?)")
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    if isinstance(current, tuple | list):
+        if not isinstance(value, tuple | list) or len(value) != len(current) \
+                or not all(_is_number(v) and math.isfinite(v) for v in value):
+            raise fail(f"{len(current)} finite numbers")
+        if name == "betas" and not all(0 <= v < 1 for v in value):
+            raise fail("betas in [0, 1)")
+        return tuple(value) if isinstance(current, tuple) else list(value)
+    if isinstance(current, str):
+        if not isinstance(value, str):
+            raise fail("a string")
+        return value
+    if current is None or _is_number(current) or current is _NO_VALUE:
+        if value is None and current is None:
+            return value
+        if not _is_number(value) or not math.isfinite(value):
+            raise fail("a finite number")
+        if name in _NON_NEGATIVE and value < 0:
+            raise fail("a number >= 0")
+        return value
+    if not isinstance(value, type(current)):
+        raise fail(f"a {type(current).__name__}")
+    return copy.deepcopy(value)
+
+
+def _index(idx: Any, size: int) -> int | None:
+    """``idx`` (an int or its decimal string, as JSON keeps it) if in [0, size), else None."""
+    if isinstance(idx, str) and idx.isdigit() and idx.isascii():
+        idx = int(idx)
+    if isinstance(idx, int) and not isinstance(idx, bool) and 0 <= idx < size:
+        return idx
+    return None
+
+
+def _checked_value(where: str, value: Any, kind: Any, shape: tuple[int, ...]) -> Any:
+    """One per-parameter state entry: an array of the parameter's shape or a count >= 0."""
+    if isinstance(value, np.ndarray) or isinstance(kind, np.ndarray):
+        if not isinstance(value, np.ndarray) or value.shape != shape \
+                or value.dtype.kind not in "fiu":
+            found = (f"{value.dtype} array {value.shape}" if isinstance(value, np.ndarray)
+                     else f"{value!r:.60}")
+            raise ValueError(f"load_state_dict: {where}: expected a float array of the "
+                             f"parameter's shape {shape}, found {found}")
+        return value
+    if _is_int(kind) or kind is None and _is_int(value):
+        if not _is_int(value) or value < 0:
+            raise ValueError(f"load_state_dict: {where}: expected an integer >= 0, found "
+                             f"{value!r:.60}")
+        return value
+    if not _is_number(value) or not math.isfinite(value):
+        raise ValueError(f"load_state_dict: {where}: expected a finite number, found "
+                         f"{value!r:.60}")
+    return value
 
 
 def check_hyper(name: str, **values: float) -> None:

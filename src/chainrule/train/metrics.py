@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.tensor import Tensor
+from chainrule.train.checkpoint import CheckpointError, write_error
 
 
 def _np(x: Any) -> np.ndarray:
@@ -47,8 +50,34 @@ def confusion_matrix(target: Any, predicted: Any, num_classes: int) -> np.ndarra
                                                                                 num_classes)
 
 
+def _append(path: str, text: str) -> None:
+    """Append ``text`` to ``path``, all or nothing: a failed write (disk full) cuts the file
+    back to its old size and raises CheckpointError saying why."""
+    data = text.encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except OSError as exc:
+        raise write_error(path, exc, len(data)) from None
+    size = None
+    try:
+        size = os.fstat(fd).st_size
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        if size is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+        raise write_error(path, exc, len(data)) from None
+    finally:
+        os.close(fd)
+
+
 class MetricsLog:
-    """Appends one row per epoch to ``metrics.jsonl`` and ``metrics.csv`` in ``folder``."""
+    """Appends one row per epoch to ``metrics.jsonl`` and ``metrics.csv`` in ``folder``.
+
+    A file that can't be written (disk full, read-only folder) raises CheckpointError.
+    """
 
     FIELDS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
               "seconds", "samples_per_second")
@@ -61,15 +90,14 @@ class MetricsLog:
         self.rows.append(row)
         if self.folder is None:
             return
-        with open(os.path.join(self.folder, "metrics.jsonl"), "a") as f:
-            f.write(json.dumps(row) + "\n")
+        _append(os.path.join(self.folder, "metrics.jsonl"), json.dumps(row) + "\n")
         path = os.path.join(self.folder, "metrics.csv")
-        new = not os.path.exists(path)
-        with open(path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=self.FIELDS, extrasaction="ignore")
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=self.FIELDS, extrasaction="ignore")
+        if not os.path.exists(path):
+            writer.writeheader()
+        writer.writerow(row)
+        _append(path, buffer.getvalue())
 
     def rewrite(self, rows: list[dict[str, Any]]) -> None:
         """Start the files over with ``rows`` (after resuming from a checkpoint)."""
@@ -77,16 +105,34 @@ class MetricsLog:
         if self.folder is not None:
             for name in ("metrics.jsonl", "metrics.csv"):
                 path = os.path.join(self.folder, name)
-                if os.path.exists(path):
-                    os.remove(path)
+                try:
+                    if os.path.exists(path):
+                        os.remove(path)
+                except OSError as exc:
+                    raise write_error(path, exc) from None
         for row in rows:
             self.append(row)
 
 
 def read_metrics(folder: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """The rows of a run's ``metrics.jsonl`` (empty if the run has none yet)."""
+    """The rows of a run's ``metrics.jsonl`` (empty if the run has none yet).
+
+    A line that is not a JSON object raises CheckpointError naming the file and line.
+    """
     path = os.path.join(folder, "metrics.jsonl")
     if not os.path.exists(path):
         return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    rows = []
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError:
+                row = None
+            if not isinstance(row, dict):
+                raise CheckpointError(f"{path}: line {number} is not a JSON metrics row "
+                                      f"({line[:60]!r}): damaged file")
+            rows.append(row)
+    return rows

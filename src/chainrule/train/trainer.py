@@ -41,7 +41,14 @@ from chainrule.autograd.anomaly import AnomalyError, detect_anomaly
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.random import default_generator
 from chainrule.tensor import Tensor
-from chainrule.train.checkpoint import load_checkpoint, save_checkpoint
+from chainrule.train.checkpoint import (
+    apply_checkpoint,
+    check_resumable,
+    check_writable,
+    read_checkpoint,
+    restoring,
+    save_checkpoint,
+)
 from chainrule.train.metrics import MetricsLog, confusion_matrix, predictions
 
 
@@ -322,20 +329,32 @@ class Trainer:
         return path
 
     def resume(self, path: str, train_loader: Any = None) -> dict[str, Any]:
-        """Restore model, optimizer, scheduler, RNGs, data order and counters from ``path``."""
-        meta = load_checkpoint(path, self.model, self.optimizer)
-        self.epoch, self.step = int(meta.get("epoch", 0)), int(meta.get("step", 0))
-        self.best_value, self.best_epoch = meta.get("best_value"), meta.get("best_epoch")
-        self._partial = dict(meta.get("partial") or {})
-        if meta.get("rng"):
-            default_generator.set_state(meta["rng"])
-        if self.scheduler is not None and meta.get("scheduler"):
-            self.scheduler.load_state_dict(meta["scheduler"])
+        """Restore model, optimizer, scheduler, RNGs, data order and counters from ``path``.
+
+        The file must pass its checksum (every byte) and its schema, hold a whole training
+        state (not only weights, like ``best.safetensors``) and fit this trainer's model,
+        optimizer, scheduler and loader; the run folder must be writable. Otherwise
+        :class:`CheckpointError` names what is wrong (the trainer may then be partly
+        restored: build a new one).
+        """
+        if self.out_dir is not None:
+            check_writable(self.out_dir)
+        arrays, meta = read_checkpoint(path)
+        check_resumable(path, meta, optimizer=self.optimizer is not None)
+        apply_checkpoint(path, arrays, meta, self.model, self.optimizer)
+        default_generator.set_state(meta["rng"])  # checked by read_checkpoint
+        if self.scheduler is not None and meta["scheduler"]:
+            with restoring(path, "scheduler"):
+                self.scheduler.load_state_dict(meta["scheduler"])
         loader = train_loader or self._train_loader
-        if loader is not None and meta.get("loader") and hasattr(loader, "load_state_dict"):
-            loader.load_state_dict(meta["loader"])
+        if loader is not None and meta["loader"] and hasattr(loader, "load_state_dict"):
+            with restoring(path, "loader"):
+                loader.load_state_dict(meta["loader"])
         self._train_loader = loader
-        self.metrics.rewrite(list(meta.get("metrics") or []))
+        self.epoch, self.step = meta["epoch"], meta["step"]
+        self.best_value, self.best_epoch = meta["best_value"], meta["best_epoch"]
+        self._partial = dict(meta["partial"])
+        self.metrics.rewrite(list(meta["metrics"]))
         return meta
 
     # ---- Ctrl-C ---------------------------------------------------------------------
