@@ -1,5 +1,8 @@
-"""The chainrule command: the main job, exit codes and messages, Ctrl-C, resume, predict."""
+"""The chainrule command: the main job, exit codes and messages, Ctrl-C, resume, predict,
+run folders (never shared, never appended to by another run). Hostile input is in
+test_cli_errors.py."""
 
+import json
 import os
 import re
 import signal
@@ -7,6 +10,7 @@ import subprocess
 import sys
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +20,10 @@ from chainrule.cli import main
 from chainrule.data import MiniMNIST, write_idx
 from chainrule.train import read_checkpoint
 
+from clirun import run_cli
+
 FAST = ["--dataset", "mini-mnist", "--epochs", "1"]
+XOR = ["train", "--dataset", "xor", "--epochs", "1", "--hidden", "4"]
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -56,7 +63,7 @@ def test_default_train_on_real_mnist_reaches_94_percent(
 
 @pytest.mark.parametrize(("args", "message"), [
     (["train", "--activation", "swish"], "--activation: 'swish' is not one of"),
-    (["train", "--lr", "fast"], "--lr: expected a float, got 'fast'"),
+    (["train", "--lr", "fast"], "--lr: expected a finite number, got 'fast'"),
     (["train", "--hidden", "16,x"], "--hidden: expected sizes like 16,16"),
     (["train", "--epochs", "-1"], "--epochs: -1 is out of range"),
     (["train", "--dataset", "cifar"], "--dataset: 'cifar' is not one of"),
@@ -102,8 +109,7 @@ def test_wrong_architecture_and_corrupt_checkpoints_exit_2(
     run = tmp_path / "run"
     assert _run(["train", *FAST, "--out", str(run)], capsys)[0] == 0
     code, _, err = _run(["train", "--resume", str(run), "--hidden", "32,16"], capsys)
-    assert code == 2 and "size mismatch" in err and "1.weight: checkpoint (16, 784) vs model " \
-        "(32, 784)" in err
+    assert code == 2 and "--hidden 32,16 (the run has 16,16)" in err
     code, _, err = _run(["train", *FAST, "--out", str(run)], capsys)
     assert code == 2 and "already holds a run" in err
     ckpt = run / "checkpoint.safetensors"
@@ -201,3 +207,94 @@ def test_predict_png_pgm_and_idx(tmp_path: Path, capsys: pytest.CaptureFixture[s
     (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
     code, _, err = _run(["predict", str(run), str(tmp_path / "bad.png")], capsys)
     assert code == 2 and "bad.png" in err
+
+
+# ---- run folders ------------------------------------------------------------------------
+
+
+def _metrics(folder: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_back_to_back_runs_never_share_a_folder(tmp_path: Path) -> None:
+    for _ in range(6):  # several start in the same second: same name, so -2, -3, ...
+        result = run_cli(XOR, cwd=tmp_path)
+        assert result.code == 0, result.err
+    folders = sorted((tmp_path / "runs").iterdir())
+    assert len(folders) == 6 and all(f.name.startswith("xor-") for f in folders)
+    for folder in folders:
+        assert (folder / "checkpoint.safetensors").exists()
+        assert [row["epoch"] for row in _metrics(folder)] == [1]
+        assert not (folder / ".chainrule.lock").exists()
+
+
+def test_concurrent_runs_get_distinct_folders_and_their_own_rows(tmp_path: Path) -> None:
+    def run(seed: int) -> str:
+        result = run_cli([*XOR, "--epochs", "3", "--seed", str(seed)], cwd=tmp_path)
+        assert result.code == 0, result.err
+        return result.out.strip().splitlines()[-1].split("checkpoint ")[-1]
+
+    with ThreadPoolExecutor(2) as pool:
+        checkpoints = list(pool.map(run, (1, 2)))
+    assert len(set(checkpoints)) == 2
+    for seed, checkpoint in zip((1, 2), checkpoints, strict=True):
+        meta = read_checkpoint(tmp_path / checkpoint)[1]
+        assert meta["config"]["seed"] == seed
+        assert _metrics((tmp_path / checkpoint).parent) == meta["metrics"]  # its own 3 rows
+        assert len(meta["metrics"]) == 3
+
+
+def test_stale_metrics_of_a_run_without_checkpoint_are_started_over(tmp_path: Path) -> None:
+    out = tmp_path / "died"  # a run killed before its first checkpoint left these
+    out.mkdir()
+    (out / "metrics.jsonl").write_text(json.dumps({"epoch": 7, "train_loss": 9.9}) + "\n")
+    (out / "metrics.csv").write_text("epoch,train_loss\n7,9.9\n")
+    result = run_cli([*XOR, "--out", str(out)])
+    assert result.code == 0, result.err
+    assert f"notice: {out} held metrics.jsonl, metrics.csv of a run that stopped" in result.err
+    assert [row["epoch"] for row in _metrics(out)] == [1]
+    assert (out / "metrics.csv").read_text().count("\n") == 2  # header and one row
+
+
+def test_a_folder_in_use_is_refused_until_its_process_dies(tmp_path: Path) -> None:
+    run, busy = tmp_path / "run", tmp_path / "busy"
+    assert run_cli([*XOR, "--out", str(run)]).code == 0
+    hold = ("import sys, time\nfrom chainrule.cli_run import claim\n"
+            "claim(sys.argv[1], '', sys.argv[1] + '/checkpoint.safetensors')\n"
+            "claim(sys.argv[2], '')\nprint('held', flush=True)\ntime.sleep(300)\n")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(run), str(busy)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        for args, folder in ((["train", "--resume", str(run), "--epochs", "2"], run),
+                             ([*XOR, "--out", str(busy)], busy)):
+            result = run_cli(args)
+            assert result.code == 2
+            assert (f"{folder}: another chainrule process (pid {holder.pid}) is writing to this "
+                    "run folder") in result.one_line_error()
+    finally:
+        holder.kill()  # SIGKILL: the kernel drops its locks
+        holder.wait()
+    result = run_cli(["train", "--resume", str(run), "--epochs", "2"])
+    assert result.code == 0, result.err
+    assert [row["epoch"] for row in _metrics(run)] == [1, 2]
+
+
+def test_resume_keeps_the_runs_settings(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert run_cli([*XOR, "--out", str(run)]).code == 0
+    result = run_cli(["train", "--resume", str(run), "--optimizer", "adam"])
+    assert result.code == 2
+    assert "--optimizer adam (the run has sgd)" in result.one_line_error()
+    result = run_cli(["train", "--resume", str(run), "--lr", "0.1", "--hidden", "8"])
+    line = result.one_line_error()
+    assert "--hidden 8 (the run has 4); --lr 0.1 (the run has 0.5)" in line
+    assert "only --epochs, --data-dir, --download, --device may change" in line
+    (tmp_path / "more.toml").write_text("lr = 0.25\n")
+    result = run_cli(["train", "--resume", str(run), "--config", str(tmp_path / "more.toml")])
+    assert "--lr 0.25 (the run has 0.5)" in result.one_line_error()
+    # the same values are no change; --epochs may change
+    result = run_cli(["train", "--resume", str(run), "--optimizer", "sgd", "--lr", "0.5",
+                      "--hidden", "4", "--epochs", "2"])
+    assert result.code == 0, result.err
+    assert read_checkpoint(run / "checkpoint.safetensors")[1]["epoch"] == 2

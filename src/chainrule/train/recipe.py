@@ -11,6 +11,7 @@ lr 0.5, batch 32, 5 epochs, seed 0.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -19,6 +20,8 @@ from chainrule.data import toy
 from chainrule.data.dataset import TensorDataset
 from chainrule.data.datasets import DATASETS, MiniMNIST, locate
 from chainrule.data.idx import DatasetError
+from chainrule.dtypes import get_default_dtype
+from chainrule.limits import check_memory
 from chainrule.nn.init import init_by_name
 from chainrule.optim import lr_scheduler as ls
 
@@ -45,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "momentum": 0.9, "weight_decay": 0.0, "dropout": 0.0, "init": "default",
     "schedule": "none", "batch_size": 32, "epochs": 5, "seed": 0, "device": "cpu",
 }
+# settings of a run rather than of the training recipe: the CLI reads them, resolve() drops them
+RUN_KEYS = ("out", "plot", "resume", "config")
+MAX_INT = (1 << 63) - 1  # integer settings must fit an int64
 
 
 def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
@@ -55,16 +61,34 @@ def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _flag_name(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
 def _number(key: str, value: Any, kind: type, low: float, high: float = float("inf")) -> Any:
+    """``value`` as an int or a finite float in [low, high], from a flag (a string) or a
+    config file (a number): True, 2.7 for an int setting, 'fast' and inf are all errors."""
+    expected = "a whole number" if kind is int else "a finite number"
+    number: Any = None
     try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"--{key.replace('_', '-')}: expected a {kind.__name__}, got "
-                          f"{value!r}") from None
+        if isinstance(value, str):
+            number = kind(value.strip())
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            if kind is float or isinstance(value, int) or float(value).is_integer():
+                number = kind(value)
+    except (ValueError, OverflowError):
+        number = None
+    if number is None or (kind is float and not math.isfinite(number)):
+        raise ConfigError(f"{_flag_name(key)}: expected {expected}, got {value!r}")
     if not low <= number <= high:
-        raise ConfigError(f"--{key.replace('_', '-')}: {number} is out of range "
-                          f"[{low}, {high}]")
+        raise ConfigError(f"{_flag_name(key)}: {number} is out of range [{low}, {high}]")
     return number
+
+
+def _flag_value(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{_flag_name(key)}: expected true or false, got {value!r}")
+    return value
 
 
 def parse_hidden(value: Any) -> list[int]:
@@ -78,20 +102,23 @@ def parse_hidden(value: Any) -> list[int]:
         sizes = [int(str(v).strip()) for v in items]
     except ValueError:
         raise ConfigError(f"--hidden: expected sizes like 16,16, got {value!r}") from None
-    if any(s < 1 for s in sizes):
-        raise ConfigError(f"--hidden: layer sizes must be positive, got {value!r}")
+    if any(not 1 <= s <= MAX_INT for s in sizes):
+        raise ConfigError(f"--hidden: layer sizes must be in [1, {MAX_INT}], got {value!r}")
     return sizes
 
 
 def resolve(config: dict[str, Any]) -> dict[str, Any]:
     """Fill defaults and validate every value (ConfigError names the bad one)."""
-    unknown = set(config) - set(DEFAULTS) - {"resume", "out", "plot", "config"}
+    unknown = set(config) - set(DEFAULTS) - set(RUN_KEYS)
     if unknown:
         raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))} (known: "
                           f"{', '.join(sorted(DEFAULTS))})")
-    c = {**DEFAULTS, **{k: v for k, v in config.items() if v is not None}}
+    c = {**DEFAULTS, **{k: v for k, v in config.items() if k in DEFAULTS and v is not None}}
     if c["dataset"] is not None:
         c["dataset"] = _choice("dataset", c["dataset"], IMAGE_SETS + TOY_SETS)
+    if c["data_dir"] is not None and (not isinstance(c["data_dir"], str) or not c["data_dir"]):
+        raise ConfigError(f"--data-dir: expected a folder name, got {c['data_dir']!r}")
+    c["download"] = _flag_value("download", c["download"])
     c["hidden"] = parse_hidden(c["hidden"])
     c["activation"] = _choice("activation", c["activation"], ACTIVATIONS)
     c["loss"] = _choice("loss", c["loss"], LOSSES)
@@ -103,26 +130,75 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
     c["momentum"] = _number("momentum", c["momentum"], float, 0.0, 1.0)
     c["weight_decay"] = _number("weight_decay", c["weight_decay"], float, 0.0)
     c["dropout"] = _number("dropout", c["dropout"], float, 0.0, 0.99)
-    c["batch_size"] = _number("batch_size", c["batch_size"], int, 1)
-    c["epochs"] = _number("epochs", c["epochs"], int, 0)
-    c["seed"] = _number("seed", c["seed"], int, 0)
+    c["batch_size"] = _number("batch_size", c["batch_size"], int, 1, MAX_INT)
+    c["epochs"] = _number("epochs", c["epochs"], int, 0, MAX_INT)
+    c["seed"] = _number("seed", c["seed"], int, 0, MAX_INT)
     c["device"] = str(c["device"])
     if c["device"] not in ("cpu", "cuda") and not c["device"].startswith("cuda:"):
         raise ConfigError(f"--device: expected cpu, cuda or cuda:N, got {c['device']!r}")
     return c
 
 
+# settings that may differ from the saved ones when a run is resumed: how long to train and
+# where the data and the computation live; every other one would change the run itself
+RESUMABLE = ("epochs", "data_dir", "download", "device")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) or "none"
+    return str(value)
+
+
+def resume_config(saved: dict[str, Any], changes: dict[str, Any], run: str) -> dict[str, Any]:
+    """The config of a resumed run: ``saved`` with ``changes`` (flags, config file).
+
+    Only :data:`RESUMABLE` settings may differ from the saved ones; a changed optimizer,
+    learning rate, architecture, ... is a ConfigError naming each flag, the run's value
+    and the new one (a value equal to the saved one is fine).
+    """
+    before = resolve(saved)
+    after = resolve({**saved, **changes})
+    changed = [f"{_flag_name(key)} {_show(after[key])} (the run has {_show(before[key])})"
+               for key in DEFAULTS
+               if key in changes and key not in RESUMABLE and after[key] != before[key]]
+    if changed:
+        allowed = ", ".join(_flag_name(key) for key in RESUMABLE)
+        raise ConfigError(f"--resume {run}: {'; '.join(changed)}: a resumed run keeps the "
+                          f"settings it was trained with (only {allowed} may change); start "
+                          "a new run to train with other settings")
+    return after
+
+
 # ---- data -------------------------------------------------------------------------------
 
 
 def choose_dataset(config: dict[str, Any]) -> tuple[str, str | None]:
-    """The dataset to use and a one-line notice when falling back to mini-MNIST."""
+    """The dataset to use and a one-line notice when falling back to mini-MNIST.
+
+    An explicit ``data_dir`` that is not a folder is an error, whichever set is chosen.
+    """
+    check_data_dir(config["data_dir"])
     if config["dataset"] is not None:
         return config["dataset"], None
     if locate("mnist", True, config["data_dir"]) and locate("mnist", False, config["data_dir"]):
         return "mnist", None
     return "mini-mnist", ("notice: full MNIST not found (set CHAINRULE_DATA, use --data-dir, or "
                           "--download); training on the embedded mini-MNIST (10,000 images)")
+
+
+def check_data_dir(root: str | None) -> None:
+    if root is not None and not os.path.isdir(root):
+        raise DatasetError(f"--data-dir {root}: expected a folder, found "
+                           f"{'a file' if os.path.exists(root) else 'nothing'} there")
+
+
+def data_shape(name: str) -> tuple[int, int]:
+    """(input features, classes) of data set ``name``, known before it is loaded."""
+    if name in TOY_SETS:
+        _, y = toy.TOY_SETS[name](30, seed=0)
+        return 2, int(y.numpy().max()) + 1
+    return 784, 10
 
 
 def load_data(config: dict[str, Any], name: str, train: bool = True
@@ -138,8 +214,7 @@ def load_data(config: dict[str, Any], name: str, train: bool = True
     if name == "mini-mnist":
         return MiniMNIST(train=True) if train else None, MiniMNIST(train=False), 784, 10
     root = config["data_dir"]
-    if root is not None and not os.path.isdir(root):
-        raise DatasetError(f"--data-dir {root}: expected a folder, found nothing there")
+    check_data_dir(root)
     train_set = cls(root, train=True, download=config["download"]) if train else None
     test_set = cls(root, train=False, download=config["download"])
     return train_set, test_set, 784, len(cls.classes)
@@ -152,8 +227,67 @@ def _activation(name: str) -> nn.Module:
     return nn.activations.ACTIVATIONS[name]()
 
 
-def build_model(config: dict[str, Any], in_features: int, num_classes: int) -> nn.Sequential:
-    """Flatten (for images), then hidden layers of ``config['hidden']``, then the output layer."""
+# arrays an optimizer keeps per parameter: momentum buffer, Adam's two moments, ...
+OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2, "adamw": 2,
+                    "rmsprop": 1, "adagrad": 1}
+EVAL_BATCH = 1000  # the batch size of evaluation (the CLI's test loader)
+
+
+def model_memory(config: dict[str, Any], in_features: int, num_classes: int,
+                 training: bool = True) -> tuple[int, str]:
+    """Bytes the model of ``config`` needs, estimated from the sizes alone, and what they are.
+
+    Training: parameters, their gradients and the optimizer's state, plus the largest of
+    a training batch's activations (every forward value kept for backward, and its
+    gradient), an evaluation batch's (no graph: the input and the widest layer's output
+    and activation), or a checkpoint's serialized copy. Evaluation only: parameters and
+    one evaluation batch.
+    """
+    hidden = config["hidden"]
+    pieces = 2 if config["activation"] == "maxout" else 1
+    widths = [in_features, *hidden]
+    layers = zip(widths[:-1], hidden, strict=True)
+    params = sum(pieces * (w_in + 1) * w_out for w_in, w_out in layers)
+    params += (widths[-1] + 1) * num_classes
+    if config["activation"] == "prelu":
+        params += len(hidden)  # one slope per PReLU
+    # per sample: the input (and its flattened view), each hidden layer's linear output,
+    # activation and dropout output and mask, the logits and the loss's log-softmax
+    kept = 2 * in_features + sum((pieces + 1) * h for h in hidden) + 2 * num_classes
+    if config["dropout"]:
+        kept += 2 * sum(hidden)
+    widest = 2 * in_features + (pieces + 1) * max([*hidden, num_classes]) + 2 * num_classes
+    itemsize = get_default_dtype().itemsize
+    evaluation = EVAL_BATCH * widest * itemsize
+    shape = "-".join(str(w) for w in [in_features, *hidden, num_classes])
+    if not training:
+        return params * itemsize + evaluation, (
+            f"the model {shape} ({params:,} parameters, evaluated on batches of "
+            f"{EVAL_BATCH:,})")
+    copies = OPTIMIZER_COPIES[config["optimizer"]]
+    batch = config["batch_size"]
+    total = params * itemsize * (2 + copies) + max(
+        2 * batch * kept * itemsize, evaluation, params * itemsize * (1 + copies))
+    state = f"{config['optimizer']} state" if copies else "no optimizer state"
+    return total, (f"the model {shape} ({params:,} parameters; with their gradients, {state} "
+                   f"and the activations of a training batch of {batch:,} and an evaluation "
+                   f"batch of {EVAL_BATCH:,})")
+
+
+def check_model_memory(config: dict[str, Any], in_features: int, num_classes: int,
+                       training: bool = True) -> None:
+    """MemoryLimitError (one line: the claim and the limit) if the model would not fit."""
+    nbytes, what = model_memory(config, in_features, num_classes, training)
+    check_memory(what, nbytes)
+
+
+def build_model(config: dict[str, Any], in_features: int, num_classes: int,
+                training: bool = True) -> nn.Sequential:
+    """Flatten (for images), then hidden layers of ``config['hidden']``, then the output layer.
+
+    The memory it would need (:func:`model_memory`) is checked against the limit first.
+    """
+    check_model_memory(config, in_features, num_classes, training)
     layers: list[nn.Module] = [nn.Flatten()] if in_features == 784 else []
     width = in_features
     for size in config["hidden"]:

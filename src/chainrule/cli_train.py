@@ -1,0 +1,225 @@
+"""The ``chainrule train`` command: its flags, the config file, resuming, the training run.
+
+Settings come from three places, later ones winning: the defaults of
+:mod:`chainrule.train.recipe`, a TOML file (``--config``: any setting but ``resume`` and
+``config``, at the top level or in a ``[train]`` table) and the flags. A resumed run
+(``--resume``) starts from the settings saved in its checkpoint, and only
+:data:`recipe.RESUMABLE` ones (``--epochs``, ``--data-dir``, ``--download``, ``--device``)
+may differ from them; ``--out`` and ``--plot`` are not settings of the run and may too.
+
+Every check that can fail runs before training starts, cheapest first: the settings, the
+model's memory estimate, the data, then the run folder (claimed and locked, see
+:mod:`chainrule.cli_run`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import tomllib
+from typing import Any
+
+import numpy as np
+
+import chainrule as cr
+from chainrule import nn
+from chainrule.cli_run import (
+    UsageError,
+    checkpoint_of,
+    claim,
+    need_matplotlib,
+    plot_figures,
+    saved_config,
+)
+from chainrule.data import DataLoader
+from chainrule.limits import ENV as MEMORY_ENV
+from chainrule.train import recipe
+from chainrule.train.checkpoint import read_checkpoint
+from chainrule.train.recipe import ConfigError
+from chainrule.train.trainer import Trainer
+
+CONFIG_MAX_BYTES = 1 << 20  # a config file is a few lines; this stops --config /dev/zero
+
+
+TRAIN_EPILOG = f"""A resumed run keeps every setting it was trained with; only {", ".join(
+    "--" + k.replace("_", "-") for k in recipe.RESUMABLE)} (and --out, --plot) may change.
+The model's memory (parameters, gradients, optimizer state, a batch's activations) is
+estimated before it is built and refused over 4 GiB; set {MEMORY_ENV}=SIZE (e.g. 16G) to
+allow more."""
+
+
+def add_train_flags(parser: argparse.ArgumentParser) -> None:
+    """The train command's flags (all default to None: unset flags do not override)."""
+    parser.epilog = TRAIN_EPILOG
+    add = parser.add_argument
+    add("--dataset", help="mnist | fashion-mnist | kmnist | mini-mnist | circles | moons | xor | "
+        "spiral (default: mnist when found, else the embedded mini-MNIST)")
+    add("--data-dir", dest="data_dir", help="folder with the IDX files")
+    add("--download", action="store_true", default=None, help="download the data set if missing")
+    add("--hidden", help="hidden layer sizes, e.g. 16,16 (default)")
+    add("--activation", help=" | ".join(recipe.ACTIVATIONS) + " (default sigmoid)")
+    add("--loss", help=" | ".join(recipe.LOSSES) + " (default cross_entropy)")
+    add("--optimizer", help=" | ".join(recipe.OPTIMIZERS) + " (default sgd)")
+    add("--lr", help="learning rate (default 0.5 for sgd, 0.01 momentum, 0.001 adam)")
+    add("--momentum", help="momentum for momentum/nesterov (default 0.9)")
+    add("--weight-decay", dest="weight_decay", help="L2 penalty (default 0)")
+    add("--dropout", help="dropout probability after each hidden layer (default 0)")
+    add("--init", help=" | ".join(recipe.INITS))
+    add("--schedule", help=" | ".join(recipe.SCHEDULES) + " (default none)")
+    add("--batch-size", dest="batch_size", help="mini-batch size (default 32)")
+    add("--epochs", help="number of epochs (default 5)")
+    add("--seed", help="random seed (default 0)")
+    add("--device", help="cpu (default) or cuda")
+    add("--out", help="run folder (default runs/<dataset>-<YYYYmmdd-HHMMSS>, with -2, -3, "
+        "... when taken); refused if it holds another run's checkpoint")
+    add("--resume", help="continue a run from its folder (or its checkpoint.safetensors); "
+        "only " + ", ".join("--" + k.replace("_", "-") for k in recipe.RESUMABLE)
+        + " may differ from the run's settings")
+    add("--config", help="TOML file with any of these settings but --resume and --config; "
+        "flags override it")
+    add("--plot", action="store_true", default=None, help="write the standard figures next "
+        "to the run (needs matplotlib: pip install 'chainrule[viz]')")
+
+
+def read_config_file(path: str) -> dict[str, Any]:
+    """The settings of a TOML config file (top level or a [train] table), keys as in config."""
+    if not path:
+        raise UsageError("--config: expected a file name, got an empty string")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(CONFIG_MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise UsageError(f"--config {path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"--config {path}: expected a TOML file, found a folder") from None
+    except OSError as exc:
+        raise UsageError(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
+    if len(raw) > CONFIG_MAX_BYTES:
+        raise UsageError(f"--config {path}: larger than {CONFIG_MAX_BYTES >> 20} MiB, not a "
+                         "config file")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--config {path}: not valid TOML ({exc})") from None
+    section = data.get("train", data)
+    if not isinstance(section, dict):
+        raise UsageError(f"--config {path}: expected settings as key = value pairs")
+    settings = {k.replace("-", "_"): v for k, v in section.items()}
+    for key in ("resume", "config"):
+        if key in settings:
+            raise UsageError(f"--config {path}: {key} cannot be set in a config file; pass "
+                             f"--{key} on the command line")
+    if "out" in settings and (not isinstance(settings["out"], str) or not settings["out"]):
+        raise UsageError(f"--config {path}: out: expected a folder name, got "
+                         f"{settings['out']!r}")
+    if "plot" in settings and not isinstance(settings["plot"], bool):
+        raise UsageError(f"--config {path}: plot: expected true or false, got "
+                         f"{settings['plot']!r}")
+    return settings
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    keys = set(recipe.DEFAULTS)
+    return {k: v for k, v in vars(args).items() if k in keys and v is not None}
+
+
+def _environment() -> dict[str, Any]:
+    return {"chainrule": cr.__version__, "python": platform.python_version(),
+            "numpy": np.__version__, "platform": platform.platform(),
+            "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+
+# ---- train --------------------------------------------------------------------------------
+
+
+def _resume_from(args: argparse.Namespace, changes: dict[str, Any]
+                 ) -> tuple[str, dict[str, Any]]:
+    """The checkpoint to resume and the run's config with ``changes`` (only the allowed)."""
+    path = checkpoint_of(args.resume, "--resume")
+    meta = read_checkpoint(path)[1]
+    if "step" not in meta:  # best.safetensors: weights, config and metrics of one epoch
+        folder = os.path.dirname(path) or "."
+        raise UsageError(f"--resume {args.resume}: this file holds only the best epoch's "
+                         "weights, config and metrics, not the optimizer state and data order "
+                         f"needed to continue training; pass --resume {folder} to continue "
+                         f"from the last checkpoint, or evaluate it with chainrule eval {path}")
+    saved, _ = saved_config(path, meta)
+    return path, recipe.resume_config(saved, changes, args.resume)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    file_config = read_config_file(args.config) if args.config is not None else {}
+    out, plot = file_config.pop("out", None), file_config.pop("plot", False)
+    out = args.out if args.out is not None else out
+    plot = args.plot if args.plot is not None else plot
+    changes = {**file_config, **_flags(args)}
+    resume_path = None
+    if args.resume is not None:
+        resume_path, config = _resume_from(args, changes)
+    else:
+        config = recipe.resolve(changes)
+    if config["device"] != "cpu" and not cr.cuda_available():
+        raise ConfigError(f"--device {config['device']}: no CUDA device (install "
+                          "chainrule[gpu] on a machine with an NVIDIA GPU) ")
+    if plot:
+        need_matplotlib()
+    name, notice = recipe.choose_dataset(config)
+    config["dataset"] = name
+    recipe.check_model_memory(config, *recipe.data_shape(name))  # before loading anything
+    if notice:
+        print(notice, file=sys.stderr)
+    data = recipe.load_data(config, name)
+    if resume_path and out is None:
+        folder = claim(os.path.dirname(resume_path) or ".", "", resume_path, flag="--resume")
+    else:
+        default = os.path.join("runs", f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        folder = claim(out, default, resume_path)
+    finished = False
+    try:
+        if folder.removed:
+            print(f"notice: {folder.path} held {', '.join(folder.removed)} of a run that "
+                  "stopped before its first checkpoint; starting them over", file=sys.stderr)
+        _train(config, data, folder.path, resume_path, plot, start)
+        finished = True
+    finally:
+        folder.release(keep=finished)
+    return 0
+
+
+def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
+           resume_path: str | None, plot: bool, start: float) -> None:
+    train_set, test_set, features, classes = data
+    cr.manual_seed(config["seed"])
+    model = recipe.build_model(config, features, classes)
+    loss_fn = recipe.build_loss(config, classes)
+    optimizer = recipe.build_optimizer(config, model)
+    loader = DataLoader(train_set, batch_size=config["batch_size"], shuffle=True,
+                        generator=cr.Generator(config["seed"] + 1))
+    test_loader = DataLoader(test_set, batch_size=recipe.EVAL_BATCH)
+    scheduler, per_batch = recipe.build_scheduler(config, optimizer, len(loader))
+    device = None if config["device"] == "cpu" else config["device"]
+    if device:
+        model.to(device)
+    print(nn.summary(model, (28, 28) if features == 784 else (features,)))
+    print(f"data: {config['dataset']}, {len(train_set):,} training and {len(test_set):,} test "
+          f"samples; {config['optimizer']} lr {config['lr']:g}, batch {config['batch_size']}, "
+          f"{config['epochs']} epochs, seed {config['seed']}")
+    trainer = Trainer(model, loss_fn, optimizer, scheduler, out_dir=out,
+                      config={**config, "environment": _environment()},
+                      step_scheduler_per_batch=per_batch, device=device)
+    if resume_path:
+        trainer.resume(resume_path, loader)
+        print(f"resumed from {resume_path} at epoch {trainer.epoch}, step {trainer.step}")
+    trainer.fit(loader, test_loader, epochs=config["epochs"])
+    result = trainer.evaluate(test_loader, classes)
+    elapsed = time.perf_counter() - start
+    if plot:
+        plot_figures(out, model, test_set, features, classes)
+    saved = trainer.checkpoint_path
+    where = saved if saved and os.path.exists(saved) else "none (no epoch trained)"
+    print(f"test accuracy {result['accuracy']:.2%} | test loss {result['loss']:.4f} | "
+          f"time {elapsed:.1f}s | checkpoint {where}")
