@@ -337,6 +337,11 @@ class OneCycleLR(LRScheduler):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         checked = _checked_state(self, state)
+        if checked["total_steps"] != self.total_steps:
+            raise ValueError(f"OneCycleLR state 'total_steps': this schedule has "
+                             f"{self.total_steps} steps, the saved one {checked['total_steps']} "
+                             "(one cycle spans a fixed number of steps: build it with the same "
+                             "total_steps, e.g. the same number of epochs)")
         if checked["last_epoch"] > checked["total_steps"]:
             raise ValueError(f"OneCycleLR state 'last_epoch': expected at most total_steps "
                              f"({checked['total_steps']}), found {checked['last_epoch']}")
