@@ -96,6 +96,9 @@ def test_config_file_and_flag_override(tmp_path: Path, capsys: pytest.CaptureFix
     meta = read_checkpoint(tmp_path / "r" / "checkpoint.safetensors")[1]
     assert meta["config"]["hidden"] == [8] and meta["config"]["epochs"] == 1
     assert meta["config"]["activation"] == "tanh"
+    config.write_text(f'dataset = "xor"\nepochs = 1\nout = "{tmp_path / "from_file"}"\n')
+    assert _run(["train", "--config", str(config)], capsys)[0] == 0  # out in the file is used
+    assert (tmp_path / "from_file" / "checkpoint.safetensors").exists()
     config.write_text("dataset = [unclosed")
     code, _, err = _run(["train", "--config", str(config)], capsys)
     assert code == 2 and "not valid TOML" in err
@@ -298,3 +301,9 @@ def test_resume_keeps_the_runs_settings(tmp_path: Path) -> None:
                       "--hidden", "4", "--epochs", "2"])
     assert result.code == 0, result.err
     assert read_checkpoint(run / "checkpoint.safetensors")[1]["epoch"] == 2
+    # a cosine schedule spans the run's epochs: a resumed run with more would go past it
+    cosine = tmp_path / "cosine"
+    assert run_cli([*XOR, "--schedule", "cosine", "--out", str(cosine)]).code == 0
+    result = run_cli(["train", "--resume", str(cosine), "--epochs", "3"])
+    assert "--epochs 3 (the run has 1, over which its cosine schedule is laid out)" in \
+        result.one_line_error()

@@ -258,8 +258,9 @@ def _one_line(exc: BaseException) -> str:
 
 def _os_error(exc: OSError) -> str:
     """'PATH: reason' for an OS error nothing else caught (the last resort: no traceback)."""
-    where = " -> ".join(os.fsdecode(name) for name in (exc.filename, exc.filename2)
-                        if name is not None)
+    names = [name for name in (exc.filename, exc.filename2) if name is not None]
+    where = " -> ".join(os.fsdecode(name) if isinstance(name, str | bytes) else str(name)
+                        for name in names)
     reason = exc.strerror or _one_line(exc) or type(exc).__name__
     return f"{where}: {reason}" if where else reason
 

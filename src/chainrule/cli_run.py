@@ -33,7 +33,6 @@ chainrule.cli_run.RunFolderError: --out ...: another chainrule process (pid ...)
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 from pathlib import Path
 from typing import Any
@@ -157,10 +156,28 @@ def _unwritable(path: str, flag: str, exc: OSError) -> RunFolderError:
 
 def _holder(fd: int) -> str:
     try:
-        text = os.pread(fd, 32, 0).decode().strip()
+        os.lseek(fd, 0, os.SEEK_SET)
+        text = os.read(fd, 32).decode().strip()
     except (OSError, UnicodeDecodeError):
         return ""
     return f" (pid {text})" if text.isdigit() else ""
+
+
+def _flock(fd: int) -> bool:
+    """Take the exclusive lock of ``fd`` without waiting: False if another process has it.
+
+    Where there is no flock (Windows) or the file system refuses locks, the run goes on
+    unlocked: the exclusive mkdir still keeps default folders apart.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN)
+    return True
 
 
 def _lock(path: str, flag: str, created: list[str]) -> RunFolder:
@@ -168,24 +185,18 @@ def _lock(path: str, flag: str, created: list[str]) -> RunFolder:
     lock_path = os.path.join(path, LOCK_NAME)
     for _ in range(100):
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except FileNotFoundError:  # the folder went away between creating and locking it
             created = _make_folder(path, flag) or created
             continue
         except OSError as exc:
             raise _unwritable(path, flag, exc) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
+        if not _flock(fd):
             holder = _holder(fd)
             os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise RunFolderError(
-                    f"{flag} {path}: another chainrule process{holder} is writing to this run "
-                    "folder; wait for it to finish, or choose another folder with --out"
-                ) from None
-            raise RunFolderError(f"{flag} {path}: cannot lock the run folder "
-                                 f"({_reason(exc)})") from None
+            raise RunFolderError(
+                f"{flag} {path}: another chainrule process{holder} is writing to this run "
+                "folder; wait for it to finish, or choose another folder with --out")
         try:  # a run that just finished may have removed the file we locked: lock the new one
             same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:
@@ -198,7 +209,8 @@ def _lock(path: str, flag: str, created: list[str]) -> RunFolder:
     folder = RunFolder(path, fd, created)
     try:  # the write probe: a read-only or full disk fails here, before any training
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()}\n".encode())
     except OSError as exc:
         folder.release(keep=False)
         raise _unwritable(path, flag, exc) from None

@@ -45,7 +45,8 @@ CONFIG_MAX_BYTES = 1 << 20  # a config file is a few lines; this stops --config 
 
 
 TRAIN_EPILOG = f"""A resumed run keeps every setting it was trained with; only {", ".join(
-    "--" + k.replace("_", "-") for k in recipe.RESUMABLE)} (and --out, --plot) may change.
+    "--" + k.replace("_", "-") for k in recipe.RESUMABLE)} (and --out, --plot) may change,
+and --epochs not when a step, cosine, warmup or onecycle schedule is laid out over them.
 The model's memory (parameters, gradients, optimizer state, a batch's activations) is
 estimated before it is built and refused over 4 GiB; set {MEMORY_ENV}=SIZE (e.g. 16G) to
 allow more."""

@@ -155,15 +155,20 @@ def resume_config(saved: dict[str, Any], changes: dict[str, Any], run: str) -> d
 
     Only :data:`RESUMABLE` settings may differ from the saved ones; a changed optimizer,
     learning rate, architecture, ... is a ConfigError naming each flag, the run's value
-    and the new one (a value equal to the saved one is fine).
+    and the new one (a value equal to the saved one is fine). ``epochs`` may not change
+    either when the run's learning-rate schedule is laid out over its epochs.
     """
     before = resolve(saved)
     after = resolve({**saved, **changes})
     changed = [f"{_flag_name(key)} {_show(after[key])} (the run has {_show(before[key])})"
                for key in DEFAULTS
                if key in changes and key not in RESUMABLE and after[key] != before[key]]
+    if _schedule_length(after) != _schedule_length(before):
+        changed.append(f"--epochs {after['epochs']} (the run has {before['epochs']}, over which "
+                       f"its {before['schedule']} schedule is laid out)")
     if changed:
-        allowed = ", ".join(_flag_name(key) for key in RESUMABLE)
+        fixed = _schedule_length(before) is not None
+        allowed = ", ".join(_flag_name(key) for key in RESUMABLE if not fixed or key != "epochs")
         raise ConfigError(f"--resume {run}: {'; '.join(changed)}: a resumed run keeps the "
                           f"settings it was trained with (only {allowed} may change); start "
                           "a new run to train with other settings")
@@ -342,6 +347,13 @@ def build_optimizer(config: dict[str, Any], model: nn.Module) -> optim.Optimizer
     table = {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
              "adagrad": optim.Adagrad}
     return table[name](params, lr=lr, weight_decay=wd)
+
+
+def _schedule_length(config: dict[str, Any]) -> int | None:
+    """What of the schedule :func:`build_scheduler` makes depends on the number of epochs."""
+    epochs = max(config["epochs"], 1)
+    return {"step": max(epochs // 3, 1), "cosine": epochs, "warmup": min(5, epochs),
+            "onecycle": epochs}.get(config["schedule"])
 
 
 def build_scheduler(config: dict[str, Any], optimizer: optim.Optimizer,
