@@ -1,7 +1,12 @@
-"""Trainer: bit-exact resume, NaN stop naming op and module, metrics files, early stopping."""
+"""Trainer: bit-exact resume, NaN stop naming op and module, metrics files, early stopping,
+a finite blow-up stopped naming the layer and a learning rate (in-process and through the CLI).
+"""
 
 import json
+import math
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +22,9 @@ from chainrule.train import (
     load_checkpoint,
     read_metrics,
 )
+from chainrule.train.divergence import DEFAULT_DIVERGENCE, Divergence, DivergenceWatch
+
+from clirun import run_cli
 
 
 def _setup(out: Path | None, seed: int = 0) -> tuple[Trainer, DataLoader, DataLoader]:
@@ -121,3 +129,151 @@ def test_fast_trainer_is_bit_identical_to_eager() -> None:
     assert all(np.array_equal(a, b) for a, b in zip(fast_w, eager_w, strict=True))
     assert [r["train_loss"] for r in fast_rows] == [r["train_loss"] for r in eager_rows]
     assert [r["train_accuracy"] for r in fast_rows] == [r["train_accuracy"] for r in eager_rows]
+
+
+# ---- a finite loss that blows up ---------------------------------------------------------
+
+
+def _blow_up(out: Path | None, fast: bool = True, lr_after: float = 1e3,
+             divergence: Any = DEFAULT_DIVERGENCE, loss_fn: Any = None
+             ) -> tuple[Trainer, DataLoader]:
+    """A tanh network on the spiral: one healthy epoch at lr 0.1, then ``lr_after``. With
+    1e3 the tanh units saturate and the output layer's weights grow by about lr per step:
+    the loss grows into the thousands and stays finite."""
+    cr.manual_seed(0)
+    X, y = cr.data.make_spiral(300, seed=1)
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 3))
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True,
+                        generator=cr.Generator(1))
+
+    class RaiseLr(Callback):
+        def on_epoch_end(self, trainer: Trainer, row: dict) -> None:
+            opt.param_groups[0]["lr"] = lr_after
+
+    trainer = Trainer(model, loss_fn or nn.CrossEntropyLoss(), opt, callbacks=[RaiseLr()],
+                      out_dir=out, progress=False, log=None, fast=fast, divergence=divergence)
+    return trainer, loader
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_finite_blow_up_stops_naming_the_layer_and_a_learning_rate(tmp_path: Path,
+                                                                   fast: bool) -> None:
+    trainer, loader = _blow_up(tmp_path, fast)
+    with pytest.raises(TrainingDiverged) as err:
+        trainer.fit(loader, epochs=5)
+    message = str(err.value)
+    assert "the loss diverged at epoch 2" in message, message
+    # 19 batches an epoch: a window of 19, stopped once 10 of them are over 10x the start
+    assert re.search(r"(all|1\d) of the last 1\d batch losses are above", message), message
+    # the layer named is the one whose .grad (left as the diverged step made it) is largest
+    norms = {name: math.sqrt(sum(float((p.grad.numpy().astype(np.float64) ** 2).sum())
+                                 for p in module.parameters(recurse=False)))
+             for name, module in trainer.model.named_modules() if name in ("0", "2")}
+    layer = max(norms, key=norms.__getitem__)
+    assert err.value.layer == layer
+    assert f"largest gradient norm is {norms[layer]:.3g}, in layer '{layer}' Linear(" in message
+    assert "weight norm" in message
+    assert err.value.suggested_lr is not None and err.value.suggested_lr <= 100
+    assert f"from 1000 to {err.value.suggested_lr:.2g} or lower" in message
+    assert "checkpoint.safetensors (epoch 1)" in message and "Traceback" not in message
+    fresh, _ = _blow_up(None)
+    meta = load_checkpoint(tmp_path / "checkpoint.safetensors", fresh.model)
+    assert meta["epoch"] == 1  # the diverged state was not saved
+    assert max(float(np.abs(p.detach().numpy()).max()) for p in fresh.model.parameters()) < 10
+
+
+def test_divergence_none_trains_on() -> None:
+    trainer, loader = _blow_up(None, divergence=None)
+    rows = trainer.fit(loader, epochs=3)
+    assert len(rows) == 3 and 100 < rows[-1]["train_loss"] < math.inf
+
+
+def test_noisy_batches_do_not_stop_a_healthy_run(tmp_path: Path) -> None:
+    """Every 13th batch reports a loss 100 above the truth (gradients unchanged): single
+    wild batches, never most of a window; checkpoints are written every epoch."""
+    calls = [0]
+    ce = nn.CrossEntropyLoss()
+
+    def noisy(output: cr.Tensor, target: cr.Tensor) -> cr.Tensor:
+        calls[0] += 1
+        return ce(output, target) + (100.0 if calls[0] % 13 == 0 else 0.0)
+
+    trainer, loader = _blow_up(tmp_path, fast=False, lr_after=0.1, loss_fn=noisy)
+    rows = trainer.fit(loader, epochs=6)
+    assert len(rows) == 6 and max(r["train_loss"] for r in rows) > 5
+    assert load_checkpoint(tmp_path / "checkpoint.safetensors", trainer.model)["epoch"] == 6
+
+
+def test_bounded_loss_never_triggers() -> None:
+    """Sigmoid outputs against one-hot targets (the tutorials' quadratic cost) are at most
+    1.5 here: never 10 times a start near 0.4, whatever the learning rate does."""
+    def quadratic(output: cr.Tensor, target: cr.Tensor) -> cr.Tensor:
+        onehot = nn.functional.one_hot(target, 3, dtype=output.dtype)
+        return 0.5 * ((output.sigmoid() - onehot) ** 2).sum() / len(target)
+
+    trainer, loader = _blow_up(None, lr_after=1e3, loss_fn=quadratic)
+    assert len(trainer.fit(loader, epochs=4)) == 4
+
+
+def test_resume_keeps_the_starting_loss_and_window(tmp_path: Path) -> None:
+    first, loader = _blow_up(tmp_path, lr_after=0.1)
+    first.fit(loader, epochs=1)
+    state = first.state()["divergence"]
+    assert state["reference"] > 0 and len(state["recent"]) == 18  # the first is the start
+    resumed, loader2 = _blow_up(None, lr_after=0.1)
+    resumed.resume(str(tmp_path / "checkpoint.safetensors"), loader2)
+    assert resumed.state()["divergence"] == state
+
+
+def test_watch_rule() -> None:
+    rule = Divergence(factor=10.0, margin=1.0, window=32)
+    assert rule.threshold(2.0) == 20.0
+    assert rule.threshold(0.01) == pytest.approx(1.01)  # tiny start: the margin decides
+    assert rule.threshold(-5.0) == 40.0  # a negative start: 9 |L0| above it
+    watch = DivergenceWatch(rule, steps_per_epoch=19)  # the window is one epoch: 19
+    assert len(watch.values) == 19 and not watch.seen(2.0)
+    for _ in range(9):  # nine wild batches in 19: the median is still healthy
+        assert not watch.seen(1e6)
+    for _ in range(9):
+        assert not watch.seen(1.0)
+    assert watch.above == 9 and watch.median() == 1.0
+    assert watch.seen(1e6)  # the tenth: more than half of the window is above 20
+    assert watch.suggested_lr(1.0) == pytest.approx(1e-6)  # grew 5e5-fold: lr / 1e6
+    watch.start(2.0)
+    assert [watch.seen(v) for v in (15.0, 15.0)] == [False, False]
+    assert watch.suggested_lr(0.5) == pytest.approx(0.05)  # at least lr / 10
+    assert [watch.seen(v) for v in (80.0, 80.0, 80.0)] == [False] * 3
+    assert watch.suggested_lr(0.5) == pytest.approx(0.005)  # grew 39-fold: lr / 100
+    short = DivergenceWatch(rule, steps_per_epoch=1)  # full-batch: a window of 5
+    assert len(short.values) == 5
+
+
+# ---- the real command line ---------------------------------------------------------------
+
+_NAN = r"loss became (nan|-?inf) at epoch 1"
+_FINITE = (r"the loss diverged at epoch 1, step \d+: .* batch losses are above .*"
+           r"largest gradient norm is .*, in layer '\d' Linear\(in_features")
+
+
+@pytest.mark.parametrize("args", [["--lr", "1e30"], ["--optimizer", "adam", "--lr", "1e10"]])
+def test_cli_stops_a_diverging_run(tmp_path: Path, args: list[str]) -> None:
+    result = run_cli(["train", "--dataset", "mini-mnist", *args, "--out", str(tmp_path)])
+    assert result.code == 1, result.err
+    line = result.one_line_error()  # one 'chainrule: ...' line, no traceback
+    # the loss stays finite on the machines we know (4e30, 6e10); a BLAS that overflows
+    # first would stop it at the NaN check instead: either way one line, a layer, an lr
+    assert re.search(_FINITE, line) or (re.search(_NAN, line) and "module '" in line), line
+    assert re.search(r"to \S+ or lower", line), line
+    assert "No checkpoint was written before this point" in line
+    assert not (tmp_path / "checkpoint.safetensors").exists()
+
+
+def test_cli_noisy_but_healthy_run_finishes(tmp_path: Path) -> None:
+    """Batch size 1 on xor at lr 2: single samples' losses reach 15 times the start, the
+    run learns (the median loss falls to 0.1)."""
+    result = run_cli(["train", "--dataset", "xor", "--batch-size", "1", "--lr", "2",
+                      "--epochs", "3", "--out", str(tmp_path)])
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err and "diverged" not in result.err
+    assert (tmp_path / "checkpoint.safetensors").exists()

@@ -10,6 +10,9 @@ What it does for you, and how each part behaves:
     :class:`TrainingInterrupted` (the CLI exits 130);
   * a NaN/Inf loss re-runs the failing batch under ``detect_anomaly`` to name the op and
     module, keeps the last good checkpoint, and raises :class:`TrainingDiverged`;
+  * so does a finite loss that stays far above its starting value (more than half of the
+    last 32 batch losses over 10 times the first one, :mod:`chainrule.train.divergence`):
+    the message names the layer with the largest gradient norm and suggests a learning rate;
   * early stopping on a monitored metric.
 
 >>> import chainrule as cr
@@ -49,6 +52,13 @@ from chainrule.train.checkpoint import (
     restoring,
     save_checkpoint,
 )
+from chainrule.train.divergence import (
+    DEFAULT_DIVERGENCE,
+    Divergence,
+    DivergenceWatch,
+    layer_label,
+    layer_norms,
+)
 from chainrule.train.metrics import MetricsLog, confusion_matrix, predictions
 
 
@@ -65,7 +75,15 @@ class TrainingInterrupted(TrainingStopped):
 
 
 class TrainingDiverged(TrainingStopped):
-    """The loss became NaN or Inf; the message names the op and module that made it."""
+    """The loss became NaN or Inf (the message names the op and module that made it), or
+    stayed far above its starting value (the message names the layer with the largest
+    gradient norm). ``suggested_lr``: a learning rate to try instead (None if unknown);
+    ``layer``: the path of the layer named (None if none)."""
+
+    def __init__(self, message: str, checkpoint: str | None = None,
+                 suggested_lr: float | None = None, layer: str | None = None) -> None:
+        super().__init__(message, checkpoint)
+        self.suggested_lr, self.layer = suggested_lr, layer
 
 
 class Callback:
@@ -110,6 +128,13 @@ class Trainer:
         config: JSON-able dict saved in every checkpoint (the CLI's full config).
         fast: capture the training step once and replay it (:mod:`chainrule.compile`);
             bit-identical to eager training, which it falls back to when needed.
+        divergence: when a finite loss counts as diverged (:class:`Divergence`: by default
+            when more than half of the last 32 batch losses, or one epoch's if shorter, are
+            above 10 times the first batch loss and above it by at least 1); training then
+            stops with :class:`TrainingDiverged`, naming the layer with the largest gradient
+            norm and a suggested learning rate. An epoch's checkpoint is not overwritten
+            while two or more of those recent losses are that high. None: never stop on a
+            finite loss (NaN and Inf losses always stop).
     """
 
     def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
@@ -117,7 +142,8 @@ class Trainer:
                  out_dir: str | os.PathLike[str] | None = None, progress: bool | None = None,
                  log: Any = sys.stderr, config: dict[str, Any] | None = None,
                  step_scheduler_per_batch: bool = False, monitor: str = "val_accuracy",
-                 device: Any = None, fast: bool = True) -> None:
+                 device: Any = None, fast: bool = True,
+                 divergence: Divergence | None = DEFAULT_DIVERGENCE) -> None:
         self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, \
             scheduler
         self.callbacks = list(callbacks)
@@ -134,6 +160,8 @@ class Trainer:
         self._partial: dict[str, float] = {}
         self._interrupted = False
         self._train_loader: Any = None
+        self._watch = DivergenceWatch(divergence) if divergence is not None else None
+        self._saved_epoch: int | None = None  # the checkpoint's epoch when not self.epoch
         self.compiled = None
         if fast and optimizer is not None:
             from chainrule.compile import CompiledStep
@@ -169,6 +197,8 @@ class Trainer:
             self._diagnose(x, y, value)
         if self.compiled is None:
             loss.backward()
+        if self._watch is not None and self._watch.seen(value):
+            self._diverged(value)  # before the update: .grad and weights made this loss
         self.optimizer.step()
         if self.scheduler is not None and self.per_batch:
             self.scheduler.step()
@@ -183,20 +213,67 @@ class Trainer:
                 self.loss_fn(self.model(x), y).backward()
         except AnomalyError as err:
             where = str(err).splitlines()[0]
-        good = self.checkpoint_path if self.checkpoint_path and os.path.exists(
-            self.checkpoint_path) else None
-        kept = (f"The last good checkpoint is {good} (epoch {self.epoch})" if good
-                else "No checkpoint was written before this point")
+        good, kept = self._kept_checkpoint()
+        lr = self.optimizer.param_groups[0]["lr"]
+        suggested = self._watch.suggested_lr(lr) if self._watch is not None else lr / 10
         raise TrainingDiverged(
             f"training stopped: the loss became {value} at epoch {self.epoch + 1}, step "
-            f"{self.step + 1}. First bad op: {where}. {kept}. Fix: lower the learning rate, "
-            "check the inputs for NaN, or clip gradients", good)
+            f"{self.step + 1}. First bad op: {where}. {kept}. Fix: lower the learning rate "
+            f"(it is {lr:g}; try {suggested:.2g} or lower), check the inputs for NaN, or clip "
+            "gradients", good, suggested)
+
+    def _kept_checkpoint(self) -> tuple[str | None, str]:
+        """The last good checkpoint (never overwritten by a diverged step) and a sentence."""
+        good = self.checkpoint_path if self.checkpoint_path and os.path.exists(
+            self.checkpoint_path) else None
+        epoch = self.epoch if self._saved_epoch is None else self._saved_epoch
+        kept = (f"The last good checkpoint is {good} (epoch {epoch})" if good
+                else "No checkpoint was written before this point")
+        return good, kept
+
+    def _diverged(self, value: float) -> None:
+        """Stop a run whose loss stayed far above its start, naming the layer whose
+        gradient norm is largest and a learning rate to try."""
+        watch = self._watch
+        assert watch is not None and watch.reference is not None
+        rows = layer_norms(self.model)
+        layer, lr = None, self.optimizer.param_groups[0]["lr"]
+        where = "no parameter has a gradient"
+        if rows:
+            name, module, grad_norm, weight_norm = rows[0]
+            layer = name or type(module).__name__
+            others = ", ".join(f"'{n or type(m).__name__}' {g:.3g}" for n, m, g, _ in rows[1:])
+            where = (f"the largest gradient norm is {grad_norm:.3g}, in layer "
+                     f"{layer_label(name, module)} (weight norm {weight_norm:.3g}"
+                     + (f"; gradient norms of the other layers: {others})" if others else ")"))
+            lr = self._lr_of(module, lr)
+        suggested = watch.suggested_lr(lr)
+        good, kept = self._kept_checkpoint()
+        seen = len(watch.recent())
+        raise TrainingDiverged(
+            f"training stopped: the loss diverged at epoch {self.epoch + 1}, step "
+            f"{self.step + 1}: {'all' if watch.above == seen else watch.above} of the last "
+            f"{seen} batch losses are above "
+            f"{watch.threshold:.4g} (the first batch's loss was {watch.reference:.4g}; their "
+            f"median is {watch.median():.4g}, this batch's {value:.4g}). "
+            f"{where[0].upper()}{where[1:]}. {kept}. Fix: lower the learning rate from "
+            f"{lr:g} to {suggested:.2g} or lower, or clip gradients", good, suggested, layer)
+
+    def _lr_of(self, module: Any, default: float) -> float:
+        """The learning rate of the parameter group holding ``module``'s parameters."""
+        ids = {id(p) for p in module._parameters.values() if p is not None}
+        for group in self.optimizer.param_groups:
+            if any(id(p) in ids for p in group["params"]):
+                return float(group["lr"])
+        return default
 
     # ---- epochs ---------------------------------------------------------------------
     def fit(self, train_loader: Any, val_loader: Any = None, epochs: int = 1
             ) -> list[dict[str, Any]]:
         """Train until ``epochs`` (counting epochs already done when resumed)."""
         self._train_loader = train_loader
+        if self._watch is not None:
+            self._watch.resize(len(train_loader) if hasattr(train_loader, "__len__") else None)
         restore = self._install_sigint()
         try:
             while self.epoch < epochs:
@@ -250,8 +327,24 @@ class Trainer:
         self.metrics.append(row)
         self._log_row(row, epochs)
         self._track_best(row)
-        self.save()
+        if self._watch is not None and self._watch.above >= 2:
+            self._keep_checkpoint()
+        else:
+            self.save()
+            self._saved_epoch = None  # the checkpoint is of self.epoch
         return row
+
+    def _keep_checkpoint(self) -> None:
+        """Leave the last checkpoint as it is: the loss may be diverging (see ``seen``)."""
+        watch = self._watch
+        assert watch is not None
+        if self._saved_epoch is None:
+            self._saved_epoch = self.epoch - 1
+        if self.log is not None and self.checkpoint_path is not None:
+            print(f"epoch {self.epoch}: checkpoint kept at epoch {self._saved_epoch}: "
+                  f"{watch.above} of the last {len(watch.values)} batch losses are above "
+                  f"{watch.threshold:.4g} (the first batch's loss was {watch.reference:.4g})",
+                  file=self.log, flush=True)
 
     def _bar(self, loader: Any, epochs: int) -> Any:
         if not self.progress:
@@ -319,6 +412,7 @@ class Trainer:
             "rng": default_generator.get_state(),
             "loader": loader.state_dict() if hasattr(loader, "state_dict") else None,
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "divergence": self._watch.state_dict() if self._watch is not None else None,
         }
 
     def save(self, path: str | None = None) -> str | None:
@@ -342,6 +436,9 @@ class Trainer:
         arrays, meta = read_checkpoint(path)
         check_resumable(path, meta, optimizer=self.optimizer is not None)
         apply_checkpoint(path, arrays, meta, self.model, self.optimizer)
+        if self._watch is not None and meta.get("divergence"):
+            with restoring(path, "divergence"):
+                self._watch.load_state_dict(meta["divergence"])
         default_generator.set_state(meta["rng"])  # checked by read_checkpoint
         if self.scheduler is not None and meta["scheduler"]:
             with restoring(path, "scheduler"):

@@ -1,0 +1,171 @@
+"""Catch a training run whose loss blows up while staying finite.
+
+A NaN or Inf loss is easy to see; a loss of 4e30 is a number like any other, and a run with
+a learning rate far too large happily trains every epoch at chance accuracy. The rule here
+compares each batch loss with the run's *starting* loss ``L0`` (the first batch, measured
+before any update)::
+
+    threshold = L0 + max((factor - 1) * |L0|, margin)     # 10 x L0 for the usual L0 > 0.1
+    diverged  = more than half of the last `window` batch losses are above threshold
+              = the median of the last `window` batch losses is above threshold
+
+* The starting loss, not the best loss so far: a healthy run that reached 0.01 and is noisy
+  around 0.1 is ten times above its best, but far below where it started.
+* The median over a window, not one batch: a single wild batch moves it by one place.
+* ``margin`` keeps tiny starting losses (a fine-tuned model starting at 0.01) from making the
+  threshold tiny, and makes bounded losses (sigmoid outputs with a squared error, which cannot
+  exceed 5 in the tutorials' cost) unable to trigger it.
+
+Keeping the median test cheap: the threshold is fixed once ``L0`` is known, so "the median is
+above it" is "more than half of the window is above it", a count updated in O(1) per step
+from a ring of the last ``window`` losses (two comparisons and a few assignments).
+
+>>> watch = DivergenceWatch(Divergence(window=4))
+>>> [watch.seen(loss) for loss in (2.3, 2.0, 90.0, 1.9, 95.0, 99.0)]
+[False, False, False, False, False, True]
+>>> watch.threshold, watch.median()
+(23.0, 90.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """When a finite loss counts as diverged (``Trainer(divergence=...)``).
+
+    Args:
+        factor: how many times its starting loss the running loss must reach.
+        margin: ... and by how much, at least, in the loss's own units.
+        window: how many recent batch losses the running median covers (at most one epoch's
+            worth of batches, and at least 5, so a diverging run stops within about an epoch).
+    """
+
+    factor: float = 10.0
+    margin: float = 1.0
+    window: int = 32
+
+    def threshold(self, reference: float) -> float:
+        """The loss above which a batch counts as far above the start ``reference``."""
+        return reference + max((self.factor - 1.0) * abs(reference), self.margin)
+
+
+DEFAULT_DIVERGENCE = Divergence()  # the Trainer's default (immutable)
+MIN_WINDOW = 5
+
+
+class DivergenceWatch:
+    """The running state of the rule: the starting loss and a ring of recent losses."""
+
+    __slots__ = ("rule", "reference", "threshold", "values", "index", "above")
+
+    def __init__(self, rule: Divergence, steps_per_epoch: int | None = None) -> None:
+        self.rule = rule
+        self.reference: float | None = None
+        self.threshold = math.inf  # nothing is above it until the reference is known
+        self.values: list[float] = []
+        self.index = 0
+        self.above = 0  # how many of ``values`` are above the threshold
+        self.resize(steps_per_epoch)
+
+    def resize(self, steps_per_epoch: int | None) -> None:
+        """Fit the window to an epoch of ``steps_per_epoch`` batches (None: unknown)."""
+        window = self.rule.window
+        if steps_per_epoch is not None:
+            window = min(window, max(steps_per_epoch, MIN_WINDOW))
+        if window != len(self.values):
+            recent = self.recent()[-window:]
+            self.values = [-math.inf] * (window - len(recent)) + recent
+            self.index = 0
+            self.above = sum(v > self.threshold for v in self.values)
+
+    def seen(self, loss: float) -> bool:
+        """Record one batch loss (finite); True when the run has diverged. The hot path."""
+        threshold = self.threshold
+        if threshold == math.inf:
+            self.start(loss)
+            return False
+        i = self.index
+        values = self.values
+        self.above += (loss > threshold) - (values[i] > threshold)
+        values[i] = loss
+        i += 1
+        self.index = 0 if i == len(values) else i
+        return self.above * 2 > len(values)
+
+    def start(self, reference: float) -> None:
+        self.reference = reference
+        self.threshold = self.rule.threshold(reference)
+        self.values = [-math.inf] * len(self.values)
+        self.index = self.above = 0
+
+    def recent(self) -> list[float]:
+        """The losses in the window, oldest first."""
+        ordered = self.values[self.index:] + self.values[:self.index]
+        return [v for v in ordered if v != -math.inf]
+
+    def median(self) -> float:
+        """The median of the losses in the window (the statistic the rule is about)."""
+        ordered = sorted(self.recent())
+        return ordered[(len(ordered) - 1) // 2] if ordered else math.nan  # the lower one
+
+    def suggested_lr(self, lr: float) -> float:
+        """A learning rate to try instead of ``lr``: ``lr`` divided by the loss's growth,
+        rounded up to a power of ten (at least 10).
+
+        Once a run diverges, the weights grow with each too-large update and a
+        cross-entropy loss with confidently wrong outputs grows about in proportion to
+        them, so the loss's growth over its start says roughly by how much the steps
+        overshoot: a loss 4e30 times its start asks for lr / 1e31.
+        """
+        reference = self.reference if self.reference is not None else 0.0
+        growth = (self.median() - reference) / max(abs(reference), self.rule.margin)
+        exponent = max(1, math.ceil(math.log10(growth))) if growth > 1 else 1
+        return lr / 10.0 ** exponent
+
+    # ---- checkpoints --------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-able: the starting loss and the window's losses, oldest first."""
+        return {"reference": self.reference, "recent": self.recent()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        reference = state.get("reference")
+        if reference is None:
+            self.reference, self.threshold = None, math.inf
+        else:
+            self.start(float(reference))
+        recent = [float(v) for v in state.get("recent") or []][-len(self.values):]
+        self.values = [-math.inf] * (len(self.values) - len(recent)) + recent
+        self.index = 0
+        self.above = sum(v > self.threshold for v in self.values)
+
+
+def layer_norms(model: Any) -> list[tuple[str, Any, float, float]]:
+    """Per module holding parameters with a gradient: (path, module, gradient norm, weight
+    norm), largest gradient norm first. Norms are summed in float64 (a float32 square
+    overflows from 2e19 on); ``weight`` is the module's weight, or all its parameters."""
+    rows = []
+    named = model.named_modules() if hasattr(model, "named_modules") else []
+    for name, module in named:
+        params = [p for p in module._parameters.values() if p is not None]
+        grads = [p.grad.data for p in params if p.grad is not None]
+        if not grads:
+            continue
+        weight = module._parameters.get("weight")
+        weights = [weight.data] if weight is not None else [p.data for p in params]
+        rows.append((name, module, _norm(grads), _norm(weights)))
+    rows.sort(key=lambda row: -row[2] if not math.isnan(row[2]) else -math.inf)
+    return rows
+
+
+def _norm(arrays: list[Any]) -> float:
+    return math.sqrt(sum(float((a.astype("float64") ** 2).sum()) for a in arrays))
+
+
+def layer_label(name: str, module: Any) -> str:
+    """``'3' Linear(in_features=16, out_features=10, bias=True)``; the root by its type."""
+    return f"'{name}' {module!r}" if name else repr(module)
