@@ -320,6 +320,7 @@ class _Scaled(nn.Module):
     temperature = 1.0  # a plain float the forward divides by
 
     def forward(self, x: cr.Tensor) -> cr.Tensor:
+        x = x.to(self.scale.dtype)  # Linear needs its weights' dtype (after model.float())
         return self.inner(x) * self.scale / self.temperature
 
 
@@ -331,7 +332,7 @@ def _change(model: _Scaled, what: str) -> None:
         first.weight.requires_grad_(True)
     elif what == "new_parameter":
         first.weight = nn.Parameter(first.weight.detach() * 0.5)
-    elif what == "dtype":  # the model to float32 (the inputs stay float64)
+    elif what == "dtype":  # the model to float32 (the inputs stay float64: forward casts)
         model.float()
     elif what == "temperature":
         model.temperature = 2.0

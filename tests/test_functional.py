@@ -37,3 +37,20 @@ def test_one_hot_dtype_and_no_gradient() -> None:
 def test_one_hot_errors(labels: list, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         F.one_hot(cr.tensor(labels), 3)
+
+
+def test_linear_rejects_mixed_dtypes_like_torch() -> None:
+    x, w, b = cr.ones(3, 4), cr.ones(2, 4), cr.zeros(2)
+    for args, what in [((x.double(), w, b), "input (3, 4) is float64 but the weight (2, 4) "
+                        "is float32. Fix: convert the input with x.float(), or the model "
+                        "with model.double()"),
+                       ((x.to(cr.int64), w, None), "input (3, 4) is int64 but the weight"),
+                       ((x, w, b.double()), "bias (2,) is float64 but the weight (2, 4) is "
+                        "float32. Fix: bias.to(weight.dtype)")]:
+        with pytest.raises(RuntimeError) as err:
+            F.linear(*args)
+        assert isinstance(err.value, TypeError) and f"linear: {what}" in str(err.value)
+        if torch is not None:
+            with pytest.raises(RuntimeError, match="same dtype"):
+                torch.nn.functional.linear(*[None if a is None else torch.from_numpy(a.numpy())
+                                             for a in args])

@@ -113,3 +113,46 @@ def test_default_init_matches_pytorch_ranges() -> None:
     w = layer.weight.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
     assert np.abs(layer.bias.detach().numpy()).max() <= bound
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "float16"])
+def test_linear_rejects_another_dtype_like_torch(dtype: str) -> None:
+    """NumPy would promote (a float64 input made a float32 model's output float64); PyTorch
+    raises RuntimeError: so do we, naming the layer, both dtypes and the fix."""
+    with pytest.raises(RuntimeError, match="must have the same dtype"):
+        torch.nn.Linear(4, 2)(torch.ones(3, 4, dtype=getattr(torch, dtype)))
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+    with pytest.raises(nn.layers.DtypeError) as err:
+        model(cr.ones(3, 4).to(getattr(cr, dtype)))
+    assert isinstance(err.value, RuntimeError) and isinstance(err.value, TypeError)
+    assert err.value.module is model[0]
+    message = str(err.value)
+    assert f"Linear '0' got input of dtype {dtype}, but its weight is float32" in message
+    assert "Fix: convert the input with x.float()" in message
+    assert ("or the model with model.double()" in message) == (dtype == "float64")
+
+
+def test_linear_dtype_checks_with_a_float64_model() -> None:
+    layer = nn.Linear(4, 2).double()
+    assert layer(cr.ones(3, 4, dtype=cr.float64)).dtype == np.float64
+    with pytest.raises(nn.layers.DtypeError, match=r"Linear\(in_features=4, out_features=2, "
+                       r"bias=True\) got input of dtype float32, but its weight is float64. "
+                       r"Fix: convert the input with x.double\(\), or the model with "
+                       r"model.float\(\)"):
+        layer(cr.ones(3, 4))
+
+
+def test_bare_linear_shape_error_names_no_previous_layer() -> None:
+    with pytest.raises(nn.ShapeError) as err:
+        nn.Linear(4, 2)(cr.ones(3, 5))
+    message = str(err.value)
+    assert message == ("Linear(in_features=4, out_features=2, bias=True) expected input "
+                       "(*, 4), got (3, 5): the input has 5 features. Fix: give it inputs "
+                       "with 4 features, or build it with in_features=5")
+    with pytest.raises(nn.ShapeError, match=r"Linear '2' expected input \(\*, 4\), got "
+                       r"\(3, 3\): .* \(previous layer: '0' Linear\(in_features=4, "
+                       "out_features=3"):
+        nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(4, 2))(cr.ones(3, 4))
+    with pytest.raises(nn.ShapeError, match=r"expected input \(\*, 4\), got \(\): the input "
+                       "has 0 features"):
+        nn.Linear(4, 2)(cr.tensor(1.0))

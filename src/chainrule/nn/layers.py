@@ -22,6 +22,7 @@ from chainrule.nn import init
 from chainrule.nn.module import Module, _attribute_set, _structure_changed
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import shape as shp
+from chainrule.ops.linalg import DtypeError, dtype_fix
 from chainrule.ops.linalg import Linear as LinearOp
 from chainrule.tensor import Tensor
 
@@ -34,13 +35,20 @@ class ShapeError(ValueError):
         self.module = module
 
 
+def _layer(module: Module) -> str:
+    """``Linear 'layers.2'`` inside a model; ``Linear(in_features=4, ...)`` on its own."""
+    path = module._path
+    return f"{type(module).__name__} '{path}'" if path else repr(module)
+
+
 def _factory(dtype: Any, device: Any) -> dict[str, Any]:
     return {"dtype": dtype, "device": device}
 
 
 class Linear(Module):
     """y = x W^T + b with W of shape (out_features, in_features), PyTorch's default init
-    U(-1/sqrt(in), 1/sqrt(in)) for both W and b."""
+    U(-1/sqrt(in), 1/sqrt(in)) for both W and b. The input must have the weight's dtype, as in
+    PyTorch (NumPy would promote a float64 input silently): otherwise :class:`DtypeError`."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  dtype: Any = None, device: Any = None) -> None:
@@ -63,12 +71,17 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         shape = x.shape
         if not shape or shape[-1] != self.in_features:
+            features = shape[-1] if shape else 0
             raise ShapeError(
-                f"Linear '{self.path_name()}' expected input (*, {self.in_features}), got "
-                f"{tuple(x.shape)}: the previous layer outputs "
-                f"{x.shape[-1] if x.ndim else 0} features. Fix: make in_features match it "
-                f"or change the previous layer's output size", self)
-        return LinearOp.apply(x, self.weight, self.bias)
+                f"{_layer(self)} expected input (*, {self.in_features}), got {tuple(shape)}: "
+                f"the input has {features} features. Fix: give it inputs with "
+                f"{self.in_features} features, or build it with in_features={features}", self)
+        weight = self.weight
+        if x.dtype != weight.dtype:  # NumPy would promote silently; PyTorch raises
+            raise DtypeError(
+                f"{_layer(self)} got input of dtype {x.dtype}, but its weight is "
+                f"{weight.dtype}. Fix: {dtype_fix(x.dtype, weight.dtype)}", self)
+        return LinearOp.apply(x, weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -21,6 +21,38 @@ from chainrule.autograd.function import Function
 from chainrule.backend import column_sums
 
 
+class DtypeError(RuntimeError, TypeError):
+    """Operands of a matrix product (``@``, ``linear``, ``nn.Linear``) have different dtypes.
+
+    PyTorch raises ``RuntimeError`` here, so this is one; it is also a ``TypeError`` (the
+    Python exception for a value of the wrong type). ``module``: the layer that raised, or
+    None. NumPy would silently promote (a float64 input turns a float32 model's output and
+    gradients into float64), which hides a data-loading mistake and halves the speed.
+    """
+
+    def __init__(self, message: str, module: Any = None) -> None:
+        super().__init__(message)
+        self.module = module
+
+
+def dtype_fix(x_dtype: Any, w_dtype: Any) -> str:
+    """How to make an input of ``x_dtype`` match weights of ``w_dtype`` (for messages)."""
+    names = {"float32": "x.float()", "float64": "x.double()", "float16": "x.half()"}
+    fix = f"convert the input with {names.get(str(w_dtype), f'x.to(cr.{w_dtype})')}"
+    if str(x_dtype) in ("float16", "float32", "float64"):
+        model = {"float32": "float()", "float64": "double()", "float16": "half()"}[str(x_dtype)]
+        fix += f", or the model with model.{model}"
+    return fix
+
+
+def _dtype_error(a: Any, b: Any) -> DtypeError:
+    return DtypeError(
+        f"matmul: the operands' dtypes differ: {tuple(a.shape)} {a.dtype} @ {tuple(b.shape)} "
+        f"{b.dtype}. Fix: convert one to the other's dtype: a.to(cr.{b.dtype}) or "
+        f"b.to(cr.{a.dtype})"
+    )
+
+
 def _shape_error(a: Any, b: Any, detail: str) -> ValueError:
     return ValueError(
         f"matmul: cannot multiply {tuple(a.shape)} {a.dtype} by {tuple(b.shape)} {b.dtype}: "
@@ -43,6 +75,8 @@ def check_matmul(a: Any, b: Any) -> None:
 class MatMul(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
+        if a.dtype != b.dtype:
+            raise _dtype_error(a, b)
         try:
             y = a @ b
         except ValueError:
@@ -124,5 +158,12 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
             f"linear: input {tuple(x.shape)} {x.dtype} has {x.shape[-1]} features but the "
             f"weight {tuple(weight.shape)} expects {weight.shape[-1]}. Fix: make the "
             "previous layer output as many features as this layer's in_features"
+        )
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        other = x if x.dtype != weight.dtype else bias
+        raise DtypeError(
+            f"linear: {'input' if other is x else 'bias'} {tuple(other.shape)} is "
+            f"{other.dtype} but the weight {tuple(weight.shape)} is {weight.dtype}. Fix: "
+            f"{dtype_fix(other.dtype, weight.dtype) if other is x else 'bias.to(weight.dtype)'}"
         )
     return Linear.apply(x, weight, bias)
