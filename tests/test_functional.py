@@ -54,3 +54,10 @@ def test_linear_rejects_mixed_dtypes_like_torch() -> None:
             with pytest.raises(RuntimeError, match="same dtype"):
                 torch.nn.functional.linear(*[None if a is None else torch.from_numpy(a.numpy())
                                              for a in args])
+
+
+def test_linear_shape_error_names_no_previous_layer() -> None:
+    with pytest.raises(ValueError, match=r"linear: input \(3, 5\) float32 has 5 features but "
+                       r"the weight \(2, 4\) expects 4. Fix: the input's last dim must equal "
+                       r"the weight's second \(the weight is \(out_features, in_features\)\)"):
+        F.linear(cr.ones(3, 5), cr.ones(2, 4))

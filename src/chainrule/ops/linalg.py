@@ -156,8 +156,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: input {tuple(x.shape)} {x.dtype} has {x.shape[-1]} features but the "
-            f"weight {tuple(weight.shape)} expects {weight.shape[-1]}. Fix: make the "
-            "previous layer output as many features as this layer's in_features"
+            f"weight {tuple(weight.shape)} expects {weight.shape[-1]}. Fix: the input's last "
+            "dim must equal the weight's second (the weight is (out_features, in_features))"
         )
     if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
         other = x if x.dtype != weight.dtype else bias
