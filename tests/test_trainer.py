@@ -2,6 +2,7 @@
 a finite blow-up stopped naming the layer and a learning rate (in-process and through the CLI).
 """
 
+import io
 import json
 import math
 import re
@@ -135,7 +136,7 @@ def test_fast_trainer_is_bit_identical_to_eager() -> None:
 
 
 def _blow_up(out: Path | None, fast: bool = True, lr_after: float = 1e3,
-             divergence: Any = DEFAULT_DIVERGENCE, loss_fn: Any = None
+             divergence: Any = DEFAULT_DIVERGENCE, loss_fn: Any = None, log: Any = None
              ) -> tuple[Trainer, DataLoader]:
     """A tanh network on the spiral: one healthy epoch at lr 0.1, then ``lr_after``. With
     1e3 the tanh units saturate and the output layer's weights grow by about lr per step:
@@ -152,7 +153,7 @@ def _blow_up(out: Path | None, fast: bool = True, lr_after: float = 1e3,
             opt.param_groups[0]["lr"] = lr_after
 
     trainer = Trainer(model, loss_fn or nn.CrossEntropyLoss(), opt, callbacks=[RaiseLr()],
-                      out_dir=out, progress=False, log=None, fast=fast, divergence=divergence)
+                      out_dir=out, progress=False, log=log, fast=fast, divergence=divergence)
     return trainer, loader
 
 
@@ -203,6 +204,27 @@ def test_noisy_batches_do_not_stop_a_healthy_run(tmp_path: Path) -> None:
     rows = trainer.fit(loader, epochs=6)
     assert len(rows) == 6 and max(r["train_loss"] for r in rows) > 5
     assert load_checkpoint(tmp_path / "checkpoint.safetensors", trainer.model)["epoch"] == 6
+
+
+def test_wild_batches_at_an_epoch_end_keep_the_checkpoint(tmp_path: Path) -> None:
+    """Two wild batches at the end of epoch 2 (of 19 a window): not a divergence, but the
+    epoch-2 state is not written over epoch 1's; epoch 3, calm again, is saved."""
+    calls = [0]
+    ce = nn.CrossEntropyLoss()
+
+    def spiky(output: cr.Tensor, target: cr.Tensor) -> cr.Tensor:
+        calls[0] += 1
+        return ce(output, target) + (100.0 if calls[0] in (37, 38) else 0.0)
+
+    log = io.StringIO()
+    trainer, loader = _blow_up(tmp_path, fast=False, lr_after=0.1, loss_fn=spiky, log=log)
+    trainer.fit(loader, epochs=2)
+    assert "epoch 2: checkpoint kept at epoch 1: 2 of the last 19 batch losses" in log.getvalue()
+    fresh, _ = _blow_up(None)
+    assert load_checkpoint(tmp_path / "checkpoint.safetensors", fresh.model)["epoch"] == 1
+    assert load_checkpoint(tmp_path / "best.safetensors", fresh.model)["epoch"] == 1
+    trainer.fit(loader, epochs=3)
+    assert load_checkpoint(tmp_path / "checkpoint.safetensors", fresh.model)["epoch"] == 3
 
 
 def test_bounded_loss_never_triggers() -> None:

@@ -132,9 +132,9 @@ class Trainer:
             when more than half of the last 32 batch losses, or one epoch's if shorter, are
             above 10 times the first batch loss and above it by at least 1); training then
             stops with :class:`TrainingDiverged`, naming the layer with the largest gradient
-            norm and a suggested learning rate. An epoch's checkpoint is not overwritten
-            while two or more of those recent losses are that high. None: never stop on a
-            finite loss (NaN and Inf losses always stop).
+            norm and a suggested learning rate. At an epoch's end where two or more of
+            those recent losses are that high, neither the checkpoint nor the best one is
+            overwritten. None: never stop on a finite loss (NaN and Inf losses always stop).
     """
 
     def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
@@ -326,10 +326,10 @@ class Trainer:
         self.epoch += 1
         self.metrics.append(row)
         self._log_row(row, epochs)
-        self._track_best(row)
-        if self._watch is not None and self._watch.above >= 2:
+        if self._watch is not None and self._watch.above >= 2:  # perhaps diverging: keep both
             self._keep_checkpoint()
         else:
+            self._track_best(row)
             self.save()
             self._saved_epoch = None  # the checkpoint is of self.epoch
         return row
