@@ -269,6 +269,8 @@ def test_watch_rule() -> None:
     assert watch.suggested_lr(0.5) == pytest.approx(0.005)  # grew 39-fold: lr / 100
     short = DivergenceWatch(rule, steps_per_epoch=1)  # full-batch: a window of 5
     assert len(short.values) == 5
+    with pytest.raises(ValueError, match="window >= 1"):
+        Divergence(window=0)
 
 
 # ---- the real command line ---------------------------------------------------------------

@@ -49,6 +49,12 @@ class Divergence:
     margin: float = 1.0
     window: int = 32
 
+    def __post_init__(self) -> None:
+        if not (self.factor > 1 and self.margin >= 0 and self.window >= 1):
+            raise ValueError(f"Divergence needs factor > 1, margin >= 0 and window >= 1, got "
+                             f"factor={self.factor}, margin={self.margin}, "
+                             f"window={self.window}")
+
     def threshold(self, reference: float) -> float:
         """The loss above which a batch counts as far above the start ``reference``."""
         return reference + max((self.factor - 1.0) * abs(reference), self.margin)
