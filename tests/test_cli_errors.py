@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from chainrule import cli, cli_run
+from chainrule import cli, cli_run, cli_train
 from chainrule.cli import _os_error, main
 
 from clirun import MB, Result, run_cli
@@ -212,6 +212,16 @@ def test_read_only_resume_folder_says_to_pass_out(
     line = _one_line(capsys)
     assert f"--resume {run}: cannot write to the run folder (Read-only file system)" in line
     assert "pass --out FOLDER" in line
+
+
+def test_permission_denied_config(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "secret.toml"
+    config.write_text("epochs = 1\n")
+    monkeypatch.setattr(cli_train, "open", _failing(open, errno.EACCES, lambda *_: True),
+                        raising=False)
+    assert main(["train", "--config", str(config)]) == 2
+    assert f"--config {config}: cannot read it (Permission denied)" in _one_line(capsys)
 
 
 def test_permission_denied_out(tmp_path: Path, capsys: pytest.CaptureFixture[str],
