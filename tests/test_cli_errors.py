@@ -18,8 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+import chainrule as cr
 from chainrule import cli, cli_run, cli_train
 from chainrule.cli import _os_error, main
 
@@ -255,6 +257,19 @@ def test_any_other_os_error_is_one_line(places: dict[str, str],
     assert _os_error(OSError(errno.EIO, "Input/output error")) == "Input/output error"
     assert _os_error(FileExistsError(errno.EEXIST, "File exists", "a", None, "b")) \
         == "a -> b: File exists"
+
+
+def test_data_of_another_dtype_or_shape_is_one_line(
+        places: dict[str, str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainrule.data import TensorDataset
+    from chainrule.train import recipe
+
+    for x, message in ((np.zeros((4, 2)), "float64"), (np.zeros((4, 3), np.float32), "(4, 3)")):
+        data = TensorDataset(cr.tensor(x), cr.tensor(np.zeros(4, np.int64)))
+        monkeypatch.setattr(recipe, "load_data", lambda *_, data=data, **__: (None, data, 2, 2))
+        assert main(["eval", places["run"]]) == 2
+        assert message in _one_line(capsys)
 
 
 # ---- a closed stdout ------------------------------------------------------------------

@@ -34,6 +34,7 @@ from chainrule.data.images import read_images
 from chainrule.limits import MemoryLimitError
 from chainrule.nn.layers import ShapeError
 from chainrule.nn.module import StateDictError
+from chainrule.ops.linalg import DtypeError
 from chainrule.train import recipe
 from chainrule.train.checkpoint import CheckpointError, apply_checkpoint, read_checkpoint
 from chainrule.train.metrics import read_metrics
@@ -44,7 +45,7 @@ EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_PIPE = 2, 1, 130, 141
 
 # every error the library raises for bad input: one line on stderr, exit status 2
 BAD_INPUT = (UsageError, ConfigError, DatasetError, CheckpointError, StateDictError,
-             MemoryLimitError, ShapeError)
+             MemoryLimitError, ShapeError, DtypeError)
 
 
 class _Parser(argparse.ArgumentParser):
