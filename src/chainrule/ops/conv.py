@@ -93,8 +93,10 @@ def col2im(cols: Any, target: Any, stride: Pair, dilation: Pair) -> Any:
 
     ``cols`` is (N, C, kH, kW, Ho, Wo), ``target`` the padded (N, C, Hp, Wp) array to add
     into, in place. One strided slice-add per kernel position: kH*kW array operations,
-    each over the whole batch. (Measured on LeNet's layers it beats ``np.add.at`` with an
-    index array, and needs no index array; see tests/test_conv.py's notes.)
+    each over the whole batch. On LeNet's second layer (64 x 6x14x14, 16 filters 5x5, one
+    thread) dx took 1.2-1.6 ms this way (batch-last, see :func:`input_grad`), 1.7-1.8 ms with
+    ``np.add.at`` on an index array (which itself takes 7.7 MB) and 2.5 ms with
+    ``np.bincount``; it also runs unchanged on CuPy.
     """
     kh, kw, ho, wo = cols.shape[2:]
     (sh, sw), (dh, dw) = stride, dilation
