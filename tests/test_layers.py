@@ -135,6 +135,9 @@ def test_linear_rejects_another_dtype_like_torch(dtype: str) -> None:
 def test_linear_dtype_checks_with_a_float64_model() -> None:
     layer = nn.Linear(4, 2).double()
     assert layer(cr.ones(3, 4, dtype=cr.float64)).dtype == np.float64
+    assert layer(np.ones((3, 4))).dtype == np.float64  # a raw array is checked too
+    with pytest.raises(nn.layers.DtypeError, match="got input of dtype float32"):
+        layer(np.ones((3, 4), np.float32))
     with pytest.raises(nn.layers.DtypeError, match=r"Linear\(in_features=4, out_features=2, "
                        r"bias=True\) got input of dtype float32, but its weight is float64. "
                        r"Fix: convert the input with x.double\(\), or the model with "

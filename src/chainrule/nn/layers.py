@@ -77,7 +77,10 @@ class Linear(Module):
                 f"the input has {features} features. Fix: give it inputs with "
                 f"{self.in_features} features, or build it with in_features={features}", self)
         weight = self.weight
-        if x.dtype != weight.dtype:  # NumPy would promote silently; PyTorch raises
+        # NumPy would promote silently; PyTorch raises. Through .data: the dtype property
+        # costs 0.1 us a call, and this is every forward
+        x_dtype = x.data.dtype if isinstance(x, Tensor) else x.dtype
+        if x_dtype != weight.data.dtype:
             raise DtypeError(
                 f"{_layer(self)} got input of dtype {x.dtype}, but its weight is "
                 f"{weight.dtype}. Fix: {dtype_fix(x.dtype, weight.dtype)}", self)
