@@ -12,6 +12,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn
+from chainrule.nn import DtypeError
 
 from nnref import compare_module, torch
 
@@ -231,10 +232,10 @@ def test_functional_errors_name_the_function_and_input(call: Any, expected: str)
 def test_input_dtype_must_match_the_weights() -> None:
     """NumPy would promote a float32 model to float64 silently; like PyTorch, it raises."""
     model = _Net(nn.Conv2d(1, 2, 3))
-    with pytest.raises(TypeError) as info:
+    with pytest.raises(DtypeError) as info:
         model(cr.zeros(2, 1, 5, 5, dtype=cr.float64))
     assert "Conv2d 'features.0' got input of dtype float64, but the weight is float32" in \
         str(info.value) and "model.double()" in str(info.value)
-    with pytest.raises(TypeError, match="conv2d got input of dtype float64"):
+    with pytest.raises(DtypeError, match="conv2d got input of dtype float64"):
         cr.nn.functional.conv2d(cr.zeros(1, 1, 3, 3, dtype=cr.float64), cr.ones(1, 1, 2, 2))
 

@@ -52,10 +52,11 @@ from chainrule.nn.losses import (
 from chainrule.nn.module import Module, StateDictError
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.utils import num_parameters, summary
+from chainrule.ops.linalg import DtypeError
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout2d", "Fold",
-    "MaxPool2d", "Unflatten", "Unfold",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout2d",
+    "DtypeError", "Fold", "MaxPool2d", "Unflatten", "Unfold",
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",
     "Embedding", "Flatten", "GELU", "HuberLoss", "Identity", "L1Loss", "LayerNorm",
     "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Maxout", "Module", "ModuleDict",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.ops.conv import out_size
+from chainrule.ops.linalg import DtypeError, dtype_fix
 
 _AXES = {1: ("length",), 2: ("height", "width")}
 _LETTERS = {1: "L", 2: "H, W"}
@@ -72,26 +73,22 @@ def check_input_dims(who: str, shape: tuple[int, ...], dims: int, channels: int 
 
 
 def check_dtypes(who: str, x_dtype: Any, w_dtype: Any, b_dtype: Any = None) -> None:
-    """Raise TypeError when the input's (or the bias's) dtype differs from the weight's:
-    NumPy would silently promote a float32 model to float64 (PyTorch raises).
+    """Raise :class:`DtypeError` when the input's (or the bias's) dtype differs from the
+    weight's: NumPy would silently promote a float32 model to float64 (PyTorch raises).
 
     >>> import numpy as np
     >>> check_dtypes("conv2d", np.dtype("float64"), np.dtype("float32"))
     Traceback (most recent call last):
     ...
-    TypeError: conv2d got input of dtype float64, but the weight is float32. Fix: convert the input with x.float(), or the model with model.double()
+    chainrule.ops.linalg.DtypeError: conv2d got input of dtype float64, but the weight is float32. Fix: convert the input with x.float(), or the model with model.double()
     """  # noqa: E501
     if x_dtype == w_dtype and (b_dtype is None or b_dtype == w_dtype):
         return
     if x_dtype != w_dtype:
-        casts = {"float32": "float()", "float64": "double()", "float16": "half()"}
-        fix = f"convert the input with x.{casts.get(str(w_dtype), f'to({w_dtype})')}"
-        if str(x_dtype) in casts:
-            fix += f", or the model with model.{casts[str(x_dtype)]}"
-        raise TypeError(f"{who} got input of dtype {x_dtype}, but the weight is {w_dtype}. "
-                        f"Fix: {fix}")
-    raise TypeError(f"{who}: the bias is {b_dtype} but the weight is {w_dtype}. Fix: "
-                    "bias.to(weight.dtype)")
+        raise DtypeError(f"{who} got input of dtype {x_dtype}, but the weight is {w_dtype}. "
+                         f"Fix: {dtype_fix(x_dtype, w_dtype)}")
+    raise DtypeError(f"{who}: the bias is {b_dtype} but the weight is {w_dtype}. Fix: "
+                     "bias.to(weight.dtype)")
 
 
 def show_pads(pads: tuple[tuple[int, int], ...]) -> Any:

@@ -20,6 +20,17 @@ import numpy as np
 
 from chainrule.autograd import capture
 from chainrule.backend import array_module, smallest
+from chainrule.nn.conv_functional import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    dropout2d,
+    fold,
+    max_pool2d,
+    pad,
+    unfold,
+)
 from chainrule.ops import elementwise as ew
 from chainrule.ops import reduce as red
 from chainrule.ops import shape as shp
@@ -43,6 +54,9 @@ __all__ = [
     "dropout", "elu", "embedding", "gelu", "huber_loss", "l1_loss", "layer_norm", "leaky_relu",
     "linear", "log_softmax", "mse_loss", "multi_margin_loss", "nll_loss", "one_hot", "prelu",
     "relu", "sigmoid", "softmax", "softplus", "tanh",
+    # convolution and pooling (nn/conv_functional.py)
+    "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "dropout2d", "fold", "max_pool2d",
+    "pad", "unfold",
 ]
 
 
@@ -383,5 +397,3 @@ def _one_hot_rows(labels: Any, num_classes: int, dtype: Any) -> Any:
     xp = array_module(labels)
     return (labels[..., None] == xp.arange(num_classes)).astype(dtype)
 
-
-from chainrule.nn.conv_functional import *  # noqa: E402, F403 - conv2d, max_pool2d, pad, ...

@@ -6,6 +6,7 @@ from chainrule.train.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
+from chainrule.train.divergence import Divergence
 from chainrule.train.metrics import accuracy, confusion_matrix, read_metrics
 from chainrule.train.trainer import (
     Callback,
@@ -18,7 +19,7 @@ from chainrule.train.trainer import (
 )
 
 __all__ = [
-    "Callback", "CheckpointError", "EarlyStopping", "Trainer", "TrainingDiverged",
+    "Callback", "CheckpointError", "Divergence", "EarlyStopping", "Trainer", "TrainingDiverged",
     "TrainingInterrupted", "TrainingStopped", "accuracy", "confusion_matrix", "fit",
     "load_checkpoint", "read_checkpoint", "read_metrics", "save_checkpoint",
 ]
