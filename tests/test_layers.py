@@ -93,6 +93,38 @@ def test_batchnorm_running_stats_and_eval_match_torch() -> None:
     compare_module(ours, theirs, _x(5, 4))
 
 
+
+def test_batchnorm_momentum_none_is_the_cumulative_average_like_torch() -> None:
+    ours = nn.BatchNorm1d(3, momentum=None).double()
+    theirs = torch.nn.BatchNorm1d(3, momentum=None).double()
+    for step in range(4):
+        x = _x(6, 3) * (step + 2) - step
+        ours(cr.tensor(x))
+        theirs(torch.tensor(x))
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("ours", "theirs", "what"), [
+    (lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), "weight"),
+    (lambda: nn.BatchNorm1d(3, affine=False), lambda: torch.nn.BatchNorm1d(3, affine=False),
+     "running mean"),
+    (lambda: nn.LayerNorm(3), lambda: torch.nn.LayerNorm(3), "weight"),
+])
+def test_norm_layers_reject_another_dtype_like_torch(ours, theirs, what: str  # type: ignore[no-untyped-def]
+                                                     ) -> None:
+    with pytest.raises(RuntimeError, match="mixed dtype"):
+        theirs()(torch.ones(4, 3, dtype=torch.float64))
+    model = nn.Sequential(ours())
+    with pytest.raises(nn.DtypeError, match=f"'0' got input of dtype float64, but its {what} "
+                       "is float32. Fix: convert the input with x.float()"):
+        model(cr.ones(4, 3, dtype=cr.float64))
+    # without a weight or running statistics there is nothing to disagree with (as torch)
+    free = nn.BatchNorm1d(3, affine=False, track_running_stats=False)
+    assert free(cr.ones(4, 3, dtype=cr.float64)).dtype == np.float64
+
+
 def test_dropout_is_inverted_deterministic_and_off_in_eval() -> None:
     layer = nn.Dropout(0.25)
     x = cr.ones(1000)

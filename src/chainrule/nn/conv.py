@@ -24,10 +24,9 @@ from typing import Any, ClassVar
 
 from chainrule import creation
 from chainrule.nn import conv_functional as CF
-from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.conv_checks import check_dtypes, check_positive, tuple_of
-from chainrule.nn.layers import BatchNorm1d, ShapeError
+from chainrule.nn.layers import ShapeError, _BatchNorm
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import conv as conv_ops
@@ -226,30 +225,22 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-class BatchNorm2d(BatchNorm1d):
+class BatchNorm2d(_BatchNorm):
     """Normalize each channel of (N, C, H, W) over the batch and the pixels; running
     statistics (unbiased variance, ``momentum``; None: a cumulative average) for eval.
 
-    Shares BatchNorm1d's parameters, buffers and :func:`chainrule.nn.functional.batch_norm`
-    (which reduces over every dim but the channels); only the input check differs.
+    Shares BatchNorm1d's base (parameters, buffers, running statistics) and
+    :func:`chainrule.nn.functional.batch_norm` (which reduces over every dim but the
+    channels); only the input check differs.
     """
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _check_input(self, x: Tensor) -> None:
         if x.ndim != 4 or x.shape[1] != self.num_features:
             got = f"{x.shape[1]} channels" if x.ndim == 4 else f"a {x.ndim}-D input"
             raise ShapeError(
                 f"{_layer(self)} expected input (N, {self.num_features}, H, "
                 f"W), got {tuple(x.shape)} ({got}). Fix: set num_features to the channel count "
                 "of the layer before (its out_channels)", self)
-        track = self.track_running_stats
-        momentum = self.momentum
-        if self.training and track:
-            self.num_batches_tracked.data[...] += 1
-            if momentum is None:  # PyTorch: the plain average of all batches so far
-                momentum = 1.0 / float(self.num_batches_tracked.data)
-        return F.batch_norm(x, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            self.training or not track, momentum, self.eps)
 
 
 class Dropout2d(Module):

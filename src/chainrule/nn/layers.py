@@ -45,6 +45,17 @@ def _factory(dtype: Any, device: Any) -> dict[str, Any]:
     return {"dtype": dtype, "device": device}
 
 
+def _check_dtype(module: Module, x: Any, reference: Any, what: str) -> None:
+    """Raise DtypeError when ``x``'s dtype is not that of the layer's ``reference`` tensor
+    (its weight or running mean): NumPy would promote silently, PyTorch raises. Through
+    ``.data``: the dtype property costs 0.1 us a call, and this runs on every forward."""
+    x_dtype = x.data.dtype if isinstance(x, Tensor) else x.dtype
+    if reference is not None and x_dtype != reference.data.dtype:
+        raise DtypeError(
+            f"{_layer(module)} got input of dtype {x_dtype}, but its {what} is "
+            f"{reference.data.dtype}. Fix: {dtype_fix(x_dtype, reference.data.dtype)}", module)
+
+
 class Linear(Module):
     """y = x W^T + b with W of shape (out_features, in_features), PyTorch's default init
     U(-1/sqrt(in), 1/sqrt(in)) for both W and b. The input must have the weight's dtype, as in
@@ -77,13 +88,7 @@ class Linear(Module):
                 f"the input has {features} features. Fix: give it inputs with "
                 f"{self.in_features} features, or build it with in_features={features}", self)
         weight = self.weight
-        # NumPy would promote silently; PyTorch raises. Through .data: the dtype property
-        # costs 0.1 us a call, and this is every forward
-        x_dtype = x.data.dtype if isinstance(x, Tensor) else x.dtype
-        if x_dtype != weight.data.dtype:
-            raise DtypeError(
-                f"{_layer(self)} got input of dtype {x.dtype}, but its weight is "
-                f"{weight.dtype}. Fix: {dtype_fix(x.dtype, weight.dtype)}", self)
+        _check_dtype(self, x, weight, "weight")
         return LinearOp.apply(x, weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -276,10 +281,13 @@ class Maxout(Module):
                 f"pieces={self.pieces}")
 
 
-class BatchNorm1d(Module):
-    """Normalize each feature over the batch; running statistics for evaluation."""
+class _BatchNorm(Module):
+    """Normalize each feature (channel) over the batch (and any positions after it), with
+    running statistics for evaluation: unbiased variance, ``momentum``, or the plain average
+    of all batches so far when ``momentum`` is None (as PyTorch). Subclasses check the
+    input's shape in ``_check_input``; the rest is shared."""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
                  dtype: Any = None) -> None:
         super().__init__()
@@ -299,21 +307,39 @@ class BatchNorm1d(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
 
+    def _check_input(self, x: Tensor) -> None:
+        raise NotImplementedError
+
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ShapeError(
-                f"BatchNorm1d '{self.path_name()}' expected input (N, {self.num_features}) or "
-                f"(N, {self.num_features}, L), got {tuple(x.shape)}", self)
-        use_batch = self.training or not self.track_running_stats
-        if self.training and self.track_running_stats:
+        self._check_input(x)
+        track = self.track_running_stats
+        if self.affine:
+            _check_dtype(self, x, self.weight, "weight")
+        elif track:
+            _check_dtype(self, x, self.running_mean, "running mean")
+        momentum = self.momentum
+        if self.training and track:
             self.num_batches_tracked.data[...] += 1
-        return F.batch_norm(x, self.running_mean if self.track_running_stats else None,
-                            self.running_var if self.track_running_stats else None,
-                            self.weight, self.bias, use_batch, self.momentum, self.eps)
+            if momentum is None:  # PyTorch: the plain average of all batches so far
+                momentum = 1.0 / float(self.num_batches_tracked.data)
+        return F.batch_norm(x, self.running_mean if track else None,
+                            self.running_var if track else None, self.weight, self.bias,
+                            self.training or not track, 0.0 if momentum is None else momentum,
+                            self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of (N, C) or (N, C, L) inputs, per feature C."""
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ShapeError(
+                f"BatchNorm1d '{self.path_name()}' expected input (N, {self.num_features}) or "
+                f"(N, {self.num_features}, L), got {tuple(x.shape)}", self)
 
 
 class LayerNorm(Module):
@@ -338,6 +364,7 @@ class LayerNorm(Module):
             raise ShapeError(
                 f"LayerNorm '{self.path_name()}' expected input (*, "
                 f"{', '.join(map(str, self.normalized_shape))}), got {tuple(x.shape)}", self)
+        _check_dtype(self, x, self.weight, "weight")
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
