@@ -307,3 +307,22 @@ def test_resume_keeps_the_runs_settings(tmp_path: Path) -> None:
     result = run_cli(["train", "--resume", str(cosine), "--epochs", "3"])
     assert "--epochs 3 (the run has 1, over which its cosine schedule is laid out)" in \
         result.one_line_error()
+
+
+def test_resume_with_no_epochs_left_says_so_and_info_reads_a_best_checkpoint(
+        tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert run_cli([*XOR, "--epochs", "2", "--out", str(run)]).code == 0
+    result = run_cli(["train", "--resume", str(run)])  # the run's own --epochs: all done
+    assert result.code == 0, result.err
+    assert "notice: the run has already trained 2 of --epochs 2: nothing to train" in result.err
+    assert "pass --epochs 3 or more" in result.err
+    # best.safetensors keeps one metrics row (a table, not a list): shown as a row of numbers
+    # when no metrics.jsonl lies beside it
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "best.safetensors").write_bytes((run / "best.safetensors").read_bytes())
+    result = run_cli(["info", str(alone / "best.safetensors")])
+    assert result.code == 0, result.err
+    rows = result.out.split("metrics:\n")[1].split("environment:")[0].strip().splitlines()
+    assert len(rows) == 2 and rows[1].split()[0] in ("1", "2") and "None" not in rows[1], rows

@@ -183,6 +183,8 @@ def cmd_info(args: argparse.Namespace) -> int:
               "showing the metrics saved in the checkpoint", file=sys.stderr)
         rows = []
     rows = rows or meta.get("metrics") or []
+    if isinstance(rows, dict):  # best.safetensors keeps the one row of its epoch
+        rows = [rows]
     if rows:
         print("metrics:")
         print("  epoch  train_loss  train_acc  val_loss  val_acc        lr  samples/s")
@@ -228,9 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--dataset", help="evaluate on another data set of the same shape")
     ev.add_argument("--data-dir", dest="data_dir")
     ev.set_defaults(func=cmd_eval)
-    pr = sub.add_parser("predict", help="top-3 classes for images (PNG, PGM or IDX)")
+    pr = sub.add_parser("predict", help="top-3 classes for images (PNG, JPEG, PGM, BMP, GIF, "
+                        "TIFF, WebP or IDX)")
     pr.add_argument("run", help="run folder or checkpoint file")
-    pr.add_argument("images", nargs="+", help="image.png, image.pgm or an IDX file")
+    pr.add_argument("images", nargs="+", help="picture files (scaled to 28x28 grey, inverted "
+                    "when the background is light) or IDX files of images")
     pr.add_argument("--limit", type=_positive_int, default=10,
                     help="images to show from an IDX file (at least 1)")
     pr.set_defaults(func=cmd_predict)

@@ -215,6 +215,10 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
     if resume_path:
         trainer.resume(resume_path, loader)
         print(f"resumed from {resume_path} at epoch {trainer.epoch}, step {trainer.step}")
+        if trainer.epoch >= config["epochs"]:
+            print(f"notice: the run has already trained {trainer.epoch} of --epochs "
+                  f"{config['epochs']}: nothing to train, only the test set is evaluated; pass "
+                  f"--epochs {trainer.epoch + 1} or more to train on", file=sys.stderr)
     trainer.fit(loader, test_loader, epochs=config["epochs"])
     result = trainer.evaluate(test_loader, classes)
     elapsed = time.perf_counter() - start
