@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from chainrule.data import write_idx
 from chainrule.data.images import REDUCED_SIDE, area_average, read_images
@@ -145,3 +145,24 @@ def test_big_rgba_is_composited_before_it_is_reduced(tmp_path: Path) -> None:
     Image.fromarray(rgba).save(tmp_path / "stripes.png", compress_level=1)
     np.testing.assert_allclose(read_images(tmp_path / "stripes.png")[0],
                                mnist_like(composite(rgba)), atol=2e-3, rtol=0)
+
+
+@pytest.mark.parametrize("orientation", range(1, 10))
+@pytest.mark.parametrize("suffix", ["png", "jpg"])
+def test_exif_orientation_turns_the_picture_like_a_viewer(tmp_path: Path, orientation: int,
+                                                         suffix: str) -> None:
+    """A phone stores a sideways photo with EXIF orientation 6 or 8; Pillow's exif_transpose
+    shows what a viewer shows (9 is not a valid tag: left as stored)."""
+    picture = dark(30, (90, 60))
+    picture[10:30, 5:20] = 255  # a bright block: every turn of it is a different picture
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    tagged = tmp_path / f"tagged.{suffix}"
+    Image.fromarray(picture).save(tagged, exif=exif)
+    with Image.open(tagged) as stored:
+        ImageOps.exif_transpose(stored).save(tmp_path / "shown.png")
+    np.testing.assert_array_equal(read_images(tagged), read_images(tmp_path / "shown.png"))
+    turned = orientation in (2, 3, 4, 5, 6, 7, 8)
+    with Image.open(tagged) as stored:
+        stored.save(tmp_path / "untagged.png")  # the pixels as stored, no tag
+    assert turned != np.array_equal(read_images(tagged), read_images(tmp_path / "untagged.png"))

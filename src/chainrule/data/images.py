@@ -51,6 +51,7 @@ DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.
 ALPHA_MODES = ("RGBA", "LA", "PA", "La", "RGBa")
 WIDE_INT_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")  # scaled by 65535
 _OPEN_LOCK = threading.Lock()
+EXIF_ORIENTATION = 0x0112  # 1 upright ... 8 (a camera held sideways stores 6 or 8)
 
 
 def read_images(path: str | os.PathLike[str], max_bytes: int | str | None = None
@@ -103,6 +104,7 @@ def read_image(path: str | os.PathLike[str], max_bytes: int | str | None = None)
                            ) from None
     with _decoder_errors(path, head), _open(path) as image:
         pixels, alpha, scale, extent, step = _load(path, image, max_bytes)
+        orientation = image.getexif().get(EXIF_ORIENTATION, 1)
     if alpha:  # c*a over white paper: c*a + 255*(1 - a) = premultiplied c + (255 - a)
         pixels = pixels[..., :3] + (255.0 - pixels[..., 3:])
     if pixels.ndim == 3:
@@ -110,7 +112,23 @@ def read_image(path: str | os.PathLike[str], max_bytes: int | str | None = None)
     if not np.isfinite(pixels).all():
         raise DatasetError(f"{path}: expected finite pixel values, found NaN or infinity")
     grey = np.clip(pixels / scale, 0.0, 1.0)
-    return _finish(area_average(grey, (SIDE, SIDE), extent, step))
+    return _finish(upright(area_average(grey, (SIDE, SIDE), extent, step), orientation))
+
+
+def upright(small: np.ndarray, orientation: object) -> np.ndarray:
+    """Turn a picture the way its EXIF orientation tag says a viewer shows it (a phone photo
+    is stored sideways with tag 6 or 8). Flips and quarter turns map the 28x28 grid of the
+    area average onto itself, so they are done on the small picture.
+
+    >>> a = np.arange(4).reshape(2, 2)
+    >>> upright(a, 6).tolist(), upright(a, 8).tolist(), upright(a, 1).tolist()
+    ([[2, 0], [3, 1]], [[1, 3], [0, 2]], [[0, 1], [2, 3]])
+    """
+    turns = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+             5: lambda a: a.T, 6: lambda a: np.rot90(a, -1), 7: lambda a: a[::-1, ::-1].T,
+             8: lambda a: np.rot90(a, 1)}
+    turn = turns.get(orientation) if isinstance(orientation, int) else None
+    return np.ascontiguousarray(turn(small)) if turn is not None else small
 
 
 @contextmanager
