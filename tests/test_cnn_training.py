@@ -156,3 +156,46 @@ def test_training_memory_is_activations_plus_one_im2col_buffer() -> None:
     finally:
         tracemalloc.stop()
     assert peak <= 2 * activations + im2col, (peak, activations, im2col)
+
+
+def _peak_bytes(train_step: Any) -> int:
+    """Peak NumPy memory (tracemalloc) over three steps, after three warm-up steps."""
+    for _ in range(3):
+        train_step()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(3):
+            train_step()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_replayed_step_frees_values_after_their_last_use_like_eager() -> None:
+    """The replay drops each activation, saved array and gradient once nothing later reads
+    it, as the eager engine frees the graph; keeping them all until the step returned took
+    1.85x the eager step's peak (13.1 MB against 7.1 MB for LeNet at batch 64)."""
+    x, y = cr.randn(64, 1, 28, 28), cr.randint(0, 10, (64,))
+    loss_fn = nn.CrossEntropyLoss()
+    peaks = []
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        model = _lenet()
+        opt = cr.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        step = cr.compile(model, loss_fn, opt)
+
+        def train_step(model: Any = model, opt: Any = opt, step: Any = step,
+                       compiled: bool = compiled) -> None:
+            if compiled:
+                step(x, y)
+                return
+            opt.zero_grad()
+            loss_fn(model(x), y).backward()
+            opt.step()
+
+        peaks.append(_peak_bytes(train_step))
+        if compiled:
+            assert step.stats["replayed"] >= 4
+    eager, replayed = peaks
+    assert replayed <= 1.25 * eager, (replayed, eager)
