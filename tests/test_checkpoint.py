@@ -27,6 +27,7 @@ from chainrule.train import (
     save_checkpoint,
 )
 
+from clirun import run_cli
 from tinyrun import tiny_trainer
 
 
@@ -80,6 +81,48 @@ def test_truncated_and_foreign_files_are_clear_errors(tmp_path: Path) -> None:
     (tmp_path / "other.safetensors").write_bytes(save({"w": np.zeros(2, np.float32)}))
     with pytest.raises(CheckpointError, match="without chainrule metadata"):
         read_checkpoint(tmp_path / "other.safetensors")
+
+
+def _huge_header_file(path: Path, nbytes: int) -> None:
+    """A file whose header describes one array of ``nbytes`` bytes, and is that large
+    (sparse: the data is a hole, nothing is written)."""
+    data = save({"model/w": np.zeros(4, np.float32)},
+                metadata={"chainrule": "{}", "sha256": "0" * 64})
+    header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+    header["model/w"].update(shape=[nbytes // 4], data_offsets=[0, nbytes])
+    raw = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(len(raw).to_bytes(8, "little") + raw)
+        f.truncate(8 + len(raw) + nbytes)
+
+
+def test_a_padded_or_huge_file_is_refused_before_its_data_is_read(tmp_path: Path) -> None:
+    """Only the 8-byte length and the header are read first: a valid checkpoint padded to
+    3 GiB (a sparse file) is refused naming both sizes, and a file as large as its header
+    says is checked against CHAINRULE_MAX_MEMORY; neither is read (peak RSS far below)."""
+    run = tmp_path / "run"
+    assert run_cli(["train", "--dataset", "xor", "--epochs", "1", "--out", str(run)]).code == 0
+    padded = tmp_path / "padded.safetensors"
+    padded.write_bytes((run / "checkpoint.safetensors").read_bytes())
+    size = padded.stat().st_size
+    with open(padded, "r+b") as f:
+        f.truncate(3 << 30)
+    huge = tmp_path / "huge.safetensors"
+    _huge_header_file(huge, 4 << 30)
+    limit = {"CHAINRULE_MAX_MEMORY": "100M"}
+    result = run_cli(["info", str(padded)], env=limit)
+    assert result.code == 2
+    assert f"3,221,225,472 bytes, its header describes {size:,}" in result.one_line_error()
+    assert result.peak_rss < 1 << 30, result.peak_rss
+    result = run_cli(["info", str(huge)], env=limit)
+    assert result.code == 2
+    line = result.one_line_error()
+    assert "would need 8.0 GiB of memory, over the limit of 100.0 MiB" in line, line
+    assert "CHAINRULE_MAX_MEMORY" in line and result.peak_rss < 1 << 30, result.peak_rss
+    huge.unlink()
+    _huge_header_file(huge, 400)  # small enough to read: the checksum is what refuses it
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        read_checkpoint(huge)
 
 
 def test_wrong_architecture_names_keys_and_shapes(tmp_path: Path) -> None:

@@ -5,14 +5,17 @@ Inside: the model's state dict (``model/<name>``), the optimizer's arrays
 param groups, the scheduler, the random-number generators, epoch, step, the data
 loader's position, metrics so far and the full config. No pickle anywhere.
 
-Every byte is covered by one SHA-256 (format version 2). Writing: the file is built with
-the header field ``"sha256"`` set to 64 zeros, the whole file is hashed, and the hex digest
-replaces the zeros (same length, so no offset moves). Reading: the file is read once, the
-digest is taken out of the header, the bytes are hashed again with the zeros put back, and
-only a match lets the arrays and the metadata be parsed; the metadata is then checked by
-schema (types, ranges, required keys), so a damaged or edited file, or a well-formed one
-with wrong values, is a :class:`CheckpointError` naming what is wrong. Version-1 files
-(whose digest covered only the arrays) are refused with that explanation.
+Every byte is covered by one SHA-256 (format version 2). Writing: the file is built with the
+header field ``"sha256"`` set to 64 zeros, the whole file is hashed, and the hex digest
+replaces the zeros (same length, so no offset moves). Reading: first only the 8-byte header
+length and the header, which say how large the file must be (a file of another size is
+refused, and one too large for ``CHAINRULE_MAX_MEMORY`` too, before the rest is read); then
+the file is read once, the digest is taken out of the header, the bytes are hashed again
+with the zeros put back, and only a match lets the arrays and the metadata be parsed; the
+metadata is then checked by schema (types, ranges, required keys), so a damaged or edited
+file, or a well-formed one with wrong values, is a :class:`CheckpointError` naming what is
+wrong. Version-1 files (whose digest covered only the arrays) are refused with that
+explanation.
 
 Files are written atomically: a temporary file in the same folder, fsync, ``os.replace``,
 fsync of the folder; mode 0644. A failed write (disk full, read-only folder) removes the
@@ -44,11 +47,13 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load, save
 
+from chainrule.limits import MemoryLimitError, check_memory
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 from chainrule.train.schema import FORMAT, VERSION, check_metadata, is_int
 
 _PLACEHOLDER = b"0" * 64
+MAX_HEADER = 100_000_000  # the largest header safetensors reads (its MAX_HEADER_SIZE)
 _FIELD = b'"sha256":"'  # how the digest's key appears in the safetensors header
 
 
@@ -231,17 +236,7 @@ def _header(path: str, data: bytes) -> tuple[dict[str, Any], int]:
         header = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise _corrupt(path, f"the header is not JSON: {exc}") from None
-    if not isinstance(header, dict):
-        raise _corrupt(path, "the header is not a JSON object")
-    end = 0
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        offsets = info.get("data_offsets") if isinstance(info, dict) else None
-        if not (isinstance(offsets, list) and len(offsets) == 2
-                and all(is_int(o) and o >= 0 for o in offsets)):
-            raise _corrupt(path, f"tensor {name!r:.60} has no valid data_offsets")
-        end = max(end, offsets[1])
+    end = _data_end(path, header)
     if len(data) != 8 + size + end:
         raise _corrupt(path, f"{len(data):,} bytes, its header describes {8 + size + end:,}")
     metadata = header.get("__metadata__")
@@ -272,6 +267,55 @@ def _unsigned(path: str, text: str) -> CheckpointError:
                            "(damaged, edited, or not written by chainrule)")
 
 
+def _expected_size(path: str, f: Any) -> int:
+    """The file's size, once its first bytes show it is as large as its header says and
+    that reading it fits the memory limit; ``f`` is left at the start.
+
+    Only the 8-byte length and the header are read here: a checkpoint padded to gigabytes,
+    or one whose header describes gigabytes of arrays, is refused before its data is read.
+    """
+    size = os.fstat(f.fileno()).st_size
+    head = f.read(8)
+    if len(head) < 8:
+        raise _corrupt(path, f"{len(head)} bytes, less than the 8-byte header size")
+    length = int.from_bytes(head, "little")
+    if length > size - 8:
+        raise _corrupt(path, f"the header claims {length:,} bytes, {size - 8:,} follow")
+    if length > MAX_HEADER:
+        raise _corrupt(path, f"the header claims {length:,} bytes, over the "
+                             f"{MAX_HEADER:,} safetensors allows")
+    try:
+        header = json.loads(f.read(length))
+    except (ValueError, RecursionError) as exc:
+        raise _corrupt(path, f"the header is not JSON: {exc}") from None
+    expected = 8 + length + _data_end(path, header)
+    if size != expected:
+        raise _corrupt(path, f"{size:,} bytes, its header describes {expected:,}")
+    try:  # the file's bytes, then the arrays copied out of them: about twice its size
+        check_memory(f"{path}: reading this {size:,}-byte checkpoint (its bytes and the "
+                     "arrays copied from them)", 2 * size)
+    except MemoryLimitError as exc:
+        raise CheckpointError(str(exc)) from None
+    f.seek(0)
+    return size
+
+
+def _data_end(path: str, header: Any) -> int:
+    """Where the header's last array ends, counted from the end of the header."""
+    if not isinstance(header, dict):
+        raise _corrupt(path, "the header is not a JSON object")
+    end = 0
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = info.get("data_offsets") if isinstance(info, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2
+                and all(is_int(o) and o >= 0 for o in offsets)):
+            raise _corrupt(path, f"tensor {name!r:.60} has no valid data_offsets")
+        end = max(end, offsets[1])
+    return end
+
+
 def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """All arrays and the metadata, verified; CheckpointError with the reason otherwise."""
     path = os.fspath(path)
@@ -280,7 +324,8 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray]
                               "written by chainrule train)")
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            size = _expected_size(path, f)
+            data = f.read(size + 1)  # one byte more: a file that grew since is refused below
     except OSError as exc:
         raise CheckpointError(f"{path}: can't read it ({exc.strerror or exc})") from None
     header, at = _header(path, data)
