@@ -161,3 +161,27 @@ def test_empty_batch_works_like_torch() -> None:
     assert y.shape == tuple(expected.shape) and x.grad.shape == x.shape
     assert not w.grad.numpy().any()
 
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"stride": 2, "padding": 1}, {"dilation": 2},
+                                    {"groups": 2, "padding": (2, 0)}])
+def test_columns_kept_from_forward_or_made_again_give_the_same_gradients(
+        kwargs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The weight gradient reads the forward pass's columns when they fit KEEP_COLUMNS and
+    rebuilds them from the input otherwise: bit for bit the same numbers."""
+    from chainrule.ops import conv as conv_ops
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 4, 9, 8)).astype(np.float32)
+    w = rng.normal(size=(6, 4 // kwargs.get("groups", 1), 3, 3)).astype(np.float32)
+    grads = []
+    for limit in (conv_ops.KEEP_COLUMNS, 0):
+        monkeypatch.setattr(conv_ops, "KEEP_COLUMNS", limit)
+        xt, wt = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
+        y = F.conv2d(xt, wt, **kwargs)
+        saved = len(y.grad_fn.saved_tensors)
+        (y * y).sum().backward()
+        grads.append((saved, xt.grad.numpy(), wt.grad.numpy()))
+    (kept, gx, gw), (rebuilt, gx2, gw2) = grads
+    assert (kept, rebuilt) == (3, 2)  # x, weight and the columns; then x and weight only
+    assert np.array_equal(gx, gx2) and np.array_equal(gw, gw2)
