@@ -24,6 +24,7 @@ from chainrule.train import (
     checkpoint,
     load_checkpoint,
     read_checkpoint,
+    read_metrics,
     save_checkpoint,
 )
 
@@ -238,6 +239,11 @@ def test_disk_full_keeps_the_last_checkpoint_and_says_how_much_was_needed(
     assert path.read_bytes() == before
     assert [p for p in os.listdir(tmp_path) if p.startswith(".tmp")] == []
     assert read_checkpoint(path)[1]["epoch"] == 1
+    # the epoch-2 row is written after its checkpoint only: the files hold what it holds
+    assert [row["epoch"] for row in read_metrics(tmp_path)] == [1]
+    assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 2  # header, epoch 1
+    assert [row["epoch"] for row in trainer.metrics.rows] == [1]
+    assert read_checkpoint(tmp_path / "best.safetensors")[1]["epoch"] == 1
 
 
 def test_file_size_limit_in_a_child_process(tmp_path: Path) -> None:

@@ -21,9 +21,15 @@ from chainrule.train import (
     Trainer,
     TrainingDiverged,
     load_checkpoint,
+    read_checkpoint,
     read_metrics,
 )
-from chainrule.train.divergence import DEFAULT_DIVERGENCE, Divergence, DivergenceWatch
+from chainrule.train.divergence import (
+    DEFAULT_DIVERGENCE,
+    Divergence,
+    DivergenceWatch,
+    weight_decay_advice,
+)
 
 from clirun import run_cli
 
@@ -206,25 +212,109 @@ def test_noisy_batches_do_not_stop_a_healthy_run(tmp_path: Path) -> None:
     assert load_checkpoint(tmp_path / "checkpoint.safetensors", trainer.model)["epoch"] == 6
 
 
-def test_wild_batches_at_an_epoch_end_keep_the_checkpoint(tmp_path: Path) -> None:
-    """Two wild batches at the end of epoch 2 (of 19 a window): not a divergence, but the
-    epoch-2 state is not written over epoch 1's; epoch 3, calm again, is saved."""
-    calls = [0]
+class SavedEpochs(Callback):
+    """Records, at each epoch's end, the epochs of checkpoint.safetensors and best.safetensors
+    (None: no file); returns True (stop) after epoch ``stop_after``."""
+
+    def __init__(self, folder: Path, stop_after: int | None = None) -> None:
+        self.folder, self.stop_after = folder, stop_after
+        self.seen: list[tuple[int | None, int | None]] = []
+
+    def on_epoch_end(self, trainer: Trainer, row: dict) -> bool:
+        fresh, _ = _blow_up(None)
+        self.seen.append(tuple(  # type: ignore[arg-type]
+            load_checkpoint(path, fresh.model)["epoch"] if path.exists() else None
+            for path in (self.folder / "checkpoint.safetensors",
+                         self.folder / "best.safetensors")))
+        return row["epoch"] == self.stop_after
+
+
+def _wild(calls: set[int] | None = None, every: int = 0) -> Any:
+    """Cross entropy plus 100 on the given calls (or every ``every``-th): the reported loss
+    jumps far above the start, the gradients stay those of a healthy run."""
+    count = [0]
     ce = nn.CrossEntropyLoss()
 
-    def spiky(output: cr.Tensor, target: cr.Tensor) -> cr.Tensor:
-        calls[0] += 1
-        return ce(output, target) + (100.0 if calls[0] in (37, 38) else 0.0)
+    def loss(output: cr.Tensor, target: cr.Tensor) -> cr.Tensor:
+        count[0] += 1
+        wild = count[0] in (calls or ()) or bool(every) and count[0] % every == 0
+        return ce(output, target) + (100.0 if wild else 0.0)
 
+    return loss
+
+
+@pytest.mark.parametrize(("wild", "held"), [(range(37, 39), False), (range(33, 39), True)])
+def test_wild_batches_at_an_epoch_end_hold_the_checkpoint_back(
+        tmp_path: Path, wild: range, held: bool) -> None:
+    """Wild batches at the end of epoch 2 (of 19 a window): two are not a quarter of it and
+    the epoch is saved; six are (and not more than half: no stop): epoch 2's checkpoint
+    and best are held back, epoch 1's kept; epoch 3, calm again, is saved."""
     log = io.StringIO()
-    trainer, loader = _blow_up(tmp_path, fast=False, lr_after=0.1, loss_fn=spiky, log=log)
-    trainer.fit(loader, epochs=2)
-    assert "epoch 2: checkpoint kept at epoch 1: 2 of the last 19 batch losses" in log.getvalue()
+    trainer, loader = _blow_up(tmp_path, fast=False, lr_after=0.1, loss_fn=_wild(set(wild)),
+                               log=log)
+    saved = SavedEpochs(tmp_path)
+    trainer.callbacks.append(saved)
+    trainer.fit(loader, epochs=3)
+    assert [epochs[0] for epochs in saved.seen] == [1, 1 if held else 2, 3]
+    assert saved.seen[1] == ((1, 1) if held else (2, 2))  # best (train accuracy) follows
+    line = ("epoch 2: checkpoint held back (the last one, of epoch 1, is kept): 6 of the last "
+            "19 batch losses are above")
+    assert (line in log.getvalue()) == held, log.getvalue()
+    assert [row["epoch"] for row in read_metrics(tmp_path)] == [1, 2, 3]
+
+
+def test_a_run_held_back_every_epoch_still_ends_with_its_checkpoint(tmp_path: Path) -> None:
+    """A third of all batch losses far above the start (a quarter is the hold-back line,
+    half the stop): epochs 1 and 2 are held back with no checkpoint yet, and the log says
+    so; the last epoch is always written, best too, and the run resumes from it."""
+    log = io.StringIO()
+    trainer, loader = _blow_up(tmp_path, fast=False, lr_after=0.1, loss_fn=_wild(every=3),
+                               log=log)
+    saved = SavedEpochs(tmp_path)
+    trainer.callbacks.append(saved)
+    rows = trainer.fit(loader, epochs=3)
+    assert saved.seen == [(None, None), (None, None), (3, 3)]
+    text = log.getvalue()
+    assert "epoch 1: checkpoint held back (no checkpoint is written yet): " in text, text
+    assert "epoch 2: checkpoint held back (no checkpoint is written yet): " in text, text
+    assert "kept at epoch 0" not in text and "epoch 3: checkpoint held" not in text
+    resumed, loader2 = _blow_up(None)
+    meta = resumed.resume(str(tmp_path / "checkpoint.safetensors"), loader2)
+    assert meta["epoch"] == 3 and meta["metrics"] == rows
+
+
+def test_a_callback_stop_after_a_held_back_epoch_writes_it(tmp_path: Path) -> None:
+    log = io.StringIO()
+    trainer, loader = _blow_up(tmp_path, fast=False, lr_after=0.1, loss_fn=_wild(every=3),
+                               log=log)
+    saved = SavedEpochs(tmp_path, stop_after=2)
+    trainer.callbacks.append(saved)
+    trainer.fit(loader, epochs=5)
+    assert saved.seen == [(None, None), (None, None)]  # as the callback saw them
+    fresh, _ = _blow_up(None)
+    assert load_checkpoint(tmp_path / "checkpoint.safetensors", fresh.model)["epoch"] == 2
+    assert load_checkpoint(tmp_path / "best.safetensors", fresh.model)["epoch"] == 2
+    assert "epoch 2: checkpoint written, held back above: training stopped here" in log.getvalue()
+
+
+def test_a_stop_after_a_held_back_epoch_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    """Epoch 2 held back (six wild batches at its end), epoch 3 diverges (lr 1000): the
+    stop names epoch 1's checkpoint, which is the one on disk."""
+    trainer, loader = _blow_up(tmp_path, fast=False, lr_after=0.1,
+                               loss_fn=_wild(set(range(33, 39))))
+
+    class Blow(Callback):
+        def on_epoch_end(self, trainer: Trainer, row: dict) -> None:
+            if row["epoch"] == 2:
+                trainer.optimizer.param_groups[0]["lr"] = 1e3
+
+    trainer.callbacks.append(Blow())
+    with pytest.raises(TrainingDiverged) as err:
+        trainer.fit(loader, epochs=5)
+    assert "diverged at epoch 3" in str(err.value)
+    assert "checkpoint.safetensors (epoch 1)" in str(err.value)
     fresh, _ = _blow_up(None)
     assert load_checkpoint(tmp_path / "checkpoint.safetensors", fresh.model)["epoch"] == 1
-    assert load_checkpoint(tmp_path / "best.safetensors", fresh.model)["epoch"] == 1
-    trainer.fit(loader, epochs=3)
-    assert load_checkpoint(tmp_path / "checkpoint.safetensors", fresh.model)["epoch"] == 3
 
 
 def test_bounded_loss_never_triggers() -> None:
@@ -301,3 +391,44 @@ def test_cli_noisy_but_healthy_run_finishes(tmp_path: Path) -> None:
     assert result.code == 0, result.err
     assert "Traceback" not in result.err and "diverged" not in result.err
     assert (tmp_path / "checkpoint.safetensors").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["--dataset", "xor", "--lr", "20", "--epochs", "3"],  # epoch 1 held back
+    ["--dataset", "xor", "--lr", "20", "--epochs", "1"],  # the last epoch: always saved
+    ["--dropout", "0.99", "--epochs", "1"],
+])
+def test_cli_run_with_high_losses_that_ends_normally_leaves_its_checkpoint(
+        tmp_path: Path, args: list[str]) -> None:
+    """The tester's runs: losses far above the start but no stop. They used to end with
+    exit 0, "checkpoint none (no epoch trained)" and a folder eval could not use."""
+    run = tmp_path / "run"
+    result = run_cli(["train", *args, "--out", str(run)])
+    assert result.code == 0, result.err
+    assert "kept at epoch 0" not in result.err and "none (no epoch" not in result.out
+    assert f"checkpoint {run / 'checkpoint.safetensors'}" in result.out, result.out
+    epochs = int(args[args.index("--epochs") + 1])
+    assert read_checkpoint(run / "checkpoint.safetensors")[1]["epoch"] == epochs
+    evaluated = run_cli(["eval", str(run)])
+    assert evaluated.code == 0, evaluated.err
+
+
+@pytest.mark.parametrize("args", [
+    ["--weight-decay", "1e308"],  # w * 1e308 overflows: a NaN loss
+    ["--weight-decay", "100", "--lr", "0.1"],  # w *= 1 - 10 a step: a finite blow-up
+    ["--weight-decay", "1e308", "--optimizer", "adam"],
+])
+def test_cli_blames_a_weight_decay_that_alone_blows_the_weights_up(
+        tmp_path: Path, args: list[str]) -> None:
+    result = run_cli(["train", "--dataset", "xor", *args, "--out", str(tmp_path)])
+    assert result.code == 1, result.err
+    line = result.one_line_error()
+    assert re.search(r"The weight decay \(\S+\) times the learning rate \(\S+\) is \S+, 1 or "
+                     r"more: .* Fix: lower the weight decay below 1/lr = ", line), line
+    assert "lower the learning rate" not in line, line
+
+
+def test_weight_decay_advice_only_when_the_decay_alone_overshoots() -> None:
+    assert weight_decay_advice(0.5, 1.0) is None and weight_decay_advice(0.1, 0.0) is None
+    assert "by -0.5 a step, flipping its sign. Fix" in str(weight_decay_advice(0.5, 3.0))
+    assert "by -2 a step, flipping its sign and growing it" in str(weight_decay_advice(1, 3))

@@ -110,6 +110,12 @@ class DivergenceWatch:
         self.index = 0 if i == self.window else i
         return above > self.half  # more than half of the window: the median is above
 
+    def near_stop(self) -> bool:
+        """More than a quarter of the window is above the threshold: halfway to the stop
+        (more than half). The Trainer holds an epoch-end checkpoint back while this is so,
+        keeping the last one as the good state to fall back to if the run is stopped."""
+        return self.above > self.window // 4
+
     def start(self, reference: float) -> None:
         """Take ``reference`` as the starting loss; the window starts empty."""
         self.reference = reference
@@ -150,6 +156,30 @@ class DivergenceWatch:
         self.reference = None if reference is None else float(reference)
         self.threshold = _INF if reference is None else self.rule.threshold(float(reference))
         self._fill(self.window, [float(v) for v in state.get("recent") or []])
+
+
+def weight_decay_advice(lr: float, weight_decay: float) -> str | None:
+    """Why a run with this ``weight_decay`` blows up, and the fix, when the decay alone can
+    do it (None otherwise).
+
+    A step applies ``w -= lr * (grad + weight_decay * w)``: the decay term alone multiplies
+    ``w`` by ``1 - lr * weight_decay``. From ``lr * weight_decay >= 1`` on, that factor is 0
+    or negative: every step overshoots zero, flipping the weights' signs, and from 2 on they
+    grow each step; a lower learning rate is then not the fix.
+
+    >>> weight_decay_advice(0.1, 1e-4) is None
+    True
+    >>> print(weight_decay_advice(0.5, 1e308))  # doctest: +ELLIPSIS
+    The weight decay (1e+308) times the learning rate (0.5) is 5e+307, 1 or more: ...
+    """
+    product = lr * weight_decay
+    if not product >= 1:
+        return None
+    effect = "flipping its sign and growing it" if product > 2 else "flipping its sign"
+    return (f"The weight decay ({weight_decay:g}) times the learning rate ({lr:g}) is "
+            f"{product:.3g}, 1 or more: the decay alone multiplies each weight by "
+            f"{1 - product:.3g} a step, {effect}. Fix: lower the weight decay below 1/lr = "
+            f"{1 / lr:.3g} (1e-5 to 1e-2 is usual)")
 
 
 def layer_norms(model: Any) -> list[tuple[str, Any, float, float]]:

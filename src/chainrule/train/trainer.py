@@ -5,14 +5,18 @@ What it does for you, and how each part behaves:
     epoch otherwise (CI logs, pipes);
   * one row per epoch in ``metrics.jsonl`` and ``metrics.csv``;
   * a checkpoint after every epoch (``checkpoint.safetensors``) and of the best epoch
-    (``best.safetensors``), each written atomically; resuming is bit-exact;
+    (``best.safetensors``), each written atomically before the epoch's metrics row; resuming
+    is bit-exact; a run that ends normally always leaves the checkpoint of its last epoch;
   * Ctrl-C finishes the current step, saves a checkpoint and raises
     :class:`TrainingInterrupted` (the CLI exits 130);
   * a NaN/Inf loss re-runs the failing batch under ``detect_anomaly`` to name the op and
     module, keeps the last good checkpoint, and raises :class:`TrainingDiverged`;
   * so does a finite loss that stays far above its starting value (more than half of the
     last 32 batch losses over 10 times the first one, :mod:`chainrule.train.divergence`):
-    the message names the layer with the largest gradient norm and suggests a learning rate;
+    the message names the layer with the largest gradient norm and suggests a learning rate
+    (or, when the weight decay times the learning rate is 1 or more, a lower weight decay);
+    while more than a quarter of those losses are that high at an epoch's end, that
+    epoch's checkpoint is held back so a stop keeps the last good one;
   * early stopping on a monitored metric.
 
 >>> import chainrule as cr
@@ -58,6 +62,7 @@ from chainrule.train.divergence import (
     DivergenceWatch,
     layer_label,
     layer_norms,
+    weight_decay_advice,
 )
 from chainrule.train.metrics import MetricsLog, confusion_matrix, predictions
 
@@ -132,9 +137,12 @@ class Trainer:
             when more than half of the last 32 batch losses, or one epoch's if shorter, are
             above 10 times the first batch loss and above it by at least 1); training then
             stops with :class:`TrainingDiverged`, naming the layer with the largest gradient
-            norm and a suggested learning rate. At an epoch's end where two or more of
-            those recent losses are that high, neither the checkpoint nor the best one is
-            overwritten. None: never stop on a finite loss (NaN and Inf losses always stop).
+            norm and a suggested learning rate. At an epoch's end (not the last) where more
+            than a quarter of those recent losses are that high, halfway to the stop, the
+            checkpoint and the best one are held back: the last ones stay the state to fall
+            back to; the next epoch's save, or the end of training, writes the held-back
+            state after all. None: never stop on a finite loss (NaN and Inf losses always
+            stop).
     """
 
     def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
@@ -162,6 +170,7 @@ class Trainer:
         self._train_loader: Any = None
         self._watch = DivergenceWatch(divergence) if divergence is not None else None
         self._saved_epoch: int | None = None  # the checkpoint's epoch when not self.epoch
+        self._held: dict[str, Any] | None = None  # the row of an epoch whose save is held
         self.compiled = None
         if fast and optimizer is not None:
             from chainrule.compile import CompiledStep
@@ -214,13 +223,15 @@ class Trainer:
         except AnomalyError as err:
             where = str(err).splitlines()[0]
         good, kept = self._kept_checkpoint()
-        lr = self.optimizer.param_groups[0]["lr"]
+        group = self.optimizer.param_groups[0]
+        lr = group["lr"]
         suggested = self._watch.suggested_lr(lr) if self._watch is not None else lr / 10
+        fix = weight_decay_advice(lr, group.get("weight_decay") or 0.0) or (
+            f"Fix: lower the learning rate (it is {lr:g}; try {suggested:.2g} or lower), check "
+            "the inputs for NaN, or clip gradients")
         raise TrainingDiverged(
             f"training stopped: the loss became {value} at epoch {self.epoch + 1}, step "
-            f"{self.step + 1}. First bad op: {where}. {kept}. Fix: lower the learning rate "
-            f"(it is {lr:g}; try {suggested:.2g} or lower), check the inputs for NaN, or clip "
-            "gradients", good, suggested)
+            f"{self.step + 1}. First bad op: {where}. {kept}. {fix}", good, suggested)
 
     def _kept_checkpoint(self) -> tuple[str | None, str]:
         """The last good checkpoint (never overwritten by a diverged step) and a sentence."""
@@ -237,7 +248,7 @@ class Trainer:
         watch = self._watch
         assert watch is not None and watch.reference is not None
         rows = layer_norms(self.model)
-        layer, lr = None, self.optimizer.param_groups[0]["lr"]
+        layer, group = None, self.optimizer.param_groups[0]
         where = "no parameter has a gradient"
         if rows:
             name, module, grad_norm, weight_norm = rows[0]
@@ -246,8 +257,12 @@ class Trainer:
             where = (f"the largest gradient norm is {grad_norm:.3g}, in layer "
                      f"{layer_label(name, module)} (weight norm {weight_norm:.3g}"
                      + (f"; gradient norms of the other layers: {others})" if others else ")"))
-            lr = self._lr_of(module, lr)
+            group = self._group_of(module, group)
+        lr = float(group["lr"])
         suggested = watch.suggested_lr(lr)
+        fix = weight_decay_advice(lr, group.get("weight_decay") or 0.0) or (
+            f"Fix: lower the learning rate from {lr:g} to {suggested:.2g} or lower, or clip "
+            "gradients")
         good, kept = self._kept_checkpoint()
         seen = len(watch.recent())
         raise TrainingDiverged(
@@ -256,15 +271,14 @@ class Trainer:
             f"{seen} batch losses are above "
             f"{watch.threshold:.4g} (the first batch's loss was {watch.reference:.4g}; their "
             f"median is {watch.median():.4g}, this batch's {value:.4g}). "
-            f"{where[0].upper()}{where[1:]}. {kept}. Fix: lower the learning rate from "
-            f"{lr:g} to {suggested:.2g} or lower, or clip gradients", good, suggested, layer)
+            f"{where[0].upper()}{where[1:]}. {kept}. {fix}", good, suggested, layer)
 
-    def _lr_of(self, module: Any, default: float) -> float:
-        """The learning rate of the parameter group holding ``module``'s parameters."""
+    def _group_of(self, module: Any, default: dict[str, Any]) -> dict[str, Any]:
+        """The optimizer's parameter group holding ``module``'s parameters."""
         ids = {id(p) for p in module._parameters.values() if p is not None}
         for group in self.optimizer.param_groups:
             if any(id(p) in ids for p in group["params"]):
-                return float(group["lr"])
+                return group
         return default
 
     # ---- epochs ---------------------------------------------------------------------
@@ -280,6 +294,9 @@ class Trainer:
                 row = self._run_epoch(train_loader, val_loader, epochs)
                 if any(cb.on_epoch_end(self, row) for cb in self.callbacks):
                     break
+            if self._held is not None:  # a callback stopped the run after a held-back save
+                self._save_epoch(self._held, logged=True)
+                self._log_held_written()
         finally:
             restore()
         return self.metrics.rows
@@ -324,26 +341,61 @@ class Trainer:
             else:
                 self.scheduler.step()
         self.epoch += 1
-        self.metrics.append(row)
         self._log_row(row, epochs)
-        if self._watch is not None and self._watch.above >= 2:  # perhaps diverging: keep both
-            self._keep_checkpoint()
+        if self._watch is not None and self.epoch < epochs and self._watch.near_stop():
+            self._hold_back(row)  # perhaps diverging: keep the last checkpoint and best
         else:
-            self._track_best(row)
-            self.save()
-            self._saved_epoch = None  # the checkpoint is of self.epoch
+            self._save_epoch(row)
         return row
 
-    def _keep_checkpoint(self) -> None:
-        """Leave the last checkpoint as it is: the loss may be diverging (see ``seen``)."""
+    def _save_epoch(self, row: dict[str, Any], logged: bool = False) -> None:
+        """The epoch's checkpoint, then best.safetensors if it is the best, then its metrics
+        row (unless ``logged`` already): a write that fails (disk full) leaves no file
+        holding an epoch the checkpoint does not have."""
+        key = self.monitor if self.monitor in row else "train_accuracy"
+        value, higher = row[key], "acc" in key
+        best = self.best_value is None or (value > self.best_value if higher
+                                           else value < self.best_value)
+        before = self.best_value, self.best_epoch
+        if best:
+            self.best_value, self.best_epoch = value, row["epoch"]
+        try:
+            self.save(rows=None if logged else [*self.metrics.rows, row])
+        except BaseException:
+            self.best_value, self.best_epoch = before
+            raise
+        self._held, self._saved_epoch = None, None  # the checkpoint is of self.epoch
+        if best and self.best_path is not None:
+            save_checkpoint(self.best_path, self.model,
+                            extra={"epoch": row["epoch"], "config": self.config,
+                                   "metrics": row})
+        if not logged:
+            self.metrics.append(row)
+
+    def _hold_back(self, row: dict[str, Any]) -> None:
+        """Leave the last checkpoint (and best) as they are: more than a quarter of the recent
+        losses are far above the start, halfway to the divergence stop (see ``near_stop``).
+        The next epoch's save, or the end of training, writes this state after all."""
         watch = self._watch
-        assert watch is not None
+        assert watch is not None and watch.reference is not None
+        self.metrics.append(row)  # the record of what was trained, saved or not
+        self._held = row
         if self._saved_epoch is None:
             self._saved_epoch = self.epoch - 1
+        if self.log is None or self.checkpoint_path is None:
+            return
+        kept = (f"the last one, of epoch {self._saved_epoch}, is kept"
+                if os.path.exists(self.checkpoint_path) else "no checkpoint is written yet")
+        print(f"epoch {self.epoch}: checkpoint held back ({kept}): {watch.above} of the last "
+              f"{len(watch.recent())} batch losses are above {watch.threshold:.4g} (the first "
+              f"batch's loss was {watch.reference:.4g}; more than {watch.half} stop the run); "
+              "a calmer epoch's checkpoint is written, and always the last epoch's",
+              file=self.log, flush=True)
+
+    def _log_held_written(self) -> None:
         if self.log is not None and self.checkpoint_path is not None:
-            print(f"epoch {self.epoch}: checkpoint kept at epoch {self._saved_epoch}: "
-                  f"{watch.above} of the last {len(watch.values)} batch losses are above "
-                  f"{watch.threshold:.4g} (the first batch's loss was {watch.reference:.4g})",
+            print(f"epoch {self.epoch}: checkpoint written, held back above: training "
+                  "stopped here",
                   file=self.log, flush=True)
 
     def _bar(self, loader: Any, epochs: int) -> Any:
@@ -364,18 +416,6 @@ class Trainer:
         text += (f"  lr {row['lr']:.4g}  {row['samples_per_second']:,.0f} samples/s  "
                  f"{row['seconds']:.1f}s")
         print(text, file=self.log, flush=True)
-
-    def _track_best(self, row: dict[str, Any]) -> None:
-        key = self.monitor if self.monitor in row else "train_accuracy"
-        value = row[key]
-        higher = "acc" in key
-        if self.best_value is None or (value > self.best_value if higher
-                                       else value < self.best_value):
-            self.best_value, self.best_epoch = value, row["epoch"]
-            if self.best_path is not None:
-                save_checkpoint(self.best_path, self.model,
-                                extra={"epoch": row["epoch"], "config": self.config,
-                                       "metrics": row})
 
     # ---- evaluation -----------------------------------------------------------------
     def evaluate(self, loader: Any, num_classes: int | None = None) -> dict[str, Any]:
@@ -402,12 +442,14 @@ class Trainer:
                 else float("nan"), "confusion": confusion_matrix(t, p, k), "count": count}
 
     # ---- checkpoints ----------------------------------------------------------------
-    def state(self) -> dict[str, Any]:
-        """Everything besides arrays that a bit-exact resume needs (JSON-able)."""
+    def state(self, rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Everything besides arrays that a bit-exact resume needs (JSON-able); ``rows``:
+        the metrics rows (by default those logged so far)."""
         loader = self._train_loader
         return {
             "epoch": self.epoch, "step": self.step, "config": self.config,
-            "metrics": self.metrics.rows, "best_value": self.best_value,
+            "metrics": self.metrics.rows if rows is None else rows,
+            "best_value": self.best_value,
             "best_epoch": self.best_epoch, "partial": self._partial,
             "rng": default_generator.get_state(),
             "loader": loader.state_dict() if hasattr(loader, "state_dict") else None,
@@ -415,11 +457,13 @@ class Trainer:
             "divergence": self._watch.state_dict() if self._watch is not None else None,
         }
 
-    def save(self, path: str | None = None) -> str | None:
-        """Write the full training state (atomically) to ``path`` or the run's checkpoint."""
+    def save(self, path: str | None = None, rows: list[dict[str, Any]] | None = None
+             ) -> str | None:
+        """Write the full training state (atomically) to ``path`` or the run's checkpoint;
+        ``rows``: the metrics rows to keep in it (by default those logged so far)."""
         path = path or self.checkpoint_path
         if path is not None:
-            save_checkpoint(path, self.model, self.optimizer, extra=self.state())
+            save_checkpoint(path, self.model, self.optimizer, extra=self.state(rows))
         return path
 
     def resume(self, path: str, train_loader: Any = None) -> dict[str, Any]:
@@ -478,6 +522,7 @@ class Trainer:
             bar.close()
         self._partial = dict(sums)
         path = self.save()
+        self._held, self._saved_epoch = None, None  # the checkpoint is of this very step
         where = f"; resume with --resume {path}" if path else ""
         raise TrainingInterrupted(
             f"interrupted at epoch {self.epoch + 1}, step {self.step}: checkpoint saved{where}",
