@@ -7,8 +7,8 @@ What it does for you, and how each part behaves:
   * a checkpoint after every epoch (``checkpoint.safetensors``) and of the best epoch
     (``best.safetensors``), each written atomically before the epoch's metrics row; resuming
     is bit-exact; a run that ends normally always leaves the checkpoint of its last epoch;
-  * Ctrl-C finishes the current step, saves a checkpoint and raises
-    :class:`TrainingInterrupted` (the CLI exits 130);
+  * Ctrl-C (or SIGTERM, SIGHUP) finishes the current step, saves a checkpoint and raises
+    :class:`TrainingInterrupted` (the CLI exits 128 + the signal's number: 130 for Ctrl-C);
   * a NaN/Inf loss re-runs the failing batch under ``detect_anomaly`` to name the op and
     module, keeps the last good checkpoint, and raises :class:`TrainingDiverged`;
   * so does a finite loss that stays far above its starting value (more than half of the
@@ -66,6 +66,10 @@ from chainrule.train.divergence import (
 )
 from chainrule.train.metrics import MetricsLog, confusion_matrix, predictions
 
+# the signals that stop training at the end of the current step, with a checkpoint
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
 
 class TrainingStopped(Exception):
     """Training ended early; ``checkpoint`` is the last good checkpoint (or None)."""
@@ -76,7 +80,13 @@ class TrainingStopped(Exception):
 
 
 class TrainingInterrupted(TrainingStopped):
-    """Ctrl-C: a checkpoint was saved at the step where training stopped."""
+    """Ctrl-C, SIGTERM or SIGHUP (``signum``): a checkpoint was saved at the step where
+    training stopped."""
+
+    def __init__(self, message: str, checkpoint: str | None = None,
+                 signum: int = signal.SIGINT) -> None:
+        super().__init__(message, checkpoint)
+        self.signum = int(signum)
 
 
 class TrainingDiverged(TrainingStopped):
@@ -166,7 +176,7 @@ class Trainer:
         self.best_value: float | None = None
         self.best_epoch: int | None = None
         self._partial: dict[str, float] = {}
-        self._interrupted = False
+        self._interrupted, self._signum = False, int(signal.SIGINT)
         self._train_loader: Any = None
         self._watch = DivergenceWatch(divergence) if divergence is not None else None
         self._saved_epoch: int | None = None  # the checkpoint's epoch when not self.epoch
@@ -498,23 +508,26 @@ class Trainer:
         self.metrics.rewrite(list(meta["metrics"]))
         return meta
 
-    # ---- Ctrl-C ---------------------------------------------------------------------
+    # ---- Ctrl-C, and the SIGTERM of timeout, docker stop and Slurm; SIGHUP -------------
     def _install_sigint(self) -> Callable[[], None]:
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
-        previous = signal.getsignal(signal.SIGINT)
-
-        def handler(signum: int, frame: Any) -> None:
-            if self._interrupted:  # a second Ctrl-C: stop now
-                signal.signal(signal.SIGINT, previous)
-                raise KeyboardInterrupt
-            self._interrupted = True
-
-        signal.signal(signal.SIGINT, handler)
+        previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+        previous = {signum: old for signum, old in previous.items()  # nohup's SIGHUP stays
+                    if old is not signal.SIG_IGN and old is not None}  # ignored
 
         def restore() -> None:
-            signal.signal(signal.SIGINT, previous)
+            for signum, old in previous.items():
+                signal.signal(signum, old)
 
+        def handler(signum: int, frame: Any) -> None:
+            if self._interrupted:  # a second signal: stop now
+                restore()
+                raise KeyboardInterrupt
+            self._interrupted, self._signum = True, signum
+
+        for signum in previous:
+            signal.signal(signum, handler)
         return restore
 
     def _stop_interrupted(self, sums: dict[str, float], bar: Any) -> None:
@@ -524,9 +537,10 @@ class Trainer:
         path = self.save()
         self._held, self._saved_epoch = None, None  # the checkpoint is of this very step
         where = f"; resume with --resume {path}" if path else ""
+        by = "" if self._signum == signal.SIGINT else f" by {signal.Signals(self._signum).name}"
         raise TrainingInterrupted(
-            f"interrupted at epoch {self.epoch + 1}, step {self.step}: checkpoint saved{where}",
-            path)
+            f"interrupted{by} at epoch {self.epoch + 1}, step {self.step}: checkpoint "
+            f"saved{where}", path, self._signum)
 
 
 def fit(model: Any, loss: Callable[[Any, Any], Tensor], optimizer: Any, train_loader: Any,
