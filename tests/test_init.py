@@ -53,3 +53,23 @@ def test_orthogonal_and_constants() -> None:
     np.testing.assert_allclose(tall.numpy().T @ tall.numpy(), 4 * np.eye(3), atol=1e-12)
     assert init.zeros_(cr.ones(2)).tolist() == [0, 0]
     assert init.constant_(cr.ones(2), 0.5).tolist() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
+@pytest.mark.parametrize("shape", [(2, 0), (0, 2), (0, 0)])
+def test_kaiming_on_a_tensor_without_elements_is_a_no_op_like_torch(
+        name: str, shape: tuple[int, int]) -> None:
+    """Kaiming's scale divides by the fan, 0 here: PyTorch warns and does nothing."""
+    torch = pytest.importorskip("torch")
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        getattr(torch.nn.init, name)(torch.empty(*shape))
+    w = cr.empty(*shape)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        assert getattr(init, name)(w) is w
+    assert w.shape == shape
+
+
+def test_orthogonal_without_elements_is_a_no_op() -> None:
+    for shape in ((0, 2), (2, 0), (0, 0)):
+        w = cr.empty(*shape)
+        assert init.orthogonal_(w) is w and w.shape == shape

@@ -188,6 +188,50 @@ def test_bare_linear_shape_error_names_no_previous_layer() -> None:
                        r"\(3, 3\): .* \(previous layer: '0' Linear\(in_features=4, "
                        "out_features=3"):
         nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(4, 2))(cr.ones(3, 4))
-    with pytest.raises(nn.ShapeError, match=r"expected input \(\*, 4\), got \(\): the input "
-                       "has 0 features"):
+
+
+def test_linear_on_a_single_number_says_it_needs_a_dimension() -> None:
+    with pytest.raises(RuntimeError, match="need to be at least 1D"):
+        torch.nn.Linear(4, 2)(torch.tensor(1.0))
+    with pytest.raises(nn.ShapeError) as err:
         nn.Linear(4, 2)(cr.tensor(1.0))
+    assert str(err.value) == (
+        "Linear(in_features=4, out_features=2, bias=True) expected input (*, 4), got a 0-d "
+        "tensor (a single number, shape ()): it needs at least 1 dimension, the last holding "
+        "the 4 features. Fix: give it shape (4,) or (batch, 4)")
+    with pytest.raises(nn.ShapeError, match=r"Linear '1' .* 0-d .* x.reshape\(1, 1\)"):
+        nn.Sequential(nn.Identity(), nn.Linear(1, 2))(cr.tensor(1.0))
+
+
+@pytest.mark.parametrize("value", ["abc", [1.0, 2.0, 3.0, 4.0], None, 3.0])
+def test_linear_on_a_non_array_is_a_type_error_like_torch(value: object) -> None:
+    with pytest.raises(TypeError, match="must be Tensor"):
+        torch.nn.Linear(4, 2)(value)
+    with pytest.raises(TypeError) as err:
+        nn.Sequential(nn.Linear(4, 2))(value)
+    assert str(err.value).startswith(
+        f"Linear '0' expected a Tensor (or a NumPy array) of shape (*, 4), got "
+        f"{type(value).__name__} {value!r}. Fix: pass a Tensor"), str(err.value)
+
+
+def test_linear_without_input_features_matches_torch() -> None:
+    """in_features=0: an empty weight, a zero bias (PyTorch's bound 1/sqrt(0) is taken as
+    0), outputs equal to the bias and gradients of the right (empty) shapes."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning from our init (PyTorch warns: a no-op)
+        ours = nn.Linear(0, 2).double()
+    with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+        theirs = torch.nn.Linear(0, 2).double()
+    assert ours.weight.shape == tuple(theirs.weight.shape) == (2, 0)
+    assert np.array_equal(ours.bias.detach().numpy(), theirs.bias.detach().numpy())
+    x = cr.tensor(np.ones((3, 0)), requires_grad=True)
+    tx = torch.ones(3, 0, dtype=torch.float64, requires_grad=True)
+    y, ty = ours(x), theirs(tx)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    (y * cr.tensor([[1.0, 2.0]])).sum().backward()
+    (ty * torch.tensor([[1.0, 2.0]], dtype=torch.float64)).sum().backward()
+    assert theirs.bias.grad is not None and theirs.weight.grad is not None
+    np.testing.assert_array_equal(ours.bias.grad.numpy(), theirs.bias.grad.numpy())
+    assert ours.weight.grad.shape == (2, 0) and x.grad.shape == (3, 0)

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,15 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0,
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
+def _no_elements(tensor: Tensor) -> bool:
+    """True, with PyTorch's warning, for a tensor with a 0 in its shape: Kaiming's scale
+    divides by its fan, which may be 0, and there is nothing to fill anyway."""
+    if tensor.numel():
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    return True
+
+
 def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
@@ -104,7 +114,10 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> floa
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu",
                      generator: Generator | None = None) -> Tensor:
-    """He uniform: U(-b, b) with b = gain * sqrt(3 / fan)."""
+    """He uniform: U(-b, b) with b = gain * sqrt(3 / fan); a no-op (with a warning, as in
+    PyTorch) on a tensor without elements."""
+    if _no_elements(tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
@@ -112,7 +125,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu",
                     generator: Generator | None = None) -> Tensor:
-    """He normal: N(0, gain^2 / fan)."""
+    """He normal: N(0, gain^2 / fan); a no-op (with a warning) without elements."""
+    if _no_elements(tensor):
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
@@ -120,6 +135,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one."""
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: needs at least 2 dims, got {tensor.shape}")
+    if not tensor.numel():  # nothing to fill (PyTorch: a no-op too)
+        return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     flat = numpy_generator(generator).normal(0.0, 1.0, (rows, cols))

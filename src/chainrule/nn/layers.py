@@ -74,22 +74,46 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        """PyTorch's default init; with ``in_features=0`` the weight has no elements and the
+        bias is 0 (as in PyTorch, whose init then only warns that it is a no-op)."""
+        if self.in_features and self.out_features:
+            init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = x.shape
+        try:
+            shape = x.shape
+        except AttributeError:
+            raise self._not_an_array(x) from None
         if not shape or shape[-1] != self.in_features:
-            features = shape[-1] if shape else 0
-            raise ShapeError(
-                f"{_layer(self)} expected input (*, {self.in_features}), got {tuple(shape)}: "
-                f"the input has {features} features. Fix: give it inputs with "
-                f"{self.in_features} features, or build it with in_features={features}", self)
+            raise self._shape_error(tuple(shape))
         weight = self.weight
         _check_dtype(self, x, weight, "weight")
         return LinearOp.apply(x, weight, self.bias)
+
+    def _not_an_array(self, x: Any) -> TypeError:
+        """The error for an input that is no Tensor or array (PyTorch: a TypeError too)."""
+        return TypeError(
+            f"{_layer(self)} expected a Tensor (or a NumPy array) of shape (*, "
+            f"{self.in_features}), got {type(x).__name__} {x!r:.60}. Fix: pass a Tensor "
+            "(cr.tensor(values) makes one from numbers)")
+
+    def _shape_error(self, shape: tuple[int, ...]) -> ShapeError:
+        n = self.in_features
+        if not shape:
+            example = " (a single number as one sample: x.reshape(1, 1))" if n == 1 else ""
+            return ShapeError(
+                f"{_layer(self)} expected input (*, {n}), got a 0-d tensor (a single number, "
+                f"shape ()): it needs at least 1 dimension, the last holding the {n} "
+                f"feature{'s' if n != 1 else ''}. Fix: give it shape ({n},) or (batch, {n})"
+                f"{example}", self)
+        features = shape[-1]
+        return ShapeError(
+            f"{_layer(self)} expected input (*, {n}), got {shape}: the input has {features} "
+            f"features. Fix: give it inputs with {n} features, or build it with "
+            f"in_features={features}", self)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
