@@ -126,6 +126,18 @@ def test_a_padded_or_huge_file_is_refused_before_its_data_is_read(tmp_path: Path
         read_checkpoint(huge)
 
 
+def test_a_header_too_large_to_read_back_is_not_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.safetensors"
+    monkeypatch.setattr(checkpoint, "MAX_HEADER", 2000)
+    save_checkpoint(path, _model(), extra={"note": "x" * 100})
+    before = path.read_bytes()
+    with pytest.raises(CheckpointError, match=r"not saved: its header .* would be \S+ bytes, "
+                       "over the 2,000"):
+        save_checkpoint(path, _model(), extra={"note": "x" * 2000})
+    assert path.read_bytes() == before
+
+
 def test_wrong_architecture_names_keys_and_shapes(tmp_path: Path) -> None:
     path = tmp_path / "c.safetensors"
     save_checkpoint(path, _model(4))

@@ -214,7 +214,13 @@ def save_checkpoint(path: str | os.PathLike[str], model: Module, optimizer: Any 
         check_metadata(meta)
     except ValueError as exc:
         raise CheckpointError(f"{os.fspath(path)}: not saved: {exc}") from None
-    atomic_write(path, encode_checkpoint(arrays, meta))
+    data = encode_checkpoint(arrays, meta)
+    header = int.from_bytes(data[:8], "little")
+    if header > MAX_HEADER:
+        raise CheckpointError(f"{os.fspath(path)}: not saved: its header (the settings and "
+                              f"metrics) would be {header:,} bytes, over the {MAX_HEADER:,} "
+                              "a checkpoint may have to be read back")
+    atomic_write(path, data)
 
 
 # ---- reading: digest ------------------------------------------------------------------------
