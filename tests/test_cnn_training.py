@@ -203,3 +203,17 @@ def test_a_replayed_step_frees_values_after_their_last_use_like_eager() -> None:
             assert step.stats["replayed"] >= 4
     eager, replayed = peaks
     assert replayed <= 1.25 * eager, (replayed, eager)
+
+
+def test_a_checkpoint_keeps_batch_norms_counter_a_0d_buffer(tmp_path: Any) -> None:
+    """BatchNorm2d's num_batches_tracked has shape (); it came back as (1,) and the model
+    refused its own checkpoint (``chainrule eval`` of a ``--model cnn`` run)."""
+    from chainrule.train import load_checkpoint, save_checkpoint
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    model(cr.randn(4, 1, 5, 5))
+    save_checkpoint(tmp_path / "c.safetensors", model)
+    again = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    load_checkpoint(tmp_path / "c.safetensors", again)
+    counter = again.state_dict()["1.num_batches_tracked"]
+    assert counter.shape == () and counter.item() == 1

@@ -10,7 +10,7 @@ import pytest
 
 EXAMPLES = ["mnist_mlp", "neural_network_class", "worked_example", "linear_classifiers",
             "capacity_and_regularization", "activations", "vanishing_gradients",
-            "autograd_tour", "universal_approximation"]
+            "autograd_tour", "universal_approximation", "mnist_cnn"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

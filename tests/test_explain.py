@@ -9,6 +9,9 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.cli import main
 from chainrule.explain import backprop, error_split, worked
+from chainrule.explain.convolution import IMAGE, KERNEL, convolution, correlate
+
+from clirun import run_cli
 
 
 def test_worked_example_numbers_in_the_walkthrough() -> None:
@@ -69,3 +72,24 @@ def test_cli_example_backprop_and_error_split(capsys: pytest.CaptureFixture[str]
     assert "AFTER ONE STEP: E_total = 0.291027774" in out and "0.291027924" in out
     assert main(["example", "error-split"]) == 0
     assert "0.0436" in capsys.readouterr().out
+
+
+def test_convolution_by_hand_matches_conv2d_and_autograd() -> None:
+    walk = convolution(file=None)
+    text = walk.text
+    assert "y[1,2] = x[1,2]*k[0,0] + x[1,3]*k[0,1] + x[1,4]*k[0,2]" in text
+    assert "= 0*1 + 2*0 + 1*(-1)" in text
+    assert walk.values["y[1,2]"] == 2.0 and walk.values["L"] == 38.0
+    assert walk.values["dL/dk[0,0]"] == -4.0 and walk.values["equal"] == 1.0
+    assert "agree in every entry" in text
+    image = np.array(IMAGE, dtype=np.float64)
+    assert correlate(image, np.array(KERNEL, dtype=np.float64))[1, 2] == 2.0
+
+
+def test_cli_example_convolution_runs_the_real_entry_point() -> None:
+    result = run_cli(["example", "convolution"])
+    assert result.code == 0 and not result.err
+    assert "output y = conv2d(x, k):" in result.out
+    assert "by hand and autograd agree in every entry, to the last bit" in result.out
+    by_hand = result.out.split("KERNEL GRADIENT")[1].split("by hand:")[1].split("autograd")[0]
+    assert by_hand.split() == ["-4", "3", "-17", "11", "1", "-24", "8", "-18", "-20"]

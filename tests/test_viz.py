@@ -26,6 +26,8 @@ def test_every_plot_returns_a_figure_and_saves_a_png(tmp_path: Path) -> None:
     rows = [{"epoch": e, "train_loss": 1 / e, "train_accuracy": 1 - 1 / (e + 1),
              "val_loss": 1.2 / e, "val_accuracy": 1 - 1.2 / (e + 1)} for e in range(1, 6)]
     mnist_like = nn.Sequential(nn.Linear(784, 9), nn.Sigmoid(), nn.Linear(9, 10))
+    cnn = nn.Sequential(nn.Unflatten(1, (1, 28)), nn.Conv2d(1, 4, 5), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 12 * 12, 10))
     images = np.random.default_rng(0).random((30, 28, 28)).astype(np.float32)
     flows = {"sigmoid": np.abs(np.random.default_rng(1).normal(size=(20, 8))) * 1e-3,
              "relu": np.abs(np.random.default_rng(2).normal(size=(20, 8)))}
@@ -35,6 +37,8 @@ def test_every_plot_returns_a_figure_and_saves_a_png(tmp_path: Path) -> None:
         "misclassified": lambda p: viz.misclassified(images, np.zeros(30, int),
                                                      np.arange(30) % 3, save=p),
         "weights": lambda p: viz.first_layer_weights(mnist_like, save=p),
+        "filters": lambda p: viz.conv_filters(cnn, save=p),
+        "feature_maps": lambda p: viz.feature_map_grid(cnn, images[0], save=p),
         "histograms": lambda p: viz.activation_histograms(model, X, save=p),
         "boundary": lambda p: viz.decision_boundary([("a", model), ("b", model)], X, y,
                                                     resolution=50, save=p),

@@ -2,10 +2,12 @@
 
     chainrule train                     # the tutorials' 784-16-16-10 sigmoid net on MNIST
     chainrule train --hidden 800,800 --activation relu --optimizer momentum --epochs 20
+    chainrule train --model lenet --epochs 10   # LeNet-5 (or --model cnn)
     chainrule eval runs/NAME            # test accuracy, loss and confusion matrix
     chainrule predict runs/NAME digit.png
     chainrule info runs/NAME            # config, metrics, environment
     chainrule example backprop          # the worked 2-2-2 example, every number
+    chainrule example convolution       # a 3x3 kernel over a 5x5 image, its gradient by hand
     chainrule plot runs/NAME            # curves, confusion matrix, weights, boundaries (PNG)
     chainrule bench                     # one epoch: chainrule vs PyTorch vs plain NumPy
 
@@ -205,6 +207,11 @@ def cmd_example(args: argparse.Namespace) -> int:
     if args.name == "error-split":
         error_split()
         return 0
+    if args.name == "convolution":
+        from chainrule.explain.convolution import convolution
+
+        convolution()
+        return 0
     print("The worked 2-2-2 example: inputs (0.05, 0.10), targets (0.01, 0.99), sigmoid, "
           "E = sum 1/2 (target - out)^2, lr 0.5; biases are not trained.\n")
     model = worked.build()
@@ -250,9 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("run", help="run folder or checkpoint file")
     pl.set_defaults(func=cmd_plot)
     ex = sub.add_parser("example", help="walk through a tutorial calculation with real numbers")
-    ex.add_argument("name", choices=["backprop", "error-split"],
+    ex.add_argument("name", choices=["backprop", "error-split", "convolution"],
                     help="backprop: the worked 2-2-2 example; error-split: errors split by "
-                    "weights")
+                    "weights; convolution: a 3x3 kernel over a 5x5 image, and its gradient "
+                    "by hand vs autograd")
     ex.set_defaults(func=cmd_example)
     return parser
 

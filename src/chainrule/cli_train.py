@@ -56,11 +56,16 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
     """The train command's flags (all default to None: unset flags do not override)."""
     parser.epilog = TRAIN_EPILOG
     add = parser.add_argument
+    add("--model", help="mlp (default: Flatten and the --hidden layers) | lenet (LeNet-5: conv "
+        "6@5x5 pad 2, max-pool, conv 16@5x5, max-pool, 120, 84, 10; 61,706 parameters) | cnn "
+        "(two conv 3x3 blocks with BatchNorm, ReLU and max-pool, dropout 0.25, linear). lenet "
+        "and cnn default to --activation relu --optimizer momentum --lr 0.05 --batch-size 64 "
+        "--schedule cosine and take 28x28 images only")
     add("--dataset", help="mnist | fashion-mnist | kmnist | mini-mnist | circles | moons | xor | "
         "spiral (default: mnist when found, else the embedded mini-MNIST)")
     add("--data-dir", dest="data_dir", help="folder with the IDX files")
     add("--download", action="store_true", default=None, help="download the data set if missing")
-    add("--hidden", help="hidden layer sizes, e.g. 16,16 (default)")
+    add("--hidden", help="hidden layer sizes of --model mlp, e.g. 16,16 (default)")
     add("--activation", help=" | ".join(recipe.ACTIVATIONS) + " (default sigmoid)")
     add("--loss", help=" | ".join(recipe.LOSSES) + " (default cross_entropy)")
     add("--optimizer", help=" | ".join(recipe.OPTIMIZERS) + " (default sgd)")

@@ -202,7 +202,9 @@ def encode_checkpoint(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> by
 def save_checkpoint(path: str | os.PathLike[str], model: Module, optimizer: Any = None,
                     extra: dict[str, Any] | None = None) -> None:
     """Save model (and optimizer) arrays plus ``extra`` JSON metadata, atomically."""
-    arrays = {f"model/{k}": np.ascontiguousarray(v.numpy())
+    # np.require, not np.ascontiguousarray: that one turns a 0-d array (batch norm's
+    # num_batches_tracked) into shape (1,), which the model then refuses to load
+    arrays = {f"model/{k}": np.require(v.numpy(), requirements="C")
               for k, v in model.state_dict().items()}
     meta: dict[str, Any] = {"format": FORMAT, "version": VERSION}
     meta.update({k: v for k, v in _jsonable(extra or {}).items()

@@ -2,6 +2,7 @@
 ``save=path`` to write a PNG; the Agg backend is used, so no display is needed."""
 
 from chainrule.viz.boundary import decision_boundary, neuron_boundaries
+from chainrule.viz.conv import conv_filters, feature_map_grid, feature_maps
 from chainrule.viz.gradients import (
     activation_derivatives,
     activation_functions,
@@ -13,6 +14,7 @@ from chainrule.viz.weights import activation_histograms, first_layer_weights
 
 __all__ = [
     "activation_derivatives", "activation_functions", "activation_histograms",
-    "confusion_matrix", "decision_boundary", "first_layer_weights", "gradient_flow",
+    "confusion_matrix", "conv_filters", "decision_boundary", "feature_map_grid",
+    "feature_maps", "first_layer_weights", "gradient_flow",
     "misclassified", "neuron_boundaries", "record_gradient_flow", "training_curves",
 ]

@@ -14,12 +14,18 @@ from chainrule.tensor import Tensor
 from chainrule.train.metrics import confusion_matrix as count_confusion
 from chainrule.train.metrics import predictions
 from chainrule.viz.boundary import decision_boundary, neuron_boundaries
+from chainrule.viz.conv import conv_filters, feature_map_grid, first_conv
 from chainrule.viz.training import confusion_matrix, misclassified, training_curves
 from chainrule.viz.weights import activation_histograms, first_layer_weights
 
 
 def plot_run(folder: str, model: Any, test_set: Any, features: int, classes: int) -> list[str]:
-    """Write curves, confusion matrix and model-specific figures; return the file paths."""
+    """Write curves, confusion matrix and model-specific figures; return the file paths.
+
+    Images: misclassified digits, and the first layer's weights (an MLP) or, for a
+    convolutional network, its first layer's filters and the first test image's feature
+    maps after each layer. 2-D points: decision boundaries.
+    """
     written = []
 
     def path(name: str) -> str:
@@ -43,7 +49,12 @@ def plot_run(folder: str, model: Any, test_set: Any, features: int, classes: int
     first = next(m for m in model.modules() if isinstance(m, Linear))
     if features == 784:
         misclassified(X, Y, P, save=path("misclassified.png"))
-        first_layer_weights(first, save=path("weights.png"))
+        if first_conv(model) is None:
+            first_layer_weights(first, save=path("weights.png"))
+        else:
+            conv_filters(model, save=path("filters.png"))
+            feature_map_grid(model, X[0], f"feature maps of test image 0 (a {Y[0]}, "
+                             f"predicted {P[0]}), layer by layer", save=path("feature_maps.png"))
     elif features == 2:
         decision_boundary(model, X, Y, save=path("boundary.png"))
         neuron_boundaries(model, X, Y, save=path("neurons.png"))
