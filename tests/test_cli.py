@@ -250,6 +250,7 @@ def test_concurrent_runs_get_distinct_folders_and_their_own_rows(tmp_path: Path)
 def test_stale_metrics_of_a_run_without_checkpoint_are_started_over(tmp_path: Path) -> None:
     out = tmp_path / "died"  # a run killed before its first checkpoint left these
     out.mkdir()
+    (out / ".chainrule.lock").write_text("12345\n")  # and its lock file: chainrule's files
     (out / "metrics.jsonl").write_text(json.dumps({"epoch": 7, "train_loss": 9.9}) + "\n")
     (out / "metrics.csv").write_text("epoch,train_loss\n7,9.9\n")
     result = run_cli([*XOR, "--out", str(out)])

@@ -81,21 +81,22 @@ CASES: list[tuple[str, list[str], str]] = [
      "--data-dir /nonexistent: expected a folder, found nothing there"),
     ("data-dir-toy", ["train", "--dataset", "xor", "--data-dir", "/nonexistent"],
      "--data-dir /nonexistent: expected a folder"),
-    ("data-dir-file", ["train", "--data-dir", "{file}"], "expected a folder, found a file"),
+    ("data-dir-file", ["train", "--data-dir", "{file}"], "expected a folder, found a regular"),
     ("data-dir-empty", ["train", "--data-dir", ""], "--data-dir: expected a folder name"),
     # config files: unreadable, huge, checked like the flags
     ("config-proc-mem", ["train", "--config", "/proc/self/mem"],
      "--config /proc/self/mem: cannot read it (Input/output error)"),
     ("config-folder", ["train", "--config", "{tmp}"], "expected a TOML file, found a folder"),
     ("config-under-file", ["train", "--config", "{file}/x.toml"], "cannot read it (Not a dir"),
-    ("config-dev-zero", ["train", "--config", "/dev/zero"], "larger than 1 MiB"),
+    ("config-dev-zero", ["train", "--config", "/dev/zero"],
+     "--config /dev/zero: expected a TOML file, found a character device, not a regular file"),
     ("config-empty", ["train", "--config", ""], "--config: expected a file name"),
     ("config-not-utf8", ["train", "--config", "{tmp}/not_utf8.toml"], "not valid TOML"),
     ("toml-epochs-2.7", ["train", "--config", "{tmp}/float_epochs.toml"],
-     "--epochs: expected a whole number, got 2.7"),
+     "float_epochs.toml: epochs: expected a whole number, got 2.7"),
     ("toml-epochs-true", ["train", "--config", "{tmp}/bool_epochs.toml"],
-     "--epochs: expected a whole number, got True"),
-    ("toml-lr-inf", ["train", "--config", "{tmp}/inf_lr.toml"], "--lr: expected a finite"),
+     "bool_epochs.toml: epochs: expected a whole number, got True"),
+    ("toml-lr-inf", ["train", "--config", "{tmp}/inf_lr.toml"], "inf_lr.toml: lr: expected a"),
     ("toml-resume", ["train", "--config", "{tmp}/resume.toml"],
      "resume cannot be set in a config file; pass --resume on the command line"),
     ("toml-config", ["train", "--config", "{tmp}/config.toml"], "config cannot be set in a"),
@@ -103,13 +104,15 @@ CASES: list[tuple[str, list[str], str]] = [
     ("toml-plot-string", ["train", "--config", "{tmp}/plot_string.toml"],
      "plot: expected true or false, got 'yes'"),
     ("toml-download-string", ["train", "--config", "{tmp}/download_string.toml"],
-     "--download: expected true or false, got 'yes'"),
-    ("toml-hidden-bool", ["train", "--config", "{tmp}/hidden_bool.toml"], "--hidden: expected"),
+     "download_string.toml: download: expected true or false, got 'yes'"),
+    ("toml-hidden-bool", ["train", "--config", "{tmp}/hidden_bool.toml"],
+     "hidden_bool.toml: hidden: expected"),
     ("toml-data-dir-number", ["train", "--config", "{tmp}/data_dir_number.toml"],
-     "--data-dir: expected a folder name, got 5"),
+     "data_dir_number.toml: data_dir: expected a folder name, got 5"),
     # run folders that cannot be written: refused before any data is trained on
     ("out-dev-full", [*XOR, "--out", "/dev/full"], "--out /dev/full: expected a folder, found a"),
-    ("out-under-file", [*XOR, "--out", "{file}/run"], "cannot create the folder (Not a direct"),
+    ("out-under-file", [*XOR, "--out", "{file}/run"], "expected a folder, found a regular file "
+     "at"),
     ("out-empty", [*XOR, "--out", ""], "--out: expected a folder name, got an empty string"),
     ("resume-empty", ["train", "--resume", ""], "--resume: expected a run folder or a check"),
     ("resume-missing", ["train", "--resume", "/nonexistent"], "--resume /nonexistent: expected"),
@@ -188,7 +191,7 @@ def test_chainrule_max_memory_moves_the_limit(tmp_path: Path) -> None:
 
 def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
     err = capsys.readouterr().err
-    lines = err.strip().splitlines()
+    lines = [line for line in err.strip().splitlines() if not line.startswith("epoch ")]
     assert "Traceback" not in err and len(lines) == 1 and lines[0].startswith("chainrule: ")
     return lines[0]
 

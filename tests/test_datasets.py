@@ -254,5 +254,6 @@ def test_cli_small_memory_limit_refuses_mini_mnist() -> None:
                      env={"CHAINRULE_MAX_MEMORY": "16M"})
     assert result.code == 2
     line = result.one_line_error()
-    assert "train-images-idx3-ubyte.gz: the header's dims (10000, 28, 28)" in line, line
-    assert "would need 37.4 MiB of memory, over the limit of 16.0 MiB" in line, line
+    assert "train-images-idx3-ubyte.gz 37.4 MiB (dims (10000, 28, 28) of uint8" in line, line
+    assert "would need data 45.0 MiB + model 6.3 MiB = 51.2 MiB of memory, over the limit of " \
+           "16.0 MiB" in line, line

@@ -65,8 +65,10 @@ def test_bad_gzip_and_missing_file(tmp_path: Path) -> None:
     half = _write(tmp_path / "half.gz", broken[: len(broken) // 2])
     with pytest.raises(DatasetError, match="half.gz"):
         read_idx(half)
-    with pytest.raises(DatasetError, match="found nothing at that path"):
+    with pytest.raises(DatasetError, match="nope: expected an IDX file, found nothing$"):
         read_idx(tmp_path / "nope")
+    with pytest.raises(DatasetError, match="expected an IDX file, found a character device"):
+        read_idx("/dev/zero")  # refused before it is opened: never read without end
 
 
 def test_pair_checks_counts_and_label_range(tmp_path: Path) -> None:

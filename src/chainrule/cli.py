@@ -13,15 +13,18 @@
 
 Bad input (flags, data, config files, checkpoints) and every OS error (an unreadable
 file, an unwritable folder, a full disk) print one line to stderr and exit with status 2;
-a NaN loss exits 1; Ctrl-C during training saves a checkpoint and exits 130. When stdout
-is a pipe that closes early (``chainrule info RUN | head -1``) the command stops quietly
-with status 141, like a tool killed by SIGPIPE.
+a NaN loss exits 1; Ctrl-C (or SIGTERM, SIGHUP) during training saves a checkpoint and
+exits 128 + the signal's number (130, 143, 129). When stdout is a pipe that closes early
+(``chainrule info RUN | head -1``) the command stops quietly with status 141, like a tool
+killed by SIGPIPE; a closed, full or ASCII-only stdout or stderr never ends in a traceback
+(:mod:`chainrule.cli_streams`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import Any, NoReturn
 
@@ -29,7 +32,15 @@ import numpy as np
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.cli_run import UsageError, checkpoint_of, plot_figures, saved_config
+from chainrule.cli_run import (
+    UsageError,
+    checkpoint_of,
+    finite_weights,
+    plot_figures,
+    refuse_unread_data,
+    saved_config,
+)
+from chainrule.cli_streams import standard_streams
 from chainrule.cli_train import add_train_flags, cmd_train
 from chainrule.data import DataLoader, DatasetError
 from chainrule.data.images import read_images
@@ -101,6 +112,7 @@ def _load_run(run: str) -> tuple[nn.Sequential, dict[str, Any], int, int]:
     # the output layer's bias: the one of the last layer ("model/5.bias"), whatever the order
     last = max(biases, key=lambda k: int(k[6:].split(".")[0]) if k[6].isdigit() else -1)
     classes = int(arrays[last].shape[0])
+    finite_weights(path, arrays)  # NaN weights would only predict NaN
     model = recipe.build_model(config, features, classes, training=False)
     apply_checkpoint(path, arrays, meta, model)
     model.eval()
@@ -119,6 +131,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             kind = "2-D points" if features == 2 else "28x28 images"
             raise UsageError(f"--dataset {name}: the model in {args.run} takes {kind} "
                              f"(trained on {config['dataset']}); choose a data set of that kind")
+    refuse_unread_data(name, args.data_dir, None, None if args.dataset else args.run,
+                       evaluate=True)
     _, test_set, _, set_classes = recipe.load_data(config, name, train=False)
     if set_classes > classes:
         raise UsageError(f"--dataset {name} has {set_classes} classes, the model in {args.run} "
@@ -289,6 +303,11 @@ def _stdout_closed() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with standard_streams():  # escapes what stdout cannot encode; stderr failures dropped
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # NaN/Inf are caught by the trainer's loss check and named by detect_anomaly; NumPy's
@@ -298,9 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows up here, not in the interpreter's last flush
         return code
-    except TrainingInterrupted as exc:
+    except TrainingInterrupted as exc:  # Ctrl-C, SIGTERM, SIGHUP: 128 + the signal's number
         print(f"chainrule: {exc}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return 128 + int(getattr(exc, "signum", signal.SIGINT))
     except TrainingDiverged as exc:
         print(f"chainrule: {exc}", file=sys.stderr)
         return EXIT_DIVERGED

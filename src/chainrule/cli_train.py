@@ -2,7 +2,7 @@
 
 Settings come from three places, later ones winning: the defaults of
 :mod:`chainrule.train.recipe`, a TOML file (``--config``: any setting but ``resume`` and
-``config``, at the top level or in a ``[train]`` table) and the flags. A resumed run
+``config``, at the top level and in a ``[train]`` table, merged) and the flags. A resumed run
 (``--resume``) starts from the settings saved in its checkpoint, and only
 :data:`recipe.RESUMABLE` ones (``--epochs``, ``--data-dir``, ``--download``, ``--device``)
 may differ from them; ``--out`` and ``--plot`` are not settings of the run and may too.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import stat
 import sys
 import time
 import tomllib
@@ -30,12 +31,15 @@ from chainrule.cli_run import (
     UsageError,
     checkpoint_of,
     claim,
+    finite_weights,
     need_matplotlib,
     plot_figures,
+    refuse_unread_data,
     saved_config,
 )
 from chainrule.data import DataLoader
 from chainrule.limits import ENV as MEMORY_ENV
+from chainrule.paths import what_is_at
 from chainrule.train import recipe
 from chainrule.train.checkpoint import read_checkpoint
 from chainrule.train.recipe import ConfigError
@@ -62,9 +66,12 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
         "and cnn default to --activation relu --optimizer momentum --lr 0.05 --batch-size 64 "
         "--schedule cosine and take 28x28 images only")
     add("--dataset", help="mnist | fashion-mnist | kmnist | mini-mnist | circles | moons | xor | "
-        "spiral (default: mnist when found, else the embedded mini-MNIST)")
-    add("--data-dir", dest="data_dir", help="folder with the IDX files")
-    add("--download", action="store_true", default=None, help="download the data set if missing")
+        "spiral (default: mnist when found or asked for with --data-dir or --download, else "
+        "the embedded mini-MNIST)")
+    add("--data-dir", dest="data_dir", help="folder with the IDX files (read from it, or its "
+        "subfolder named after the data set, and nowhere else)")
+    add("--download", action="store_true", default=None, help="download the data set (mnist "
+        "without --dataset) into --data-dir or the cache when none of its files is there")
     add("--hidden", help="hidden layer sizes of --model mlp, e.g. 16,16 (default)")
     add("--activation", help=" | ".join(recipe.ACTIVATIONS) + " (default sigmoid)")
     add("--loss", help=" | ".join(recipe.LOSSES) + " (default cross_entropy)")
@@ -91,16 +98,24 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def read_config_file(path: str) -> dict[str, Any]:
-    """The settings of a TOML config file (top level or a [train] table), keys as in config."""
+    """The settings of a TOML config file, keys as in config: the top-level keys and a
+    ``[train]`` table merged (a key set in both is an error). Values are checked like the
+    flags', and an error names the file and the key."""
     if not path:
         raise UsageError("--config: expected a file name, got an empty string")
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except OSError:
+        mode = None  # open says why
+    if mode is not None and not stat.S_ISREG(mode):  # a FIFO would block open and read
+        raise UsageError(f"--config {path}: expected a TOML file, found {what_is_at(path)}")
     try:
         with open(path, "rb") as f:
             raw = f.read(CONFIG_MAX_BYTES + 1)
     except FileNotFoundError:
-        raise UsageError(f"--config {path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"--config {path}: expected a TOML file, found a folder") from None
+        found = what_is_at(path)
+        raise UsageError(f"--config {path}: no such file" if found == "nothing" else
+                         f"--config {path}: expected a TOML file, found {found}") from None
     except OSError as exc:
         raise UsageError(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
     if len(raw) > CONFIG_MAX_BYTES:
@@ -110,21 +125,58 @@ def read_config_file(path: str) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"--config {path}: not valid TOML ({exc})") from None
-    section = data.get("train", data)
-    if not isinstance(section, dict):
-        raise UsageError(f"--config {path}: expected settings as key = value pairs")
-    settings = {k.replace("-", "_"): v for k, v in section.items()}
+    settings = _merged(path, data)
     for key in ("resume", "config"):
         if key in settings:
             raise UsageError(f"--config {path}: {key} cannot be set in a config file; pass "
                              f"--{key} on the command line")
+    known = sorted([*recipe.DEFAULTS, "out", "plot"])
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise UsageError(f"--config {path}: unknown config keys: {', '.join(unknown)} (known: "
+                         f"{', '.join(known)})")
     if "out" in settings and (not isinstance(settings["out"], str) or not settings["out"]):
         raise UsageError(f"--config {path}: out: expected a folder name, got "
                          f"{settings['out']!r}")
     if "plot" in settings and not isinstance(settings["plot"], bool):
         raise UsageError(f"--config {path}: plot: expected true or false, got "
                          f"{settings['plot']!r}")
+    try:  # the file's values on their own, so that an error names the file and the key
+        recipe.resolve({k: v for k, v in settings.items() if k in recipe.DEFAULTS})
+    except ConfigError as exc:
+        raise UsageError(f"--config {path}: {_as_key(str(exc))}") from None
     return settings
+
+
+def _merged(path: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The top-level settings and the [train] table's in one dict (keys with '_')."""
+    table = data.get("train", {})
+    if not isinstance(table, dict):
+        raise UsageError(f"--config {path}: train: expected a [train] table of settings, "
+                         f"got {table!r}")
+    settings: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for place, section in (("at the top level", data), ("in [train]", table)):
+        for key, value in section.items():
+            if section is data and key == "train":
+                continue
+            name = key.replace("-", "_")
+            if name in settings:
+                both = (f"both {where[name]} and {place}" if where[name] != place
+                        else f"twice {place}")
+                raise UsageError(f"--config {path}: {name} is set {both}; set it once")
+            settings[name], where[name] = value, place
+    return settings
+
+
+def _as_key(message: str) -> str:
+    """A flag's error as the config key's: '--batch-size: ...' -> 'batch_size: ...'."""
+    if not message.startswith("--"):
+        return message
+    flag, sep, rest = message.partition(" ")
+    colon = flag.endswith(":")
+    key = flag[2:].rstrip(":").replace("-", "_")
+    return f"{key}{':' if colon else ''}{sep}{rest}"
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -145,13 +197,14 @@ def _resume_from(args: argparse.Namespace, changes: dict[str, Any]
                  ) -> tuple[str, dict[str, Any]]:
     """The checkpoint to resume and the run's config with ``changes`` (only the allowed)."""
     path = checkpoint_of(args.resume, "--resume")
-    meta = read_checkpoint(path)[1]
+    arrays, meta = read_checkpoint(path)
     if "step" not in meta:  # best.safetensors: weights, config and metrics of one epoch
         folder = os.path.dirname(path) or "."
         raise UsageError(f"--resume {args.resume}: this file holds only the best epoch's "
                          "weights, config and metrics, not the optimizer state and data order "
                          f"needed to continue training; pass --resume {folder} to continue "
                          f"from the last checkpoint, or evaluate it with chainrule eval {path}")
+    finite_weights(path, arrays, prefix="")  # NaN weights or optimizer state: nothing to resume
     saved, _ = saved_config(path, meta)
     return path, recipe.resume_config(saved, changes, args.resume)
 
@@ -174,6 +227,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if plot:
         need_matplotlib()
     name, notice = recipe.choose_dataset(config)
+    refuse_unread_data(name, changes.get("data_dir"), changes.get("download"), args.resume)
     config["dataset"] = name
     recipe.check_model_memory(config, *recipe.data_shape(name))  # before loading anything
     if notice:
@@ -184,20 +238,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         default = os.path.join("runs", f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
         folder = claim(out, default, resume_path)
-    finished = False
+    wrote = False  # a run that trained nothing (--epochs 0) leaves no folder behind
     try:
         if folder.removed:
             print(f"notice: {folder.path} held {', '.join(folder.removed)} of a run that "
                   "stopped before its first checkpoint; starting them over", file=sys.stderr)
-        _train(config, data, folder.path, resume_path, plot, start)
-        finished = True
+        wrote = _train(config, data, folder.path, resume_path, plot, start)
     finally:
-        folder.release(keep=finished)
+        folder.release(keep=wrote)
     return 0
 
 
 def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
-           resume_path: str | None, plot: bool, start: float) -> None:
+           resume_path: str | None, plot: bool, start: float) -> bool:
+    """Train and evaluate; whether a checkpoint (or a figure) was written."""
     train_set, test_set, features, classes = data
     cr.manual_seed(config["seed"])
     model = recipe.build_model(config, features, classes)
@@ -216,7 +270,7 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
           f"{config['epochs']} epochs, seed {config['seed']}")
     trainer = Trainer(model, loss_fn, optimizer, scheduler, out_dir=out,
                       config={**config, "environment": _environment()},
-                      step_scheduler_per_batch=per_batch, device=device)
+                      step_scheduler_per_batch=per_batch, device=device, log=sys.stderr)
     if resume_path:
         trainer.resume(resume_path, loader)
         print(f"resumed from {resume_path} at epoch {trainer.epoch}, step {trainer.step}")
@@ -230,6 +284,8 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
     if plot:
         plot_figures(out, model, test_set, features, classes)
     saved = trainer.checkpoint_path
-    where = saved if saved and os.path.exists(saved) else "none (no epoch trained)"
+    wrote = bool(saved and os.path.exists(saved))
+    where = saved if wrote else "none (no epoch trained: nothing kept)"
     print(f"test accuracy {result['accuracy']:.2%} | test loss {result['loss']:.4f} | "
           f"time {elapsed:.1f}s | checkpoint {where}")
+    return wrote or plot

@@ -75,8 +75,36 @@ def check_memory(what: str, nbytes: int, max_bytes: int | str | None = None) -> 
     if nbytes > limit:
         raise MemoryLimitError(
             f"{what} would need {format_size(nbytes)} of memory, over the limit of "
-            f"{format_size(limit)}; if this machine has the memory, raise the limit by "
-            f"setting {ENV}=SIZE (e.g. {ENV}={_suggest(nbytes)})")
+            f"{format_size(limit)}; {_raise_it(nbytes)}")
+
+
+def check_total(what: str, parts: list[tuple[str, int, str]],
+                max_bytes: int | str | None = None) -> None:
+    """Check the sum of ``parts`` (name, bytes, what they are) once against the limit.
+
+    Everything one run holds at the same time is counted together: files that each fit
+    the limit may not fit it side by side, with the model.
+
+    >>> check_total("this run", [("data", 3 << 30, "two files"), ("model", 2 << 30, "a net")],
+    ...             max_bytes="4G")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    chainrule.limits.MemoryLimitError: this run would need data 3.0 GiB + model 2.0 GiB = \
+5.0 GiB of memory, over the limit of 4.0 GiB; data: two files; model: a net; ...
+    """
+    limit = memory_limit(max_bytes)
+    total = sum(nbytes for _, nbytes, _ in parts)
+    if total > limit:
+        sums = " + ".join(f"{name} {format_size(nbytes)}" for name, nbytes, _ in parts)
+        details = "; ".join(f"{name}: {detail}" for name, _, detail in parts)
+        raise MemoryLimitError(
+            f"{what} would need {sums} = {format_size(total)} of memory, over the limit of "
+            f"{format_size(limit)}; {details}; {_raise_it(total)}")
+
+
+def _raise_it(nbytes: int) -> str:
+    return (f"if this machine has the memory, raise the limit by setting {ENV}=SIZE (e.g. "
+            f"{ENV}={_suggest(nbytes)})")
 
 
 def _suggest(nbytes: int) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 
 from chainrule.data.dataset import Dataset
 from chainrule.data.idx import DatasetError, read_idx_pair
+from chainrule.paths import what_is_at
 
 FILES = {
     True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -109,6 +110,42 @@ def locate(name: str, train: bool, root: str | os.PathLike[str] | None = None
         if images is not None and labels is not None:
             return images, labels
     return None
+
+
+def find_set(name: str, folders: list[Path], splits: tuple[bool, ...] = (True, False)
+              ) -> Path | None:
+    """The first of ``folders`` that holds any of ``name``'s four IDX files, checked.
+
+    That folder must hold the files of ``splits`` (True: train, False: test), each a
+    regular file (a symlink to one is fine); a folder with some of the files is never
+    passed over for a later one. None when no folder holds any of the four files;
+    otherwise a DatasetError naming the folder and each missing or unusable file.
+    """
+    for folder in folders:
+        states = {stem: _file_state(folder, stem) for train in (True, False)
+                  for stem in FILES[train]}
+        if all(state == "missing" for state in states.values()):
+            continue
+        needed = [stem for train in splits for stem in FILES[train]]
+        missing = [f"{stem}[.gz]" for stem in needed if states[stem] == "missing"]
+        unusable = [states[stem] for stem in needed if states[stem] not in ("ok", "missing")]
+        if not missing and not unusable:
+            return folder
+        problems = ([f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing"]
+                    if missing else []) + unusable
+        raise DatasetError(f"{name} in {folder} cannot be used: {'; '.join(problems)}")
+    return None
+
+
+def _file_state(folder: Path, stem: str) -> str:
+    """'ok' (a regular file), 'missing', or why the file there cannot be read."""
+    candidates = [folder / (stem + ".gz"), folder / stem]
+    if any(os.path.isfile(path) for path in candidates):
+        return "ok"
+    for path in candidates:
+        if os.path.lexists(path):
+            return f"{path.name} is {what_is_at(path)}"
+    return "missing"
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:

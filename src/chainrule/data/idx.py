@@ -19,14 +19,18 @@ data is read in chunks and must end exactly where the header says.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import math
 import os
 import zlib
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from chainrule.limits import MemoryLimitError, check_memory
+from chainrule.paths import what_is_at
 
 DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
@@ -69,11 +73,33 @@ def read_idx(path: str | os.PathLike[str], max_bytes: int | str | None = None,
     images: ``copy_itemsize=4``) passes the copy's item size so the check covers it too.
     """
     path = os.fspath(path)
+    with _reading(path) as stream:
+        return _read_stream(stream, path, max_bytes, copy_itemsize)
+
+
+def claimed_bytes(path: str | os.PathLike[str], copy_itemsize: int = 0
+                  ) -> tuple[int, tuple[int, ...], np.dtype[Any]]:
+    """(bytes, shape, dtype) the header of an IDX file claims, reading only the header.
+
+    The bytes are the values' and, with ``copy_itemsize``, those of the copy a caller makes
+    of them (float32 images: 4). A header :func:`read_idx` would refuse raises the same
+    DatasetError; nothing after the header is read, whatever size it claims.
+    """
+    path = os.fspath(path)
+    with _reading(path) as stream:
+        dtype, shape = _header(stream, path)
+    count = math.prod(shape)
+    return count * (dtype.itemsize + copy_itemsize), shape, dtype
+
+
+@contextlib.contextmanager
+def _reading(path: str) -> Iterator[BinaryIO]:
+    """The file's stream (raw or gzip); every way reading it can fail is a DatasetError."""
     if not os.path.isfile(path):
-        raise DatasetError(f"{path}: expected an IDX file, found nothing at that path")
+        raise DatasetError(f"{path}: expected an IDX file, found {what_is_at(path)}")
     try:
         with _open(path) as stream:
-            return _read_stream(stream, path, max_bytes, copy_itemsize)
+            yield stream
     except DatasetError:
         raise
     except (OSError, EOFError, zlib.error, ValueError) as exc:
@@ -81,8 +107,8 @@ def read_idx(path: str | os.PathLike[str], max_bytes: int | str | None = None,
                     ) from None
 
 
-def _read_stream(stream: BinaryIO, path: str, max_bytes: int | str | None,
-                 copy_itemsize: int) -> np.ndarray:
+def _header(stream: BinaryIO, path: str) -> tuple[np.dtype[Any], tuple[int, ...]]:
+    """The dtype and shape of the header (4 + 4 * ndim bytes), validated."""
     magic = _read_exact(stream, 4, path, "header")
     if magic[0] != 0 or magic[1] != 0:
         raise _fail(path, "magic number starting with two zero bytes",
@@ -92,12 +118,14 @@ def _read_stream(stream: BinaryIO, path: str, max_bytes: int | str | None,
     ndim = magic[3]
     if not 1 <= ndim <= MAX_DIMS:
         raise _fail(path, f"1 to {MAX_DIMS} dimensions", str(ndim))
-    dtype = DTYPES[magic[2]]
     dims = np.frombuffer(_read_exact(stream, 4 * ndim, path, "dimensions"), dtype=">u4")
-    shape = tuple(int(d) for d in dims)
-    count = 1
-    for d in shape:
-        count *= d
+    return DTYPES[magic[2]], tuple(int(d) for d in dims)
+
+
+def _read_stream(stream: BinaryIO, path: str, max_bytes: int | str | None,
+                 copy_itemsize: int) -> np.ndarray:
+    dtype, shape = _header(stream, path)
+    count = math.prod(shape)
     nbytes = count * dtype.itemsize
     what = f"{path}: the header's dims {shape} of {dtype.name}"
     if copy_itemsize:
@@ -139,10 +167,19 @@ def read_idx_pair(images_path: str, labels_path: str, num_classes: int = 10,
     if images.shape[0] != labels.shape[0]:
         raise _fail(labels_path, f"{images.shape[0]} labels (one per image in {images_path})",
                     str(labels.shape[0]))
+    check_finite(images_path, images)
     if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
         raise _fail(labels_path, f"labels in 0..{num_classes - 1}",
                     f"values from {int(labels.min())} to {int(labels.max())}")
     return images, labels.astype(np.int64)
+
+
+def check_finite(path: str, images: np.ndarray) -> None:
+    """DatasetError naming ``path`` if float images hold NaN or infinity (they would reach a
+    model's predictions, or its loss, as NaN)."""
+    if images.dtype.kind == "f" and not np.isfinite(images).all():
+        bad = "NaN" if np.isnan(images).any() else "infinity"
+        raise _fail(path, "finite pixel values", f"{bad} in the images")
 
 
 def write_idx(path: str, array: Any, compress: bool | None = None) -> None:

@@ -35,8 +35,9 @@ from contextlib import contextmanager
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from chainrule.data.idx import DatasetError, read_idx
+from chainrule.data.idx import DatasetError, check_finite, read_idx
 from chainrule.limits import MemoryLimitError, check_memory
+from chainrule.paths import what_is_at
 
 SIDE = 28
 REDUCED_SIDE = 32 * SIDE  # the fast path reduces big pictures to no less than this a side
@@ -62,11 +63,14 @@ def read_images(path: str | os.PathLike[str], max_bytes: int | str | None = None
     or 4 GiB). Any problem with the file raises :class:`DatasetError`.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not os.path.isfile(path):  # a device or a pipe is never opened: it could block
         raise DatasetError(f"{path}: expected an image ({FORMAT_NAMES}) or an IDX file, found "
-                           "nothing at that path")
-    with open(path, "rb") as f:
-        head = f.read(64)
+                           f"{what_is_at(path)}")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError as exc:  # /proc/self/mem: a regular file that cannot be read
+        raise DatasetError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     if head[:2] in (b"\x00\x00", b"\x1f\x8b"):  # IDX magic, or gzip (MNIST's .gz files)
         return _idx_images(path, max_bytes)
     return read_image(path, max_bytes)[None]
@@ -83,6 +87,7 @@ def _idx_images(path: str, max_bytes: int | str | None) -> np.ndarray:
                            f"images (dims {array.shape})")
     if 0 in array.shape:
         raise DatasetError(f"{path}: expected images at least 1x1, found dims {array.shape}")
+    check_finite(path, array)
     if array.shape[1:] == (SIDE, SIDE):
         return array.astype(np.float32) / np.float32(255.0)
     try:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import os
 from typing import Any
 
 import numpy as np
 
+from chainrule.paths import what_is_at
 from chainrule.tensor import Tensor
 from chainrule.train.checkpoint import CheckpointError, write_error
 
@@ -114,17 +116,39 @@ class MetricsLog:
             self.append(row)
 
 
+MAX_METRICS_BYTES = 64 << 20  # a row is ~250 bytes: far more than any run writes
+MAX_ROW_BYTES = 64 << 10
+
+
 def read_metrics(folder: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The rows of a run's ``metrics.jsonl`` (empty if the run has none yet).
 
-    A line that is not a JSON object raises CheckpointError naming the file and line.
+    A line that is not a JSON object raises CheckpointError naming the file and line; so
+    does a file that is not a regular file (a symlink to ``/dev/zero``, a pipe), one over
+    :data:`MAX_METRICS_BYTES`, or a line over :data:`MAX_ROW_BYTES`: nothing is read
+    without a bound.
     """
     path = os.path.join(folder, "metrics.jsonl")
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return []
-    rows = []
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: expected a metrics file, found {what_is_at(path)}")
+    too_big = CheckpointError(f"{path}: larger than {MAX_METRICS_BYTES >> 20} MiB, far more "
+                              "than the metrics of any run: not a metrics file")
+    if os.path.getsize(path) > MAX_METRICS_BYTES:
+        raise too_big
+    rows, total = [], 0
     with open(path, "rb") as f:
-        for number, line in enumerate(f, 1):
+        for number in itertools.count(1):
+            line = f.readline(MAX_ROW_BYTES + 1)
+            if not line:
+                break
+            total += len(line)
+            if total > MAX_METRICS_BYTES:  # it grew while being read
+                raise too_big
+            if len(line) > MAX_ROW_BYTES:
+                raise CheckpointError(f"{path}: line {number} is longer than "
+                                      f"{MAX_ROW_BYTES >> 10} KiB: not a metrics row")
             if not line.strip():
                 continue
             try:

@@ -13,19 +13,20 @@ lr 0.5, batch 32, 5 epochs, seed 0. ``model`` picks a convolutional network inst
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 from chainrule import nn, optim
 from chainrule.data import toy
 from chainrule.data.dataset import TensorDataset
-from chainrule.data.datasets import DATASETS, MiniMNIST, locate
-from chainrule.data.idx import DatasetError
+from chainrule.data.datasets import DATASETS
 from chainrule.dtypes import get_default_dtype
-from chainrule.limits import check_memory
+from chainrule.limits import check_memory, check_total
 from chainrule.nn.init import init_by_name
 from chainrule.optim import lr_scheduler as ls
-from chainrule.train import models
+from chainrule.train import models, rundata
+
+# which data set, and where: rundata's, used by the CLI through this module
+from chainrule.train.rundata import check_data_dir, choose_dataset, data_shape  # noqa: F401
 
 
 class ConfigError(ValueError):
@@ -214,51 +215,29 @@ def resume_config(saved: dict[str, Any], changes: dict[str, Any], run: str) -> d
 # ---- data -------------------------------------------------------------------------------
 
 
-def choose_dataset(config: dict[str, Any]) -> tuple[str, str | None]:
-    """The dataset to use and a one-line notice when falling back to mini-MNIST.
-
-    An explicit ``data_dir`` that is not a folder is an error, whichever set is chosen.
-    """
-    check_data_dir(config["data_dir"])
-    if config["dataset"] is not None:
-        return config["dataset"], None
-    if locate("mnist", True, config["data_dir"]) and locate("mnist", False, config["data_dir"]):
-        return "mnist", None
-    return "mini-mnist", ("notice: full MNIST not found (set CHAINRULE_DATA, use --data-dir, or "
-                          "--download); training on the embedded mini-MNIST (10,000 images)")
-
-
-def check_data_dir(root: str | None) -> None:
-    if root is not None and not os.path.isdir(root):
-        raise DatasetError(f"--data-dir {root}: expected a folder, found "
-                           f"{'a file' if os.path.exists(root) else 'nothing'} there")
-
-
-def data_shape(name: str) -> tuple[int, int]:
-    """(input features, classes) of data set ``name``, known before it is loaded."""
-    if name in TOY_SETS:
-        _, y = toy.TOY_SETS[name](30, seed=0)
-        return 2, int(y.numpy().max()) + 1
-    return 784, 10
-
-
 def load_data(config: dict[str, Any], name: str, train: bool = True
               ) -> tuple[Any, Any, int, int]:
-    """(train dataset or None, test dataset, input features, classes) for ``name``."""
+    """(train dataset or None, test dataset, input features, classes) for ``name``.
+
+    Before anything is read, the files are found (:func:`rundata.dataset_folder`: fetched
+    with ``download``) and what the run will hold at once, the data the headers claim and
+    the model (:func:`model_memory`), is checked against the memory limit as one sum.
+    """
+    splits = (True, False) if train else (False,)
+    folder = rundata.dataset_folder(config, name, splits)
+    data_bytes, data_what = rundata.data_claims(name, folder, splits)
+    model_bytes, model_what = model_memory(config, *data_shape(name), training=train)
+    check_total("this run", [("data", data_bytes, data_what),
+                             ("model", model_bytes, model_what)])
     if name in TOY_SETS:
         maker = toy.TOY_SETS[name]
-        X, y = maker(1000, seed=config["seed"])
-        X_test, y_test = maker(1000, seed=config["seed"] + 10_000)
+        X, y = maker(rundata.TOY_SAMPLES, seed=config["seed"])
+        X_test, y_test = maker(rundata.TOY_SAMPLES, seed=config["seed"] + 10_000)
         classes = int(max(y.numpy().max(), y_test.numpy().max())) + 1
         return TensorDataset(X, y), TensorDataset(X_test, y_test), 2, classes
     cls = DATASETS[name]
-    if name == "mini-mnist":
-        return MiniMNIST(train=True) if train else None, MiniMNIST(train=False), 784, 10
-    root = config["data_dir"]
-    check_data_dir(root)
-    train_set = cls(root, train=True, download=config["download"]) if train else None
-    test_set = cls(root, train=False, download=config["download"])
-    return train_set, test_set, 784, len(cls.classes)
+    train_set = cls(folder, train=True) if train else None
+    return train_set, cls(folder, train=False), 784, len(cls.classes)
 
 
 # ---- model, loss, optimizer ----------------------------------------------------------------
