@@ -3,6 +3,12 @@
 Tests of hostile input use this: exit status, stdout, stderr and the child's own peak
 resident memory (``os.wait4`` reports the rusage of that one child, not the largest of
 every child the test process ever had, as ``getrusage(RUSAGE_CHILDREN)`` would).
+
+A child's peak RSS also counts the memory of the process it was forked from (Linux copies
+the parent's page counts at fork, and records the old memory's peak at exec), so a child
+of a test process grown to 1 GB would report at least 1 GB. The command is therefore
+started from a small launcher process (:data:`LAUNCHER`), which forks it, waits for it
+and reports its rusage: the peak is the command's own, whatever the suite ran before.
 """
 
 from __future__ import annotations
@@ -12,11 +18,28 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from typing import Any
 
 MB = 1 << 20
+
+# argv: the file for the peak RSS (KiB), then the command's arguments; exits as the command
+LAUNCHER = """
+import os, signal, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "chainrule.cli", *sys.argv[2:]])
+for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(signum, lambda n, _: os.kill(pid, n))
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
 
 
 @dataclass
@@ -44,22 +67,21 @@ def run_cli(args: list[str], timeout: float = 120.0, cwd: Any = None,
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     for name in unset:
         full_env.pop(name, None)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "chainrule.cli", *args], stdout=out,
-                                stderr=err, stdin=stdin, cwd=cwd, env=full_env)
-        deadline = time.monotonic() + timeout
-        while True:  # reap it ourselves: wait4 gives this child's own rusage
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                os.kill(proc.pid, signal.SIGKILL)
-                os.wait4(proc.pid, 0)
-                proc.returncode = -9
-                raise subprocess.TimeoutExpired(proc.args, timeout)
-            time.sleep(0.02)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as tmp:
+        peak_file = os.path.join(tmp, "peak")
+        proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, peak_file, *args],
+                                stdout=out, stderr=err, stdin=stdin, cwd=cwd, env=full_env,
+                                start_new_session=True)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the command
+            proc.wait()
+            raise
+        with open(peak_file) as f:
+            peak_kib = int(f.read())
         out.seek(0)
         err.seek(0)
         return Result(proc.returncode, out.read().decode(errors="replace"),
-                      err.read().decode(errors="replace"), usage.ru_maxrss * 1024)
+                      err.read().decode(errors="replace"), peak_kib * 1024)
