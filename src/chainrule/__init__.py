@@ -8,7 +8,7 @@
 tensor([2., 4., 6.])
 """
 
-from chainrule import autograd, data, nn, optim
+from chainrule import autograd, data, nn, optim, utils
 from chainrule.autograd import detect_anomaly, enable_grad, no_grad, set_grad_enabled
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.gradcheck import gradcheck
@@ -105,7 +105,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Device", "Generator", "Tensor", "abs", "add", "amax", "amin", "arange", "autograd", "nn",
-    "optim", "data",
+    "optim", "data", "utils",
     "bool", "bool_", "cat", "compile", "chunk", "clamp", "clip", "concat", "cuda_available",
     "detect_anomaly", "div", "double", "elu", "empty", "enable_grad", "exp", "expand", "eye",
     "flatten", "float16", "float32", "float64", "from_numpy", "full", "full_like", "gelu",
