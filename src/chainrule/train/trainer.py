@@ -1,8 +1,9 @@
 """The training loop: ``Trainer.fit`` / ``fit(...)`` with progress, metrics, checkpoints.
 
 What it does for you, and how each part behaves:
-  * a tqdm bar with live loss, accuracy and samples/s on a terminal; one plain line per
-    epoch otherwise (CI logs, pipes);
+  * one permanent line per epoch (train and validation loss and accuracy, lr, speed, time)
+    on a terminal and off it, and on a terminal a live tqdm bar below the lines
+    (:mod:`chainrule.train.progress`);
   * one row per epoch in ``metrics.jsonl`` and ``metrics.csv``;
   * a checkpoint after every epoch (``checkpoint.safetensors``) and of the best epoch
     (``best.safetensors``), each written atomically before the epoch's metrics row; resuming
@@ -65,6 +66,7 @@ from chainrule.train.divergence import (
     weight_decay_advice,
 )
 from chainrule.train.metrics import MetricsLog, confusion_matrix, predictions
+from chainrule.train.progress import Progress
 
 # the signals that stop training at the end of the current step, with a checkpoint
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
@@ -138,8 +140,9 @@ class Trainer:
         model, loss_fn, optimizer: the usual trio; ``loss_fn(model(x), y)``.
         scheduler: stepped once per epoch, or per batch when ``step_scheduler_per_batch``.
         out_dir: folder for checkpoints and metrics (None: keep nothing on disk).
-        progress: tqdm bar (None: only when stderr is a terminal).
-        log: where plain per-epoch lines go when there is no bar (None: silent).
+        progress: a live tqdm bar while an epoch trains (None: only when stderr is a
+            terminal).
+        log: where the per-epoch lines go, bar or no bar (None: silent).
         config: JSON-able dict saved in every checkpoint (the CLI's full config).
         fast: capture the training step once and replay it (:mod:`chainrule.compile`);
             bit-identical to eager training, which it falls back to when needed.
@@ -315,25 +318,25 @@ class Trainer:
         start = time.perf_counter()
         sums = self._partial or {"loss": 0.0, "correct": 0.0, "count": 0.0, "seconds": 0.0}
         self._partial = {}
-        bar = self._bar(loader, epochs)
-        for x, y in loader:
-            loss, correct = self.train_step(x, y)
-            n = len(y)
-            sums["loss"] += loss * n
-            sums["correct"] += correct
-            sums["count"] += n
-            if bar is not None:
-                elapsed = sums["seconds"] + time.perf_counter() - start
-                bar.set_postfix(loss=f"{sums['loss'] / sums['count']:.4f}",
-                                acc=f"{sums['correct'] / sums['count']:.2%}",
-                                samples_s=f"{sums['count'] / max(elapsed, 1e-9):,.0f}",
-                                refresh=False)
-                bar.update(1)
-            if self._interrupted:
-                sums["seconds"] += time.perf_counter() - start
-                self._stop_interrupted(sums, bar)
-        if bar is not None:
-            bar.close()
+        progress = Progress(self.log, self.progress)
+        progress.start(self.epoch + 1, epochs, len(loader))
+        try:
+            for x, y in loader:
+                loss, correct = self.train_step(x, y)
+                n = len(y)
+                sums["loss"] += loss * n
+                sums["correct"] += correct
+                sums["count"] += n
+                if progress.active:
+                    elapsed = sums["seconds"] + time.perf_counter() - start
+                    progress.update(sums["loss"] / sums["count"],
+                                    sums["correct"] / sums["count"],
+                                    sums["count"] / max(elapsed, 1e-9))
+                if self._interrupted:
+                    sums["seconds"] += time.perf_counter() - start
+                    self._stop_interrupted(sums, progress)
+        finally:  # erased before any message: a stop's, or the epoch's line
+            progress.clear()
         seconds = sums["seconds"] + time.perf_counter() - start
         row: dict[str, Any] = {
             "epoch": self.epoch + 1, "step": self.step,
@@ -351,7 +354,7 @@ class Trainer:
             else:
                 self.scheduler.step()
         self.epoch += 1
-        self._log_row(row, epochs)
+        progress.epoch_end(row, epochs)
         if self._watch is not None and self.epoch < epochs and self._watch.near_stop():
             self._hold_back(row)  # perhaps diverging: keep the last checkpoint and best
         else:
@@ -407,25 +410,6 @@ class Trainer:
             print(f"epoch {self.epoch}: checkpoint written, held back above: training "
                   "stopped here",
                   file=self.log, flush=True)
-
-    def _bar(self, loader: Any, epochs: int) -> Any:
-        if not self.progress:
-            return None
-        from tqdm import tqdm
-
-        return tqdm(total=len(loader), desc=f"epoch {self.epoch + 1}/{epochs}", leave=True,
-                    file=sys.stderr, mininterval=0.2, dynamic_ncols=True)
-
-    def _log_row(self, row: dict[str, Any], epochs: int) -> None:
-        if self.log is None or self.progress:
-            return
-        text = (f"epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.4f} "
-                f"acc {row['train_accuracy']:.2%}")
-        if "val_loss" in row:
-            text += f"  val loss {row['val_loss']:.4f} acc {row['val_accuracy']:.2%}"
-        text += (f"  lr {row['lr']:.4g}  {row['samples_per_second']:,.0f} samples/s  "
-                 f"{row['seconds']:.1f}s")
-        print(text, file=self.log, flush=True)
 
     # ---- evaluation -----------------------------------------------------------------
     def evaluate(self, loader: Any, num_classes: int | None = None) -> dict[str, Any]:
@@ -530,9 +514,8 @@ class Trainer:
             signal.signal(signum, handler)
         return restore
 
-    def _stop_interrupted(self, sums: dict[str, float], bar: Any) -> None:
-        if bar is not None:
-            bar.close()
+    def _stop_interrupted(self, sums: dict[str, float], progress: Progress) -> None:
+        progress.clear()
         self._partial = dict(sums)
         path = self.save()
         self._held, self._saved_epoch = None, None  # the checkpoint is of this very step
