@@ -3,7 +3,10 @@
 Array-backed datasets are shuffled once per epoch into contiguous arrays and
 then sliced, so a batch costs two slices, not a Python loop over samples.
 The order comes from a chainrule :class:`~chainrule.Generator`; ``state_dict``
-records where in which order the loader is, so training resumes bit-exactly.
+records where in which order the loader is, so training resumes bit-exactly. An
+``augment`` function (:class:`chainrule.data.augment.Augment`) changes the images of each
+batch with random numbers of that batch's own, drawn from the same generator: a resumed
+run's batches are bit-identical to an uninterrupted run's, augmented or not.
 
 >>> import numpy as np, chainrule as cr
 >>> ds = cr.data.TensorDataset(np.arange(10.0), np.arange(10))
@@ -21,6 +24,8 @@ import numpy as np
 
 from chainrule.random import Generator, check_state, default_generator
 from chainrule.tensor import Tensor
+
+AUGMENT_DOMAIN = 0x6175676D  # "augm": keeps the batches' streams apart from other uses
 
 
 def default_collate(samples: list[Any]) -> Any:
@@ -41,6 +46,17 @@ def _to_tensor(batch: Any) -> Any:
     return batch
 
 
+def _augmented(augment: Callable[[np.ndarray, np.random.Generator], np.ndarray], batch: Any,
+               key: int, number: int) -> Any:
+    """``batch`` with its inputs (its first array) passed through ``augment``, with the
+    random numbers of batch ``number`` of the epoch whose key is ``key``."""
+    seeds = np.random.SeedSequence([AUGMENT_DOMAIN, key], spawn_key=(number,))
+    rng = np.random.Generator(np.random.PCG64(seeds))
+    if isinstance(batch, tuple | list):
+        return (augment(np.asarray(batch[0]), rng), *batch[1:])
+    return augment(np.asarray(batch), rng)
+
+
 class DataLoader:
     """Iterate a dataset in mini-batches of Tensors.
 
@@ -50,16 +66,33 @@ class DataLoader:
         shuffle: reshuffle every epoch with ``generator`` (default: chainrule's global one).
         drop_last: skip the last, smaller batch.
         collate_fn: turns a list of samples into a batch (default stacks arrays).
+        generator: the Generator of the order (and of ``augment``'s random numbers).
+        augment: ``augment(images, rng) -> images``, applied to the first array of each
+            batch (the inputs) with a NumPy Generator ``rng`` of its own: made from a key
+            the loader draws from ``generator`` at the start of each epoch and the batch's
+            number, so it is the same when a run resumes in the middle of an epoch.
+
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule.data.augment import Augment
+    >>> images = np.random.default_rng(0).random((6, 8, 8), dtype=np.float32)
+    >>> ds = cr.data.TensorDataset(images, np.arange(6))
+    >>> loader = DataLoader(ds, batch_size=4, shuffle=True, generator=cr.Generator(0),
+    ...                     augment=Augment(["rotate"]))
+    >>> [tuple(x.shape) for x, _ in loader]
+    [(4, 8, 8), (2, 8, 8)]
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, collate_fn: Callable[[list[Any]], Any] | None = None,
-                 generator: Generator | None = None) -> None:
+                 generator: Generator | None = None,
+                 augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None
+                 ) -> None:
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
         self.dataset, self.batch_size, self.shuffle = dataset, int(batch_size), shuffle
         self.drop_last, self.collate_fn = drop_last, collate_fn
         self.generator = generator or default_generator
+        self.augment = augment
         self._epoch_state: dict[str, Any] | None = None  # generator state at this epoch's start
         self._position = 0  # batches already handed out in the current epoch
         self._resume = False
@@ -82,6 +115,8 @@ class DataLoader:
             skip = 0
         self._resume = False
         order = self._order()
+        # drawn after the order, so the first epoch's order is the one without augment
+        key = int(self.generator.np.integers(2**63)) if self.augment is not None else 0
         n = len(self.dataset)
         arrays = getattr(self.dataset, "arrays", None) if self.collate_fn is None else None
         if arrays is not None:
@@ -93,14 +128,17 @@ class DataLoader:
             start, stop = b * self.batch_size, min((b + 1) * self.batch_size, n)
             self._position = b + 1
             if arrays is not None:
-                yield _to_tensor(tuple(a[start:stop] for a in arrays))
-                continue
-            indices = np.arange(start, stop) if order is None else order[start:stop]
-            if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
-                yield _to_tensor(self.dataset.get_batch(indices))
+                batch: Any = tuple(a[start:stop] for a in arrays)
             else:
-                collate = self.collate_fn or default_collate
-                yield _to_tensor(collate([self.dataset[int(i)] for i in indices]))
+                indices = np.arange(start, stop) if order is None else order[start:stop]
+                if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
+                    batch = self.dataset.get_batch(indices)
+                else:
+                    collate = self.collate_fn or default_collate
+                    batch = collate([self.dataset[int(i)] for i in indices])
+            if self.augment is not None:
+                batch = _augmented(self.augment, batch, key, b)
+            yield _to_tensor(batch)
         self._position = 0
         self._epoch_state = None
 
