@@ -78,15 +78,18 @@ def _append(path: str, text: str) -> None:
 class MetricsLog:
     """Appends one row per epoch to ``metrics.jsonl`` and ``metrics.csv`` in ``folder``.
 
-    A file that can't be written (disk full, read-only folder) raises CheckpointError.
+    The CSV's columns are those of :data:`FIELDS` the first row has (``val_*`` for a
+    validation split, ``test_*`` when the test set is evaluated every epoch). A file that
+    can't be written (disk full, read-only folder) raises CheckpointError.
     """
 
-    FIELDS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
-              "seconds", "samples_per_second")
+    FIELDS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
+              "test_loss", "test_accuracy", "lr", "seconds", "samples_per_second")
 
     def __init__(self, folder: str | os.PathLike[str] | None) -> None:
         self.folder = folder
         self.rows: list[dict[str, Any]] = []
+        self._columns: list[str] | None = None  # the CSV's, once its header is written
 
     def append(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -95,8 +98,11 @@ class MetricsLog:
         _append(os.path.join(self.folder, "metrics.jsonl"), json.dumps(row) + "\n")
         path = os.path.join(self.folder, "metrics.csv")
         buffer = io.StringIO(newline="")
-        writer = csv.DictWriter(buffer, fieldnames=self.FIELDS, extrasaction="ignore")
-        if not os.path.exists(path):
+        header = not os.path.exists(path)
+        if header or self._columns is None:
+            self._columns = [name for name in self.FIELDS if name in row]
+        writer = csv.DictWriter(buffer, fieldnames=self._columns, extrasaction="ignore")
+        if header:
             writer.writeheader()
         writer.writerow(row)
         _append(path, buffer.getvalue())

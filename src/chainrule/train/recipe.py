@@ -12,21 +12,34 @@ lr 0.5, batch 32, 5 epochs, seed 0. ``model`` picks a convolutional network inst
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from chainrule import nn, optim
 from chainrule.data import toy
 from chainrule.data.dataset import TensorDataset
 from chainrule.data.datasets import DATASETS
-from chainrule.dtypes import get_default_dtype
-from chainrule.limits import check_memory, check_total
+from chainrule.dtypes import get_default_dtype, set_default_dtype
+from chainrule.limits import check_total
 from chainrule.nn.init import init_by_name
 from chainrule.optim import lr_scheduler as ls
 from chainrule.train import models, rundata
+from chainrule.train.costs import LOSSES, OneHotMSE, build_loss  # noqa: F401 (the CLI's)
+
+# the memory estimate: memory's, used by the CLI through this module
+from chainrule.train.memory import (  # noqa: F401
+    EVAL_BATCH,
+    OPTIMIZER_COPIES,
+    check_model_memory,
+    model_memory,
+)
 
 # which data set, and where: rundata's, used by the CLI through this module
 from chainrule.train.rundata import check_data_dir, choose_dataset, data_shape  # noqa: F401
+from chainrule.train.split import with_dtype
+from chainrule.train.threads import MAX_THREADS
 
 
 class ConfigError(ValueError):
@@ -38,11 +51,11 @@ IMAGE_SETS = ("mnist", "fashion-mnist", "kmnist", "mini-mnist")
 TOY_SETS = tuple(toy.TOY_SETS)
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", "softplus",
                "maxout")
-LOSSES = ("cross_entropy", "mse", "multi_margin")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("none", "step", "cosine", "exponential", "onecycle", "warmup")
 INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
          "orthogonal", "normal")
+DTYPES = ("float32", "float64")
 DEFAULT_LR = {"sgd": 0.5, "momentum": 0.01, "nesterov": 0.01, "adam": 1e-3, "adamw": 1e-3,
               "rmsprop": 1e-3, "adagrad": 0.05}
 
@@ -51,6 +64,8 @@ DEFAULTS: dict[str, Any] = {
     "activation": "sigmoid", "loss": "cross_entropy", "optimizer": "sgd", "lr": None,
     "momentum": 0.9, "weight_decay": 0.0, "dropout": 0.0, "init": "default",
     "schedule": "none", "batch_size": 32, "epochs": 5, "seed": 0, "device": "cpu",
+    "val_split": None, "init_std": None, "no_bias_decay": False, "dtype": "float32",
+    "threads": None,
 }
 # the convolutional models' own defaults, used where the config does not set them: ReLU, as
 # PyTorch's tutorials train LeNet (--activation tanh gives the classic squashing), SGD with
@@ -106,6 +121,42 @@ def _flag_value(key: str, value: Any) -> bool:
     return value
 
 
+def parse_val_split(value: Any) -> int | float | None:
+    """``--val-split``: a count of training images to hold out (a whole number >= 1), a
+    fraction of them in (0, 1), or 0 / 'none' for no validation split (None).
+
+    >>> parse_val_split("10000"), parse_val_split("0.1"), parse_val_split(0)
+    (10000, 0.1, None)
+    """
+    expected = ("expected a count of training images to hold out (e.g. 10000), a fraction "
+                "in (0, 1) (e.g. 0.1), or 0 for none")
+    number: Any = None
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == "none":
+            return None
+        for kind in (int, float):
+            try:
+                number = kind(text)
+                break
+            except ValueError:
+                continue
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = value
+    if number is None or not math.isfinite(number) or not 0 <= number <= MAX_INT:
+        raise ConfigError(f"--val-split: {expected}, got {value!r}")
+    if number == 0:
+        return None
+    if number < 1:
+        return float(number)
+    if not float(number).is_integer():
+        raise ConfigError(f"--val-split: {number} is neither a whole count nor a fraction "
+                          f"below 1; {expected}")
+    return int(number)
+
+
 def parse_hidden(value: Any) -> list[int]:
     """'16,16' or [16, 16] -> [16, 16] ('' or 'none' for no hidden layer)."""
     if isinstance(value, list | tuple):
@@ -150,12 +201,33 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
     c["batch_size"] = _number("batch_size", c["batch_size"], int, 1, MAX_INT)
     c["epochs"] = _number("epochs", c["epochs"], int, 0, MAX_INT)
     c["seed"] = _number("seed", c["seed"], int, 0, MAX_INT)
+    c["val_split"] = parse_val_split(c["val_split"])
+    c["init_std"] = _init_std(c["init"], c["init_std"])
+    c["no_bias_decay"] = _flag_value("no_bias_decay", c["no_bias_decay"])
+    c["dtype"] = _choice("dtype", c["dtype"], DTYPES)
+    if c["threads"] is not None:
+        c["threads"] = _number("threads", c["threads"], int, 1, MAX_THREADS)
     c["device"] = str(c["device"])
     if c["device"] not in ("cpu", "cuda") and not c["device"].startswith("cuda:"):
         raise ConfigError(f"--device: expected cpu, cuda or cuda:N, got {c['device']!r}")
     if model != "mlp":
         _check_cnn(c, given)
     return c
+
+
+def _init_std(init: str, value: Any) -> float | None:
+    """``--init-std``: the standard deviation of ``--init normal`` (default 1.0, network.py's
+    N(0, 1)); no other initializer takes one."""
+    if value is None:
+        return 1.0 if init == "normal" else None
+    std = _number("init_std", value, float, 0.0)
+    if std <= 0:
+        raise ConfigError(f"--init-std: expected a standard deviation > 0, got {value!r}")
+    if init != "normal":
+        raise ConfigError(f"--init-std {std:g}: only --init normal takes a standard deviation "
+                          f"(--init {init} sets its own scale, see chainrule train --help); "
+                          "pass --init normal, or leave out --init-std")
+    return std
 
 
 def _check_cnn(c: dict[str, Any], given: dict[str, Any]) -> None:
@@ -176,9 +248,10 @@ def _check_cnn(c: dict[str, Any], given: dict[str, Any]) -> None:
                           f"2-D points: choose one of {', '.join(IMAGE_SETS)}, or --model mlp")
 
 
-# settings that may differ from the saved ones when a run is resumed: how long to train and
-# where the data and the computation live; every other one would change the run itself
-RESUMABLE = ("epochs", "data_dir", "download", "device")
+# settings that may differ from the saved ones when a run is resumed: how long to train,
+# where the data and the computation live and how many threads compute (the same numbers
+# either way); every other one would change the run itself
+RESUMABLE = ("epochs", "data_dir", "download", "device", "threads")
 
 
 def _show(value: Any) -> str:
@@ -225,7 +298,7 @@ def load_data(config: dict[str, Any], name: str, train: bool = True
     """
     splits = (True, False) if train else (False,)
     folder = rundata.dataset_folder(config, name, splits)
-    data_bytes, data_what = rundata.data_claims(name, folder, splits)
+    data_bytes, data_what = rundata.data_claims(name, folder, splits, config["dtype"])
     model_bytes, model_what = model_memory(config, *data_shape(name), training=train)
     check_total("this run", [("data", data_bytes, data_what),
                              ("model", model_bytes, model_what)])
@@ -234,10 +307,12 @@ def load_data(config: dict[str, Any], name: str, train: bool = True
         X, y = maker(rundata.TOY_SAMPLES, seed=config["seed"])
         X_test, y_test = maker(rundata.TOY_SAMPLES, seed=config["seed"] + 10_000)
         classes = int(max(y.numpy().max(), y_test.numpy().max())) + 1
-        return TensorDataset(X, y), TensorDataset(X_test, y_test), 2, classes
+        return (with_dtype(TensorDataset(X, y), config["dtype"]),
+                with_dtype(TensorDataset(X_test, y_test), config["dtype"]), 2, classes)
     cls = DATASETS[name]
     train_set = cls(folder, train=True) if train else None
-    return train_set, cls(folder, train=False), 784, len(cls.classes)
+    return (with_dtype(train_set, config["dtype"]),
+            with_dtype(cls(folder, train=False), config["dtype"]), 784, len(cls.classes))
 
 
 # ---- model, loss, optimizer ----------------------------------------------------------------
@@ -247,76 +322,15 @@ def _activation(name: str) -> nn.Module:
     return nn.activations.ACTIVATIONS[name]()
 
 
-# arrays an optimizer keeps per parameter: momentum buffer, Adam's two moments, ...
-OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2, "adamw": 2,
-                    "rmsprop": 1, "adagrad": 1}
-EVAL_BATCH = 1000  # the batch size of evaluation (the CLI's test loader)
-
-
-def model_memory(config: dict[str, Any], in_features: int, num_classes: int,
-                 training: bool = True) -> tuple[int, str]:
-    """Bytes the model of ``config`` needs, estimated from the sizes alone, and what they are.
-
-    Training: parameters, their gradients and the optimizer's state, plus the largest of
-    a training batch's activations (every forward value kept for backward, and its
-    gradient), an evaluation batch's (no graph: the input and the widest layer's output
-    and activation), or a checkpoint's serialized copy. Evaluation only: parameters and
-    one evaluation batch. Convolutional models: :func:`chainrule.train.models.cnn_memory`
-    (the same, plus the im2col buffers).
-    """
-    if config["model"] != "mlp":
-        return _cnn_memory(config, num_classes, training)
-    hidden = config["hidden"]
-    pieces = 2 if config["activation"] == "maxout" else 1
-    widths = [in_features, *hidden]
-    layers = zip(widths[:-1], hidden, strict=True)
-    params = sum(pieces * (w_in + 1) * w_out for w_in, w_out in layers)
-    params += (widths[-1] + 1) * num_classes
-    if config["activation"] == "prelu":
-        params += len(hidden)  # one slope per PReLU
-    # per sample: the input (and its flattened view), each hidden layer's linear output,
-    # activation and dropout output and mask, the logits and the loss's log-softmax
-    kept = 2 * in_features + sum((pieces + 1) * h for h in hidden) + 2 * num_classes
-    if config["dropout"]:
-        kept += 2 * sum(hidden)
-    widest = 2 * in_features + (pieces + 1) * max([*hidden, num_classes]) + 2 * num_classes
-    itemsize = get_default_dtype().itemsize
-    evaluation = EVAL_BATCH * widest * itemsize
-    shape = "-".join(str(w) for w in [in_features, *hidden, num_classes])
-    if not training:
-        return params * itemsize + evaluation, (
-            f"the model {shape} ({params:,} parameters, evaluated on batches of "
-            f"{EVAL_BATCH:,})")
-    copies = OPTIMIZER_COPIES[config["optimizer"]]
-    batch = config["batch_size"]
-    total = params * itemsize * (2 + copies) + max(
-        2 * batch * kept * itemsize, evaluation, params * itemsize * (1 + copies))
-    state = f"{config['optimizer']} state" if copies else "no optimizer state"
-    return total, (f"the model {shape} ({params:,} parameters; with their gradients, {state} "
-                   f"and the activations of a training batch of {batch:,} and an evaluation "
-                   f"batch of {EVAL_BATCH:,})")
-
-
-def _cnn_memory(config: dict[str, Any], num_classes: int, training: bool) -> tuple[int, str]:
-    plan = models.layer_plan(config["model"], config["activation"], config["dropout"],
-                             num_classes)
-    copies = OPTIMIZER_COPIES[config["optimizer"]]
-    nbytes, params = models.cnn_memory(plan, config["batch_size"], EVAL_BATCH,
-                                       get_default_dtype().itemsize, copies, training)
-    what = f"the model {config['model']} ({params:,} parameters"
-    if not training:
-        return nbytes, f"{what}, evaluated on batches of {EVAL_BATCH:,})"
-    state = f"{config['optimizer']} state" if copies else "no optimizer state"
-    return nbytes, (f"{what}; with their gradients, {state} and the activations and im2col "
-                    f"buffers of a training batch of {config['batch_size']:,} and an "
-                    f"evaluation batch of {EVAL_BATCH:,})")
-
-
-def check_model_memory(config: dict[str, Any], in_features: int, num_classes: int,
-                       training: bool = True) -> None:
-    """MemoryLimitError (one line: the claim and the limit) if the model would not fit."""
-    nbytes, what = model_memory(config, in_features, num_classes, training)
-    check_memory(what, nbytes)
+@contextlib.contextmanager
+def default_dtype(dtype: Any) -> Iterator[None]:
+    """New floating tensors (a model's parameters) are of ``dtype`` inside the block."""
+    previous = get_default_dtype()
+    set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        set_default_dtype(previous)
 
 
 def build_model(config: dict[str, Any], in_features: int, num_classes: int,
@@ -327,6 +341,11 @@ def build_model(config: dict[str, Any], in_features: int, num_classes: int,
     The memory it would need (:func:`model_memory`) is checked against the limit first.
     """
     check_model_memory(config, in_features, num_classes, training)
+    with default_dtype(config["dtype"]):
+        return _build(config, in_features, num_classes)
+
+
+def _build(config: dict[str, Any], in_features: int, num_classes: int) -> nn.Sequential:
     if config["model"] != "mlp":
         model = models.build_cnn(config["model"], config["activation"], config["dropout"],
                                  num_classes)
@@ -349,43 +368,47 @@ def build_model(config: dict[str, Any], in_features: int, num_classes: int,
 
 
 def _initialize(model: nn.Module, config: dict[str, Any]) -> None:
-    """``--init``: the weights of every linear and conv layer drawn anew, biases zero."""
+    """``--init``: the weights of every linear and conv layer drawn anew, biases zero; with
+    ``normal`` the weights and the biases drawn from N(0, init_std^2), as network.py does."""
     if config["init"] == "default":
         return
     nonlinearity = {"relu": "relu", "tanh": "tanh", "leaky_relu": "leaky_relu"}.get(
         config["activation"], "sigmoid")
     for module in model.modules():
-        if isinstance(module, nn.Linear | nn.Conv2d):
-            init_by_name(config["init"], module.weight, nonlinearity)
+        if not isinstance(module, nn.Linear | nn.Conv2d):
+            continue
+        if config["init"] == "normal":
+            nn.init.normal_(module.weight, 0.0, config["init_std"])
             if module.bias is not None:
-                nn.init.zeros_(module.bias)
+                nn.init.normal_(module.bias, 0.0, config["init_std"])
+            continue
+        init_by_name(config["init"], module.weight, nonlinearity)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
 
 
-class OneHotMSE(nn.Module):
-    """The tutorials' quadratic cost C = 1/(2n) sum_x ||y(x) - a(x)||^2: sigmoid outputs
-    against one-hot targets, summed over the outputs and averaged over the batch."""
-
-    def __init__(self, num_classes: int) -> None:
-        super().__init__()
-        self.num_classes = num_classes
-
-    def forward(self, output: Any, target: Any) -> Any:
-        onehot = nn.functional.one_hot(target, self.num_classes, dtype=output.dtype)
-        total = nn.functional.mse_loss(output.sigmoid(), onehot, reduction="sum")
-        return total * (0.5 / max(len(onehot), 1))
-
-
-def build_loss(config: dict[str, Any], num_classes: int) -> nn.Module:
-    if config["loss"] == "mse":
-        return OneHotMSE(num_classes)
-    if config["loss"] == "multi_margin":
-        return nn.MultiMarginLoss()
-    return nn.CrossEntropyLoss()
+def decay_groups(model: nn.Module) -> tuple[list[Any], list[Any]]:
+    """(parameters that ``--no-bias-decay`` decays, those it exempts): biases and every
+    parameter of a normalization layer (BatchNorm, LayerNorm) are exempt."""
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm)
+    exempt = {id(p) for module in model.modules() if isinstance(module, norms)
+              for p in module.parameters()}
+    exempt |= {id(p) for name, p in model.named_parameters()
+               if name.rsplit(".", 1)[-1] == "bias"}
+    params = list(model.parameters())
+    return ([p for p in params if id(p) not in exempt], [p for p in params if id(p) in exempt])
 
 
 def build_optimizer(config: dict[str, Any], model: nn.Module) -> optim.Optimizer:
+    """The optimizer of ``config``; with ``no_bias_decay`` two parameter groups, the
+    weights decayed by ``weight_decay`` and the biases (and normalization parameters) with
+    weight decay 0."""
     name, lr, wd = config["optimizer"], config["lr"], config["weight_decay"]
-    params = model.parameters()
+    params: Any = model.parameters()
+    if config["no_bias_decay"]:
+        decayed, exempt = decay_groups(model)
+        params = [{"params": decayed}] + ([{"params": exempt, "weight_decay": 0.0}]
+                                          if exempt else [])
     if name in ("sgd", "momentum", "nesterov"):
         momentum = 0.0 if name == "sgd" else config["momentum"]
         return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd,

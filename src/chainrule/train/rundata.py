@@ -145,9 +145,13 @@ def _partly_downloaded(name: str, target: Path) -> bool:
     return 0 < present < len(source["sha256"])
 
 
-def data_claims(name: str, folder: Path | None, splits: tuple[bool, ...]) -> tuple[int, str]:
-    """Bytes the data of ``splits`` will take (values, the float32 copy of the images, the
-    int64 copy of the labels), from the files' headers alone, and what they are."""
+def data_claims(name: str, folder: Path | None, splits: tuple[bool, ...],
+                image_dtype: str = "float32") -> tuple[int, str]:
+    """Bytes the data of ``splits`` will take (values, the float32 copy of the images and,
+    for ``image_dtype`` float64, their float64 copy, the int64 copy of the labels), from the
+    files' headers alone, and what they are."""
+    floats, float_kind = (4, "a float32") if image_dtype == "float32" else (
+        12, "float32 and float64")
     if folder is None:  # a toy set: float32 points and int64 labels, both splits made
         nbytes = 2 * TOY_SAMPLES * (2 * 4 + 8)
         return nbytes, f"{name} {format_size(nbytes)} ({2 * TOY_SAMPLES:,} points)"
@@ -156,7 +160,7 @@ def data_claims(name: str, folder: Path | None, splits: tuple[bool, ...]) -> tup
         files = locate(name, train, folder)
         if files is None:  # found a moment ago: gone since
             raise DatasetError(f"{name} in {folder}: its files went away while being read")
-        for path, copy, kind in ((files[0], 4, "a float32"), (files[1], 8, "an int64")):
+        for path, copy, kind in ((files[0], floats, float_kind), (files[1], 8, "an int64")):
             nbytes, shape, dtype = claimed_bytes(path, copy_itemsize=copy)
             total += nbytes
             parts.append(f"{path} {format_size(nbytes)} (dims {shape} of {dtype.name} and "

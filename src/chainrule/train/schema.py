@@ -45,6 +45,10 @@ _ROW_KEYS = ("epoch", "step", "train_loss", "train_accuracy", "lr", "seconds",
              "samples_per_second")
 
 
+# the per-epoch evaluation: on a validation split (val_*) or, without one, the test set (test_*)
+_EVAL_KEYS = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
+
+
 def _row(key: str, row: Any) -> None:
     if not isinstance(row, dict):
         raise _fail(key, "a metrics row {name: number}", row)
@@ -52,7 +56,7 @@ def _row(key: str, row: Any) -> None:
         if name not in row:
             raise _fail(key, f"a metrics row with {', '.join(_ROW_KEYS)}", row)
     for name, value in row.items():
-        if name in _ROW_KEYS or name in ("val_loss", "val_accuracy"):
+        if name in _ROW_KEYS or name in _EVAL_KEYS:
             if not _is_number(value):
                 raise _fail(f"{key}.{name}", "a number", value)
         elif not (value is None or isinstance(value, str | int | float)):
@@ -152,12 +156,55 @@ def _divergence(key: str, value: Any) -> None:
         raise _fail(f"{key}.recent", "a list of finite losses", recent)
 
 
+def _validation(key: str, value: Any) -> None:
+    """The training images a run holds out (``--val-split``): {of: n, indices: [...]},
+    the indices increasing and in [0, n)."""
+    if not isinstance(value, dict) or set(value) != {"of", "indices"}:
+        raise _fail(key, "{of, indices}", value)
+    of, indices = value["of"], value["indices"]
+    if not is_int(of) or of < 2:
+        raise _fail(f"{key}.of", "the number of training images (an integer >= 2)", of)
+    if not isinstance(indices, list) or not indices:
+        raise _fail(f"{key}.indices", "a list of image indices", indices)
+    previous = -1
+    for index in indices:
+        if not is_int(index) or not previous < index < of:
+            raise _fail(f"{key}.indices", f"increasing integers in [0, {of})", index)
+        previous = index
+    if len(indices) >= of:
+        raise _fail(f"{key}.indices", f"fewer than {of} indices", len(indices))
+
+
+_RESULT_KEYS = {"epoch", "loss", "accuracy", "count"}
+
+
+def _test(key: str, value: Any) -> None:
+    """The test set's one evaluation after training: {last: result, best: result}, each
+    {epoch, loss, accuracy, count} (best also chosen_by and chosen_value)."""
+    if not isinstance(value, dict) or not value or not set(value) <= {"last", "best"}:
+        raise _fail(key, "{last, best} results", value)
+    for name, result in value.items():
+        where = f"{key}.{name}"
+        if not isinstance(result, dict) or not _RESULT_KEYS <= set(result):
+            raise _fail(where, f"a result with {', '.join(sorted(_RESULT_KEYS))}", result)
+        for field in ("epoch", "count"):
+            _count(f"{where}.{field}", result[field])
+        for field in ("loss", "accuracy"):
+            if not _is_number(result[field]):
+                raise _fail(f"{where}.{field}", "a number", result[field])
+        if not isinstance(result.get("chosen_by", ""), str):
+            raise _fail(f"{where}.chosen_by", "a metrics column name", result["chosen_by"])
+        chosen = result.get("chosen_value")
+        if chosen is not None and not _is_number(chosen):
+            raise _fail(f"{where}.chosen_value", "null or a number", chosen)
+
+
 _SCHEMA = {
     "epoch": _count, "step": _count, "best_value": _best_value, "best_epoch": _best_epoch,
     "partial": _partial, "metrics": _metrics, "config": _optional(dict, "a dict of settings"),
     "rng": _rng, "loader": _optional(dict, "null or a loader state"),
     "scheduler": _optional(dict, "null or a scheduler state"), "optimizer": _optimizer,
-    "divergence": _divergence,
+    "divergence": _divergence, "validation": _validation, "test": _test,
 }
 
 

@@ -38,7 +38,6 @@ import math
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -46,9 +45,9 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.anomaly import AnomalyError, detect_anomaly
-from chainrule.autograd.grad_mode import no_grad
 from chainrule.random import default_generator
 from chainrule.tensor import Tensor
+from chainrule.train.callbacks import Callback, EarlyStopping  # noqa: F401 (re-exported)
 from chainrule.train.checkpoint import (
     apply_checkpoint,
     check_resumable,
@@ -65,12 +64,10 @@ from chainrule.train.divergence import (
     layer_norms,
     weight_decay_advice,
 )
-from chainrule.train.metrics import MetricsLog, confusion_matrix, predictions
+from chainrule.train.evaluation import evaluate
+from chainrule.train.metrics import MetricsLog, predictions
 from chainrule.train.progress import Progress
-
-# the signals that stop training at the end of the current step, with a checkpoint
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
-                     if hasattr(signal, name))
+from chainrule.train.signals import STOP_SIGNALS, catch_stop_signals  # noqa: F401
 
 
 class TrainingStopped(Exception):
@@ -103,36 +100,6 @@ class TrainingDiverged(TrainingStopped):
         self.suggested_lr, self.layer = suggested_lr, layer
 
 
-class Callback:
-    """Hook into training; return True from ``on_epoch_end`` to stop."""
-
-    def on_epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> bool | None:
-        return None
-
-
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
-
-    def __init__(self, monitor: str = "val_loss", patience: int = 3, min_delta: float = 0.0,
-                 mode: str | None = None) -> None:
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
-        self.mode = mode or ("max" if "acc" in monitor else "min")
-        self.best = math.inf if self.mode == "min" else -math.inf
-        self.bad_epochs = 0
-
-    def on_epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> bool:
-        value = row.get(self.monitor)
-        if value is None:
-            return False
-        better = (value < self.best - self.min_delta if self.mode == "min"
-                  else value > self.best + self.min_delta)
-        if better:
-            self.best, self.bad_epochs = value, 0
-        else:
-            self.bad_epochs += 1
-        return self.bad_epochs >= self.patience
-
-
 class Trainer:
     """Runs epochs of mini-batch training for a classification model.
 
@@ -144,6 +111,11 @@ class Trainer:
             terminal).
         log: where the per-epoch lines go, bar or no bar (None: silent).
         config: JSON-able dict saved in every checkpoint (the CLI's full config).
+        monitor: the metrics row's column that picks the best epoch (``best.safetensors``;
+            default ``<eval_name>_accuracy``, or ``train_accuracy`` without a ``val_loader``).
+        eval_name: the name of the set ``fit``'s ``val_loader`` holds, which prefixes its
+            per-epoch columns: ``val`` (``val_loss``, ``val_accuracy``) by default; the CLI
+            passes ``test`` when it evaluates the test set every epoch (no validation split).
         fast: capture the training step once and replay it (:mod:`chainrule.compile`);
             bit-identical to eager training, which it falls back to when needed.
         divergence: when a finite loss counts as diverged (:class:`Divergence`: by default
@@ -162,9 +134,10 @@ class Trainer:
                  scheduler: Any = None, callbacks: Iterable[Callback] = (),
                  out_dir: str | os.PathLike[str] | None = None, progress: bool | None = None,
                  log: Any = sys.stderr, config: dict[str, Any] | None = None,
-                 step_scheduler_per_batch: bool = False, monitor: str = "val_accuracy",
+                 step_scheduler_per_batch: bool = False, monitor: str | None = None,
                  device: Any = None, fast: bool = True,
-                 divergence: Divergence | None = DEFAULT_DIVERGENCE) -> None:
+                 divergence: Divergence | None = DEFAULT_DIVERGENCE,
+                 eval_name: str = "val") -> None:
         self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, \
             scheduler
         self.callbacks = list(callbacks)
@@ -173,7 +146,10 @@ class Trainer:
             os.makedirs(self.out_dir, exist_ok=True)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.log, self.config = log, dict(config or {})
-        self.per_batch, self.monitor, self.device = step_scheduler_per_batch, monitor, device
+        self.per_batch, self.device = step_scheduler_per_batch, device
+        self.eval_name = eval_name
+        self.monitor = monitor or f"{eval_name}_accuracy"
+        self.extra: dict[str, Any] = {}  # more JSON metadata for every checkpoint
         self.epoch, self.step = 0, 0
         self.metrics = MetricsLog(self.out_dir)
         self.best_value: float | None = None
@@ -347,10 +323,11 @@ class Trainer:
         }
         if val_loader is not None:
             result = self.evaluate(val_loader)
-            row["val_loss"], row["val_accuracy"] = result["loss"], result["accuracy"]
+            row[f"{self.eval_name}_loss"] = result["loss"]
+            row[f"{self.eval_name}_accuracy"] = result["accuracy"]
         if self.scheduler is not None and not self.per_batch:
             if hasattr(self.scheduler, "patience"):
-                self.scheduler.step(row.get("val_loss", row["train_loss"]))
+                self.scheduler.step(row.get(f"{self.eval_name}_loss", row["train_loss"]))
             else:
                 self.scheduler.step()
         self.epoch += 1
@@ -413,27 +390,10 @@ class Trainer:
 
     # ---- evaluation -----------------------------------------------------------------
     def evaluate(self, loader: Any, num_classes: int | None = None) -> dict[str, Any]:
-        """Mean loss, accuracy and confusion matrix over ``loader`` (eval mode, no grad)."""
-        was_training = self.model.training
-        self.model.eval()
-        total, count = 0.0, 0
-        targets, predicted = [], []
-        try:
-            with no_grad():
-                for x, y in loader:
-                    x, y = self._to_device(x), self._to_device(y)
-                    output = self.model(x)
-                    total += float(self.loss_fn(output, y).item()) * len(y)
-                    count += len(y)
-                    targets.append(np.asarray(y.numpy()))
-                    predicted.append(predictions(output))
-        finally:
-            self.model.train(was_training)
-        t = np.concatenate(targets) if targets else np.zeros(0, np.int64)
-        p = np.concatenate(predicted) if predicted else np.zeros(0, np.int64)
-        k = num_classes or int(max(t.max(initial=0), p.max(initial=0)) + 1)
-        return {"loss": total / max(count, 1), "accuracy": float((t == p).mean()) if count
-                else float("nan"), "confusion": confusion_matrix(t, p, k), "count": count}
+        """Mean loss, accuracy and confusion matrix over ``loader`` (eval mode, no grad;
+        :func:`chainrule.train.evaluation.evaluate`)."""
+        return evaluate(self.model, self.loss_fn, loader, num_classes,
+                        None if self.device is None else self._to_device)
 
     # ---- checkpoints ----------------------------------------------------------------
     def state(self, rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -441,7 +401,7 @@ class Trainer:
         the metrics rows (by default those logged so far)."""
         loader = self._train_loader
         return {
-            "epoch": self.epoch, "step": self.step, "config": self.config,
+            **self.extra, "epoch": self.epoch, "step": self.step, "config": self.config,
             "metrics": self.metrics.rows if rows is None else rows,
             "best_value": self.best_value,
             "best_epoch": self.best_epoch, "partial": self._partial,
@@ -494,25 +454,14 @@ class Trainer:
 
     # ---- Ctrl-C, and the SIGTERM of timeout, docker stop and Slurm; SIGHUP -------------
     def _install_sigint(self) -> Callable[[], None]:
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
-        previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
-        previous = {signum: old for signum, old in previous.items()  # nohup's SIGHUP stays
-                    if old is not signal.SIG_IGN and old is not None}  # ignored
+        return catch_stop_signals(self._on_stop_signal)
 
-        def restore() -> None:
-            for signum, old in previous.items():
-                signal.signal(signum, old)
-
-        def handler(signum: int, frame: Any) -> None:
-            if self._interrupted:  # a second signal: stop now
-                restore()
-                raise KeyboardInterrupt
-            self._interrupted, self._signum = True, signum
-
-        for signum in previous:
-            signal.signal(signum, handler)
-        return restore
+    def _on_stop_signal(self, signum: int) -> bool:
+        """The first stop signal: finish the step, save, raise; False for a second one."""
+        if self._interrupted:
+            return False
+        self._interrupted, self._signum = True, signum
+        return True
 
     def _stop_interrupted(self, sums: dict[str, float], progress: Progress) -> None:
         progress.clear()
