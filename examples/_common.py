@@ -31,7 +31,7 @@ def have_matplotlib() -> bool:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("(matplotlib not installed: figures skipped; pip install 'chainrule[viz]')")
+        print("(matplotlib not installed: figures skipped; pip install matplotlib)")
         return False
     return True
 

@@ -9,6 +9,7 @@
     chainrule example backprop          # the worked 2-2-2 example, every number
     chainrule example convolution       # a 3x3 kernel over a 5x5 image, its gradient by hand
     chainrule plot runs/NAME            # curves, confusion matrix, weights, boundaries (PNG)
+    chainrule plot runs/A runs/B        # both runs' curves in one figure (runs/compare.png)
     chainrule bench                     # one epoch: chainrule vs PyTorch vs plain NumPy
 
 Bad input (flags, data, config files, checkpoints) and every OS error (an unreadable
@@ -36,6 +37,7 @@ from chainrule.cli_run import (
     UsageError,
     checkpoint_of,
     finite_weights,
+    need_matplotlib,
     plot_figures,
     refuse_unread_data,
     saved_config,
@@ -86,10 +88,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    model, config, features, classes = _load_run(args.run)
+    need_matplotlib()  # before anything is loaded
+    if len(args.run) > 1:
+        from chainrule.cli_plot import compare_runs
+
+        compare_runs(args.run, args.out)
+        return 0
+    if args.out is not None:
+        raise UsageError(f"--out {args.out}: names the figure of several runs compared; one "
+                         "run's figures are written into its folder")
+    run = args.run[0]
+    model, config, features, classes = _load_run(run)
     name = config["dataset"] or "mnist"
     _, test_set, _, _ = recipe.load_data(config, name, train=False)
-    folder = args.run if os.path.isdir(args.run) else os.path.dirname(args.run)
+    folder = run if os.path.isdir(run) else os.path.dirname(run)
     plot_figures(folder, model, test_set, features, classes)
     return 0
 
@@ -267,8 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--full", action="store_true", help="all three configurations, median "
                        "of 3 processes (minutes)")
     bench.set_defaults(func=cmd_bench)
-    pl = sub.add_parser("plot", help="write a run's standard figures as PNGs next to it")
-    pl.add_argument("run", help="run folder or checkpoint file")
+    pl = sub.add_parser("plot", help="write a run's standard figures as PNGs next to it, or "
+                        "overlay several runs' curves in one figure")
+    pl.add_argument("run", nargs="+", help="run folder or checkpoint file; two or more: their "
+                    "loss and accuracy curves in one figure, the legend naming each run and "
+                    "the settings that differ")
+    pl.add_argument("--out", help="where the figure of several runs goes (default: "
+                    "compare.png in the folder holding the runs)")
     pl.set_defaults(func=cmd_plot)
     ex = sub.add_parser("example", help="walk through a tutorial calculation with real numbers")
     ex.add_argument("name", choices=["backprop", "error-split", "convolution"],

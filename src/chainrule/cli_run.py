@@ -115,10 +115,15 @@ def saved_config(path: str, meta: dict[str, Any]) -> tuple[dict[str, Any], dict[
 
 
 def need_matplotlib() -> None:
+    """UsageError (one line, exit 2) when matplotlib, a dependency of chainrule, does not
+    import: checked before a command trains or loads anything, not after."""
     try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise UsageError("plotting needs matplotlib: pip install 'chainrule[viz]'") from None
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+    except Exception as exc:  # ImportError, or a broken install failing in its own way
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise UsageError(f"plotting needs matplotlib, which did not import ({reason}); "
+                         "install it with: pip install matplotlib") from None
 
 
 def plot_figures(folder: str, model: Any, test_set: Any, features: int, classes: int) -> None:

@@ -94,7 +94,7 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
     add("--config", help="TOML file with any of these settings but --resume and --config; "
         "flags override it")
     add("--plot", action="store_true", default=None, help="write the standard figures next "
-        "to the run (needs matplotlib: pip install 'chainrule[viz]')")
+        "to the run (PNG: curves, confusion matrix, weights, ...)")
 
 
 def read_config_file(path: str) -> dict[str, Any]:

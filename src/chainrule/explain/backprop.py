@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -29,6 +29,8 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.layers import Linear, Sequential
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
+
+DIGIT_PIXELS = 28 * 28  # a model taking this many inputs classifies digit images
 
 
 def fmt(value: float) -> str:
@@ -91,19 +93,46 @@ def half_squared_error(out: Tensor, target: Tensor) -> Tensor:
     return 0.5 * (target - out) ** 2
 
 
+def output_names(model: Sequential, names: Sequence[str] | None = None) -> list[str]:
+    """The names of the model's outputs in the walk-through: ``names`` when given; for a
+    classifier of 28x28 digit images (784 inputs) the class each output scores, the digit
+    (``0`` ... ``9``); otherwise the tutorials' ``o1``, ``o2``, ...
+
+    >>> from chainrule import nn
+    >>> output_names(nn.Sequential(nn.Linear(784, 16), nn.Sigmoid(), nn.Linear(16, 10)))
+    ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+    >>> output_names(nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 2)))
+    ['o1', 'o2']
+    """
+    pairs = _layers(model)
+    first, last = pairs[0][0], pairs[-1][0]
+    if names is not None:
+        if len(names) != last.out_features:
+            raise ValueError(f"explain.backprop: {len(names)} output names for "
+                             f"{last.out_features} outputs")
+        return [str(name) for name in names]
+    if first.in_features == DIGIT_PIXELS:
+        return [str(k) for k in range(last.out_features)]
+    return [f"o{k + 1}" for k in range(last.out_features)]
+
+
 def backprop(model: Sequential, x: Any, target: Any,
              loss: Callable[[Tensor, Tensor], Tensor] | None = None, lr: float | None = 0.5,
-             file: TextIO | None | str = "stdout") -> Walkthrough:
+             file: TextIO | None | str = "stdout",
+             names: Sequence[str] | None = None) -> Walkthrough:
     """Print and return the walk-through for one example ``x`` with ``target``.
 
     ``loss`` maps (output, target) to per-output terms or a scalar; default: 1/2 (t - o)^2
-    per output, summed. Leaves ``.grad`` on the parameters (the printed values).
+    per output, summed. ``names``: what to call the outputs (default
+    :func:`output_names`: the digit each output scores for a 28x28 digit classifier, else
+    o1, o2, ...). Leaves ``.grad`` on the parameters (the printed values).
     """
     walk = Walkthrough()
     x = x if isinstance(x, Tensor) else creation.tensor(x)
     target = target if isinstance(target, Tensor) else creation.tensor(target)
     x, target = x.reshape(1, -1).detach(), target.reshape(1, -1).detach()
     pairs = _layers(model)
+    outputs = output_names(model, names)
     model.zero_grad()
 
     layers: list[_Layer] = []
@@ -119,7 +148,7 @@ def backprop(model: Sequential, x: Any, target: Any,
         weight_no += linear.weight.numel()
         last = depth == len(pairs) - 1
         if last:
-            layer.names = [f"o{k + 1}" for k in range(linear.out_features)]
+            layer.names = outputs
         elif len(pairs) == 2:
             layer.names = [f"h{k + 1}" for k in range(linear.out_features)]
         else:
@@ -167,6 +196,9 @@ def _grad(t: Tensor) -> Tensor:
 def _forward_report(walk: Walkthrough, layers: list[_Layer], terms: Tensor,
                     error: Tensor) -> None:
     walk.say("FORWARD PASS")
+    if layers[-1].names[0].isdigit():
+        walk.say("(each output is named by the class it scores: out_7 is the output for the "
+                 "digit 7)")
     for layer in layers:
         W = layer.linear.weight.detach().numpy()
         b = (layer.linear.bias.detach().numpy() if layer.linear.bias is not None

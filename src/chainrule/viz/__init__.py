@@ -1,5 +1,5 @@
-"""Plots (optional extra ``viz`` = matplotlib). Every function returns a Figure and takes
-``save=path`` to write a PNG; the Agg backend is used, so no display is needed."""
+"""Plots with matplotlib (a dependency of chainrule). Every function returns a Figure and
+takes ``save=path`` to write a PNG; the Agg backend is used, so no display is needed."""
 
 from chainrule.viz.boundary import decision_boundary, neuron_boundaries
 from chainrule.viz.conv import conv_filters, feature_map_grid, feature_maps
@@ -9,12 +9,17 @@ from chainrule.viz.gradients import (
     gradient_flow,
     record_gradient_flow,
 )
-from chainrule.viz.training import confusion_matrix, misclassified, training_curves
+from chainrule.viz.training import (
+    compare_curves,
+    confusion_matrix,
+    misclassified,
+    training_curves,
+)
 from chainrule.viz.weights import activation_histograms, first_layer_weights
 
 __all__ = [
     "activation_derivatives", "activation_functions", "activation_histograms",
-    "confusion_matrix", "conv_filters", "decision_boundary", "feature_map_grid",
+    "compare_curves", "confusion_matrix", "conv_filters", "decision_boundary", "feature_map_grid",
     "feature_maps", "first_layer_weights", "gradient_flow",
     "misclassified", "neuron_boundaries", "record_gradient_flow", "training_curves",
 ]

@@ -11,8 +11,8 @@ def new_figure(width: float, height: float) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - depends on the install
-        raise ImportError("chainrule.viz needs matplotlib: pip install 'chainrule[viz]'"
-                          ) from None
+        raise ImportError("chainrule.viz needs matplotlib (a dependency of chainrule): "
+                          "pip install matplotlib") from None
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
@@ -28,3 +28,12 @@ def finish(fig: Any, save: str | os.PathLike[str] | None) -> Any:
             os.makedirs(folder, exist_ok=True)
         fig.savefig(save, format="png")
     return fig
+
+
+def suptitle(fig: Any, text: str, fontsize: float = 12) -> Any:
+    """The figure's title, wrapped into lines that fit its width (a long title on a narrow
+    figure would be cut off at both sides)."""
+    import textwrap
+
+    per_line = max(int(fig.get_figwidth() * 72 / (0.6 * fontsize)), 20)
+    return fig.suptitle(textwrap.fill(text, per_line), fontsize=fontsize)

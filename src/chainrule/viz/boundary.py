@@ -19,7 +19,8 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.layers import Linear
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
-from chainrule.viz._mpl import finish, new_figure
+from chainrule.viz._mpl import finish, new_figure, suptitle
+from chainrule.viz.weights import is_output_layer
 
 
 def _grid(X: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -43,15 +44,20 @@ def _draw(ax: Any, model: Module, X: np.ndarray, y: np.ndarray, resolution: int,
         train_scores = _np(model(Tensor._wrap(X.astype(dtype))))
     classes = scores.argmax(axis=1) if scores.ndim == 2 and scores.shape[1] > 1 else \
         (scores.ravel() > 0).astype(int)
+    k = int(max(classes.max(), y.max())) + 1
     ax.contourf(gx, gy, classes.reshape(gx.shape), alpha=0.3, cmap="viridis",
-                levels=np.arange(classes.max() + 2) - 0.5)
-    ax.scatter(X[:, 0], X[:, 1], c=y, s=12, cmap="viridis", edgecolors="k", linewidths=0.3)
+                levels=np.arange(k + 1) - 0.5, vmin=0, vmax=max(k - 1, 1))
+    points = ax.scatter(X[:, 0], X[:, 1], c=y, s=12, cmap="viridis", edgecolors="k",
+                        linewidths=0.3, vmin=0, vmax=max(k - 1, 1))
+    handles, _ = points.legend_elements()
+    ax.legend(handles, [f"class {c}" for c in np.unique(y)], fontsize=7, loc="upper right",
+              title="true class (dots)", title_fontsize=7)
     predicted = (train_scores.argmax(axis=1) if train_scores.ndim == 2
                  and train_scores.shape[1] > 1 else (train_scores.ravel() > 0).astype(int))
     accuracy = float((predicted == y).mean())
-    ax.set_title(f"{title} (accuracy {accuracy:.1%})", fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set_title(f"{title} (accuracy {accuracy:.1%})\nshaded: predicted class", fontsize=9)
+    ax.set_xlabel("x1 (first input)")
+    ax.set_ylabel("x2 (second input)")
     return accuracy
 
 
@@ -88,16 +94,24 @@ def neuron_boundaries(model: Module, X: Any, y: Any, resolution: int = 120,
     fig = new_figure(3.0 * cols, 3.0 * rows)
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     W = first.weight.detach().numpy()
+    bias = (first.bias.detach().numpy() if first.bias is not None
+            else np.zeros(len(W), W.dtype))
+    output = is_output_layer(model, first)  # a linear classifier: its units are the classes
     for j, ax in enumerate(axes):
-        ax.set_xticks([])
-        ax.set_yticks([])
         if j >= n:
             ax.axis("off")
             continue
+        ax.set_xlabel("x1", fontsize=8)
+        ax.set_ylabel("x2", fontsize=8)
+        ax.tick_params(labelsize=7)
         ax.contourf(gx, gy, values[:, j].reshape(gx.shape), levels=20, cmap="coolwarm")
         ax.contour(gx, gy, _np(z)[:, j].reshape(gx.shape), levels=[0.0], colors="k")
         ax.scatter(X[:, 0], X[:, 1], c=y, s=5, cmap="viridis", alpha=0.6)
         sign = "-" if W[j, 1] < 0 else "+"
-        ax.set_title(f"h{j + 1}: {W[j, 0]:.2f} x1 {sign} {abs(W[j, 1]):.2f} x2 + b", fontsize=8)
-    fig.suptitle("what each hidden neuron computes (black line: net input = 0)")
+        unit = f"class {j}" if output else f"h{j + 1}"
+        ax.set_title(f"{unit}: {W[j, 0]:.2f} x1 {sign} {abs(W[j, 1]):.2f} x2 {bias[j]:+.2f}",
+                     fontsize=8)
+    what = "activation" if act is not None and not isinstance(act, Linear) else "net input"
+    suptitle(fig, f"what each first-layer unit computes over the input plane. Colour: its "
+             f"{what} (red high, blue low); black line: net input = 0; dots: the data", 10)
     return finish(fig, save)

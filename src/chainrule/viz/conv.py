@@ -22,7 +22,7 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.conv import BatchNorm2d, Conv2d, Unflatten
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
-from chainrule.viz._mpl import finish, new_figure
+from chainrule.viz._mpl import finish, new_figure, suptitle
 
 
 def first_conv(model: Module) -> Conv2d | None:
@@ -59,7 +59,7 @@ def conv_filters(model: Module, max_filters: int = 64,
                 ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=5,
                         color=color)
     channels = "" if W.shape[1] == 1 else f", mean over {W.shape[1]} input channels"
-    fig.suptitle(f"first conv layer: {W.shape[0]} filters {W.shape[2]}x{W.shape[3]}{channels}")
+    suptitle(fig, f"first conv layer: {W.shape[0]} filters {W.shape[2]}x{W.shape[3]}{channels}")
     return finish(fig, save)
 
 
@@ -113,5 +113,5 @@ def feature_map_grid(model: Module, image: Any, title: str = "", max_maps: int =
                 ax.imshow(fmap, cmap="seismic", vmin=-bound, vmax=bound)
             else:
                 ax.imshow(fmap, cmap="gray", vmin=0, vmax=float(fmap.max()) or 1.0)
-    fig.suptitle(title or "feature maps of one image, layer by layer (one map per channel)")
+    suptitle(fig, title or "feature maps of one image, layer by layer (one map per channel)")
     return finish(fig, save)

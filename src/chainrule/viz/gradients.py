@@ -15,15 +15,17 @@ import numpy as np
 
 from chainrule import creation
 from chainrule.nn import functional as F
+from chainrule.nn.activations import LeakyReLU
 from chainrule.nn.layers import Linear
 from chainrule.nn.module import Module
-from chainrule.viz._mpl import finish, new_figure
+from chainrule.viz._mpl import finish, new_figure, suptitle
 
+# leaky ReLU as nn.LeakyReLU() computes it, with its own default slope (0.01)
 CURVES: dict[str, Callable[[Any], Any]] = {
-    "sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu,
-    "leaky_relu": lambda x: F.leaky_relu(x, 0.1), "elu": F.elu, "gelu": F.gelu,
-    "softplus": F.softplus,
+    "sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu, "leaky_relu": LeakyReLU(),
+    "elu": F.elu, "gelu": F.gelu, "softplus": F.softplus,
 }
+LABELS = {"leaky_relu": f"leaky_relu (slope {LeakyReLU().negative_slope:g}, as nn.LeakyReLU)"}
 
 
 def activation_derivatives(x: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -44,17 +46,20 @@ def activation_functions(save: str | os.PathLike[str] | None = None) -> Any:
     fig = new_figure(11, 4)
     left, right = fig.subplots(1, 2)
     for name, (y, dy) in curves.items():
-        left.plot(x, y, label=name)
-        right.plot(x, dy, label=name)
+        left.plot(x, y, label=LABELS.get(name, name))
+        right.plot(x, dy, label=LABELS.get(name, name))
     right.axhline(0.25, color="k", ls=":", lw=1)
     right.annotate("max sigmoid' = 0.25", (1.2, 0.27), fontsize=8)
     left.set_title("activation f(x)")
     right.set_title("derivative f'(x) (from autograd)")
+    left.set_ylabel("f(x)")
+    right.set_ylabel("f'(x)")
     for ax in (left, right):
         ax.grid(alpha=0.3)
-        ax.set_xlabel("x")
-    left.legend(fontsize=8)
+        ax.set_xlabel("x (net input)")
+        ax.legend(fontsize=8)
     left.set_ylim(-1.5, 3)
+    suptitle(fig, "activation functions and their slopes")
     return finish(fig, save)
 
 
@@ -91,6 +96,7 @@ def gradient_flow(flows: dict[str, np.ndarray], save: str | os.PathLike[str] | N
     left.set_ylabel("mean |dE/dW|")
     left.set_title("gradient reaching each layer")
     right.set_xlabel("training step")
+    right.set_ylabel("mean |dE/dW|")
     right.set_title("first and last layer over training")
     for ax in (left, right):
         ax.grid(alpha=0.3, which="both")
