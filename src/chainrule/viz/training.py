@@ -150,6 +150,7 @@ def misclassified(images: Any, true: Any, predicted: Any, max_images: int = 25,
                      color="tab:red")
     if not len(wrong):
         axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
-    suptitle(fig, f"misclassified: {int((true != predicted).sum()):,} of {len(true):,} "
-                 f"images (the first {len(wrong)})")
+    total = int((true != predicted).sum())
+    shown = f" (the first {len(wrong)})" if total > len(wrong) else ""
+    suptitle(fig, f"misclassified: {total:,} of {len(true):,} images{shown}")
     return finish(fig, save)
