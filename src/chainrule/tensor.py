@@ -17,7 +17,8 @@ create) with ``requires_grad=True`` collect ``.grad`` when ``backward()`` runs.
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +29,13 @@ from chainrule.autograd.engine import run_backward
 from chainrule.backend import Device, array_module, get_device
 from chainrule.tensor_inplace import TensorInplace
 from chainrule.tensor_math import TensorMath
+
+NON_LEAF_GRAD = (
+    "reading .grad of a tensor that is not a leaf (it was made by {op}): backward() fills "
+    ".grad only for leaves (tensors you created with requires_grad=True, such as parameters), "
+    "so this is None. Call .retain_grad() on this tensor before backward() to keep its "
+    "gradient, or read .grad of the leaf you meant"
+)
 
 
 class Tensor(TensorMath, TensorInplace):
@@ -63,13 +71,32 @@ class Tensor(TensorMath, TensorInplace):
         if type(data) is not np.ndarray and isinstance(data, np.generic):
             data = np.asarray(data)  # NumPy reductions return scalars; keep 0-d arrays
         t.data = data
-        t.grad = None
         t.grad_fn = node
         t._out_index = index
         t._version = [0]
         t._hooks = None
-        t._requires_grad = node is not None
+        if node is None:
+            t.grad = None
+            t._requires_grad = False
+        else:  # a non-leaf: its .grad slot stays empty, so reading it reaches __getattr__
+            t._requires_grad = True
         return t
+
+    if not TYPE_CHECKING:  # (mypy would otherwise accept any attribute name on a Tensor)
+
+        def __getattr__(self, name: str) -> Any:
+            """Only for ``.grad`` of a non-leaf that has none: ``None``, with a warning.
+
+            A non-leaf's ``.grad`` slot is left empty until ``backward()`` fills it (after
+            ``retain_grad()``), so the usual reads of ``.grad`` cost nothing extra.
+            """
+            if name != "grad":
+                raise AttributeError(
+                    f"'{type(self).__name__}' object has no attribute '{name}'")
+            node = self.grad_fn
+            if node is not None and not (node.retained and self._out_index in node.retained):
+                warnings.warn(NON_LEAF_GRAD.format(op=node.name()), UserWarning, stacklevel=2)
+            return None
 
     # ---- basic attributes -----------------------------------------------------------
     @property

@@ -11,7 +11,9 @@ Shared work lives here, not in the ops:
     back to the input's shape (:func:`sum_to_shape`) and cast to its dtype;
   * accumulation: gradients reaching the same node or leaf are added, and leaf
     ``.grad`` is accumulated across backward calls;
-  * hooks, ``retain_grad``, freeing saved arrays, version checks, anomaly checks.
+  * hooks, ``retain_grad``, freeing saved arrays, version checks, anomaly checks;
+  * the watch for graphs kept alive across steps (``total_loss += loss``,
+    :mod:`chainrule.autograd.retention`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.autograd import anomaly
+from chainrule.autograd import anomaly, retention
 from chainrule.autograd.capture import STATE as CAPTURE
 from chainrule.autograd.function import Node
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.backend import array_module
 
+RETENTION = retention.WATCH
 Tensor: Any = None  # chainrule.tensor binds the class here (it imports this module first)
 
 
@@ -122,6 +125,10 @@ def run_backward(
             accumulate_leaf(leaf, grad, handed_out)
     finally:
         GRAD_MODE.enabled = enabled
+    if not retain_graph:  # the graph is freed: does something still hold it? (sampled)
+        RETENTION.countdown -= 1
+        if not RETENTION.countdown:
+            retention.note(roots[0])
     return None
 
 
