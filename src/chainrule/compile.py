@@ -265,12 +265,14 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
                 written.add(target)
     lines[init_at:init_at] = [f"    {target} = None" for target in leaf_order]
     lines.append("    handed = {id(ROOT)}")
+    # NumPy arrays carry a writeable flag (False for broadcast views); CuPy's are always
+    numpy = array_module(program.root) is np
     for target in leaf_order:  # accumulate_leaf, with its common case (a fresh array) inline
         leaf = target[1:]
         lines.append(f"    if {target} is not None:")
+        writable = f" and {target}.flags.writeable" if numpy else ""
         lines.append(f"        if ({leaf}.grad is None and not {leaf}._hooks and "
-                     f"{target}.base is None and id({target}) not in handed and "
-                     f"{target}.flags.writeable):")
+                     f"{target}.base is None and id({target}) not in handed{writable}):")
         lines.append(f"            handed.add(id({target})); {leaf}.grad = wrap({target})")
         lines.append(f"        else: accumulate_leaf({leaf}, {target}, handed)")
     out = "None" if program.output_slot is None else value(*program.output_slot)
@@ -462,9 +464,10 @@ class CompiledStep:
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
         replay_grads = [None if p.grad is None else p.grad.data.copy() for p in params]
         loss = self._eager(inputs)
-        same = np.array_equal(np.asarray(replayed), np.asarray(loss.data)) and all(
+        xp = array_module(loss.data)
+        same = bool(xp.array_equal(xp.asarray(replayed), loss.data)) and all(
             (a is None and p.grad is None) or (a is not None and p.grad is not None
-                                               and np.array_equal(a, p.grad.data))
+                                               and bool(xp.array_equal(a, p.grad.data)))
             for a, p in zip(replay_grads, params, strict=True))
         if same:
             self._mark_ready(sig)

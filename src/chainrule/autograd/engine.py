@@ -27,7 +27,7 @@ from chainrule.autograd import anomaly, retention
 from chainrule.autograd.capture import STATE as CAPTURE
 from chainrule.autograd.function import Node
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
-from chainrule.backend import array_module
+from chainrule.backend import array_module, writeable
 
 RETENTION = retention.WATCH
 Tensor: Any = None  # chainrule.tensor binds the class here (it imports this module first)
@@ -261,13 +261,13 @@ def accumulate_leaf(leaf: Any, grad: Any, handed_out: set[int]) -> None:
     if leaf._hooks:
         grad = _call_hooks(leaf._hooks, grad)
     if leaf.grad is None:
-        if grad.base is not None or id(grad) in handed_out or not grad.flags.writeable:
+        if grad.base is not None or id(grad) in handed_out or not writeable(grad):
             grad = grad.copy()
         handed_out.add(id(grad))
         leaf.grad = Tensor._wrap(grad)
         return
     current = leaf.grad.data
-    if current.shape == grad.shape and current.flags.writeable:
+    if current.shape == grad.shape and writeable(current):
         current += grad
         leaf.grad._version[0] += 1
     else:

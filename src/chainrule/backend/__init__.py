@@ -10,7 +10,8 @@ from chainrule.backend.device import (
     row_sums,
     smallest,
     to_device,
+    writeable,
 )
 
 __all__ = ["Device", "array_module", "column_sums", "cuda_available", "get_device",
-           "largest", "row_sums", "smallest", "to_device"]
+           "largest", "row_sums", "smallest", "to_device", "writeable"]

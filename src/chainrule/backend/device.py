@@ -159,6 +159,16 @@ def largest(a: Any) -> Any:
     return a.max()
 
 
+def writeable(a: Any) -> bool:
+    """Whether ``a``'s memory may be written in place (CuPy arrays have no such flag: always).
+
+    >>> a = np.zeros(2)
+    >>> writeable(a), writeable(np.broadcast_to(a, (3, 2)))
+    (True, False)
+    """
+    return bool(getattr(a.flags, "writeable", True))
+
+
 @lru_cache(maxsize=64)
 def _ones(n: int, dtype: Any) -> Any:
     ones = np.ones(n, dtype)

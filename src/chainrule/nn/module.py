@@ -25,7 +25,7 @@ import numpy as np
 
 from chainrule.autograd import anomaly, capture
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.backend import Device, to_device
+from chainrule.backend import Device, array_module, to_device
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
 
@@ -383,7 +383,9 @@ class Module:
             for key, target in own.items():
                 if key in state_dict:
                     value = state_dict[key]
-                    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                    array = value.data if isinstance(value, Tensor) else value
+                    if array_module(array) is not array_module(target.data):
+                        array = to_device(array, target.device)  # e.g. a CPU file, a GPU model
                     target.data[...] = array
                     target._version[0] += 1
         return IncompatibleKeys(missing, unexpected)

@@ -111,6 +111,8 @@ def summary(model: Module, input_shape: tuple[int, ...], dtype: Any = None) -> s
             first = next(iter(model.parameters()), None)
             x = creation.zeros((2, *input_shape), dtype=dtype or (first.dtype if first is not None
                                                                   else None))
+            if first is not None and first.device.type != "cpu":
+                x = x.to(first.device)
             model(x)
     finally:
         for handle in handles:

@@ -13,6 +13,7 @@ tensor([2., 4.])
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,11 @@ class Neg(Function):
         return -gy
 
 
+def _is_number(value: Any) -> bool:
+    """A Python or NumPy number rather than an array (a bool, so that types stay Any)."""
+    return bool(np.isscalar(value))
+
+
 class Pow(Function):
     """``a ** b``; ``b`` may be a number or a tensor.
 
@@ -101,10 +107,17 @@ class Pow(Function):
             if ctx.needs_input_grad[0]:
                 if isinstance(b, (int, float)) and b == 2:
                     ga = gy * 2 * a
+                elif _is_number(b):  # no mask: CuPy's where takes arrays only
+                    ga = xp.zeros_like(gy) if b == 0 else gy * b * a ** (b - 1)
                 else:
                     ga = gy * b * a ** (b - 1)
                     ga = xp.where(b == 0, 0.0, ga).astype(ga.dtype, copy=False)
-            if ctx.needs_input_grad[1]:
+            if ctx.needs_input_grad[1] and _is_number(a):  # 2 ** t: no mask either
+                log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+                gb = gy * y * log_a  # a Python float keeps gy's dtype
+                if a == 0:
+                    gb = xp.where(b >= 0, 0.0, gb).astype(gb.dtype, copy=False)
+            elif ctx.needs_input_grad[1]:
                 gb = gy * y * xp.log(xp.where(a == 0, 1.0, a))
                 gb = xp.where((a == 0) & (b >= 0), 0.0, gb).astype(gb.dtype, copy=False)
         return ga, gb

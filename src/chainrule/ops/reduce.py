@@ -148,7 +148,10 @@ class Var(Function):
 
 def _logsumexp_keep(x: Any, axes: tuple[int, ...]) -> Any:
     xp = array_module(x)
-    m = x.max(axis=axes, keepdims=True, initial=-xp.inf)
+    if all(x.shape[a] for a in axes):
+        m = x.max(axis=axes, keepdims=True)
+    else:  # an empty sum: log(0) = -inf (CuPy's max has no ``initial``)
+        m = xp.full(_keep_shape(x.shape, axes), -xp.inf, dtype=x.dtype)
     m = xp.where(xp.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):
         return m + xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True))

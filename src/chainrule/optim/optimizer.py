@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.backend import to_device
 from chainrule.tensor import Tensor
 
 
@@ -201,8 +202,8 @@ class Optimizer:
             for key, value in values.items():
                 kind = None if needed is None else needed.get(key)
                 entry[key] = _checked_value(f"{where}.{key}", value, kind, p.shape)
-                if isinstance(value, np.ndarray):
-                    entry[key] = np.array(value, dtype=p.dtype)
+                if isinstance(value, np.ndarray):  # a copy, on the parameter's device
+                    entry[key] = to_device(np.array(value, dtype=p.dtype), p.device)
             state[p] = entry
         return state
 

@@ -47,6 +47,7 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load, save
 
+from chainrule.backend import array_module, to_device
 from chainrule.limits import MemoryLimitError, check_memory
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
@@ -181,6 +182,8 @@ def optimizer_arrays(optimizer: Any) -> tuple[dict[str, np.ndarray], dict[str, A
     for idx, values in state["state"].items():
         entry = {}
         for key, value in values.items():
+            if not isinstance(value, np.ndarray) and array_module(value) is not np:
+                value = to_device(value, "cpu")  # a GPU run's buffers (CuPy arrays)
             if isinstance(value, np.ndarray):
                 arrays[f"optim/{idx}/{key}"] = value
             else:
