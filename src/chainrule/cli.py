@@ -102,7 +102,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     name = config["dataset"] or "mnist"
     _, test_set, _, _ = recipe.load_data(config, name, train=False)
     folder = run if os.path.isdir(run) else os.path.dirname(run)
-    plot_figures(folder, model, test_set, features, classes)
+    plot_figures(folder, model, test_set, features, classes, config["augment"], config["seed"])
     return 0
 
 
@@ -117,7 +117,7 @@ def _load_run(run: str) -> tuple[nn.Sequential, dict[str, Any], int, int]:
         config = recipe.resolve(saved_config(path, meta)[0])
     except ConfigError as exc:
         raise CheckpointError(f"{path}: the config saved in it is not valid ({exc})") from None
-    features = 2 if config["dataset"] in recipe.TOY_SETS else 784
+    features = recipe.data_shape(config["dataset"] or "mnist")[0]
     biases = [k for k in arrays if k.startswith("model/") and k.endswith(".bias")]
     if not biases:
         raise CheckpointError(f"{path}: no layer biases found: not a chainrule classifier")
@@ -140,7 +140,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.dataset is not None:
         name = recipe.resolve({"dataset": args.dataset})["dataset"]
         if recipe.data_shape(name)[0] != features:
-            kind = "2-D points" if features == 2 else "28x28 images"
+            kind = {2: "2-D points", 3072: "3x32x32 colour images"}.get(features,
+                                                                         "28x28 images")
             raise UsageError(f"--dataset {name}: the model in {args.run} takes {kind} "
                              f"(trained on {config['dataset']}); choose a data set of that kind")
     refuse_unread_data(name, args.data_dir, None, None if args.dataset else args.run,
@@ -162,8 +163,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     model, config, features, _ = _load_run(args.run)
     if features != 784:
-        raise UsageError(f"{args.run}: predict needs an image model, this one was trained on "
-                         f"{config['dataset']}")
+        kind = "3x32x32 colour images" if features == 3072 else "2-D points"
+        raise UsageError(f"{args.run}: predict needs an image model of 28x28 grey images, this "
+                         f"one was trained on {config['dataset']} ({kind}); chainrule eval "
+                         "tests it on its test set")
     for path in args.images:
         images = read_images(path)
         with cr.no_grad():

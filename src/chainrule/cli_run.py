@@ -126,12 +126,14 @@ def need_matplotlib() -> None:
                          "install it with: pip install matplotlib") from None
 
 
-def plot_figures(folder: str, model: Any, test_set: Any, features: int, classes: int) -> None:
-    """Write a run's standard figures next to it, printing each path."""
+def plot_figures(folder: str, model: Any, test_set: Any, features: int, classes: int,
+                 augment: list[str] | None = None, seed: int = 0) -> None:
+    """Write a run's standard figures next to it, printing each path (``augment``: the
+    run's ``--augment``, drawn as a grid of augmented images too)."""
     need_matplotlib()
     from chainrule.viz.run import plot_run
 
-    for path in plot_run(folder, model, test_set, features, classes):
+    for path in plot_run(folder, model, test_set, features, classes, augment, seed):
         print(f"wrote {path}")
 
 

@@ -37,10 +37,10 @@ from chainrule.cli_run import (
     refuse_unread_data,
     saved_config,
 )
-from chainrule.data import DataLoader
+from chainrule.data import Augment, DataLoader
 from chainrule.limits import ENV as MEMORY_ENV
 from chainrule.paths import what_is_at
-from chainrule.train import recipe
+from chainrule.train import models, recipe
 from chainrule.train.checkpoint import read_checkpoint
 from chainrule.train.recipe import ConfigError
 from chainrule.train.trainer import Trainer
@@ -80,6 +80,11 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
     add("--momentum", help="momentum for momentum/nesterov (default 0.9)")
     add("--weight-decay", dest="weight_decay", help="L2 penalty (default 0)")
     add("--dropout", help="dropout probability after each hidden layer (default 0)")
+    add("--augment", help="distort every training batch anew (image data sets; validation "
+        "and test images never): a comma list of shift (whole pixels, up to 2 each way), "
+        "rotate (up to 15 degrees), elastic (Simard et al. 2003: smoothed random "
+        "displacements, sigma 4, alpha 34); drawn from --seed, so --resume repeats them "
+        "(default none)")
     add("--init", help=" | ".join(recipe.INITS))
     add("--schedule", help=" | ".join(recipe.SCHEDULES) + " (default none)")
     add("--batch-size", dest="batch_size", help="mini-batch size (default 32)")
@@ -257,14 +262,15 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
     model = recipe.build_model(config, features, classes)
     loss_fn = recipe.build_loss(config, classes)
     optimizer = recipe.build_optimizer(config, model)
+    augment = Augment(config["augment"]) if config["augment"] else None
     loader = DataLoader(train_set, batch_size=config["batch_size"], shuffle=True,
-                        generator=cr.Generator(config["seed"] + 1))
+                        generator=cr.Generator(config["seed"] + 1), augment=augment)
     test_loader = DataLoader(test_set, batch_size=recipe.EVAL_BATCH)
     scheduler, per_batch = recipe.build_scheduler(config, optimizer, len(loader))
     device = None if config["device"] == "cpu" else config["device"]
     if device:
         model.to(device)
-    print(nn.summary(model, (28, 28) if features == 784 else (features,)))
+    print(nn.summary(model, models.sample_shape(features)))
     print(f"data: {config['dataset']}, {len(train_set):,} training and {len(test_set):,} test "
           f"samples; {config['optimizer']} lr {config['lr']:g}, batch {config['batch_size']}, "
           f"{config['epochs']} epochs, seed {config['seed']}")
@@ -282,7 +288,7 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
     result = trainer.evaluate(test_loader, classes)
     elapsed = time.perf_counter() - start
     if plot:
-        plot_figures(out, model, test_set, features, classes)
+        plot_figures(out, model, test_set, features, classes, config["augment"], config["seed"])
     saved = trainer.checkpoint_path
     wrote = bool(saved and os.path.exists(saved))
     where = saved if wrote else "none (no epoch trained: nothing kept)"

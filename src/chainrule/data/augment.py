@@ -32,12 +32,39 @@ ValueError: augmentation 'blur': expected any of shift, rotate, elastic
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 AUGMENTATIONS = ("shift", "rotate", "elastic")
+
+
+def parse_kinds(value: Any) -> list[str]:
+    """The kinds of a comma list (``chainrule train --augment``) or a list, in
+    :data:`AUGMENTATIONS`' order; '' and 'none' are none. ValueError names a wrong one.
+
+    >>> parse_kinds("elastic,shift"), parse_kinds(["rotate"]), parse_kinds("none")
+    (['shift', 'elastic'], ['rotate'], [])
+    >>> parse_kinds("shift,shift")
+    Traceback (most recent call last):
+    ...
+    ValueError: shift is listed twice
+    """
+    if isinstance(value, list | tuple):
+        items = [str(item).strip() for item in value]
+    else:
+        text = str(value).strip()
+        items = [] if text.lower() in ("", "none") else [t.strip() for t in text.split(",")]
+    for i, item in enumerate(items):
+        if item not in AUGMENTATIONS:
+            raise ValueError(f"{item!r} is not one of {', '.join(AUGMENTATIONS)} (give a comma "
+                             "list of them, e.g. shift,elastic)")
+        if item in items[:i]:
+            raise ValueError(f"{item} is listed twice")
+    return [kind for kind in AUGMENTATIONS if kind in items]
 
 
 def gaussian_kernel(sigma: float, truncate: float = 4.0) -> np.ndarray:
@@ -56,26 +83,34 @@ def gaussian_kernel(sigma: float, truncate: float = 4.0) -> np.ndarray:
 def blur_matrix(size: int, sigma: float) -> np.ndarray:
     """(size, size) matrix M with ``M @ v`` the Gaussian blur of a length-``size`` vector v,
     zero outside it (scipy's mode="constant"): M[i, j] = kernel[j - i + radius]."""
+    return _blur_matrix(int(size), float(sigma)).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _blur_matrix(size: int, sigma: float) -> np.ndarray:
     kernel = gaussian_kernel(sigma)
     radius = len(kernel) // 2
     offsets = np.arange(size)[None, :] - np.arange(size)[:, None] + radius
     inside = (offsets >= 0) & (offsets < len(kernel))
-    return np.where(inside, kernel[np.clip(offsets, 0, len(kernel) - 1)], 0.0)
+    matrix = np.where(inside, kernel[np.clip(offsets, 0, len(kernel) - 1)], 0.0)
+    matrix.flags.writeable = False  # cached: shared by every call
+    return matrix
 
 
-def gaussian_blur(fields: np.ndarray, sigma: float) -> np.ndarray:
+def gaussian_blur(fields: np.ndarray, sigma: float, scale: float = 1.0) -> np.ndarray:
     """Blur each (H, W) plane of ``fields`` (..., H, W) with a Gaussian of std ``sigma``,
-    separably: along the rows, then along the columns, each a product with a blur matrix.
+    separably: along the rows, then along the columns, each a product with a blur matrix;
+    the result times ``scale``.
 
     The products are stacked (one small product per plane, which NumPy loops over in C):
     one (N*H, W) @ (W, W) product was 0.4 ms on one BLAS thread but 11 ms with two on a
     busy 2-core machine (N = 256, 28x28).
     """
     h, w = fields.shape[-2:]
-    rows = blur_matrix(h, sigma).astype(fields.dtype)
-    cols = blur_matrix(w, sigma).astype(fields.dtype)
+    rows = (_blur_matrix(h, float(sigma)) * scale).astype(fields.dtype)
+    cols = _blur_matrix(w, float(sigma)).T.astype(fields.dtype)
     planes = fields.reshape(-1, h, w)
-    return np.matmul(rows, np.matmul(planes, cols.T)).reshape(fields.shape)
+    return np.matmul(rows, np.matmul(planes, cols)).reshape(fields.shape)
 
 
 def warp(images: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -94,25 +129,41 @@ def warp(images: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     n, c, h, w = planes.shape
     padded = np.zeros((n, c, h + 2, w + 2), images.dtype)  # a zero border: out of range
     padded[:, :, 1:-1, 1:-1] = planes
-    flat = padded.reshape(n * c, -1)
-    ys = np.clip(ys, -1.0, float(h))  # further out reads the zero border all the same
-    xs = np.clip(xs, -1.0, float(w))
-    y0 = np.minimum(np.floor(ys), h - 1)
-    x0 = np.minimum(np.floor(xs), w - 1)
-    fy = (ys - y0).astype(images.dtype).reshape(n, 1, -1)
-    fx = (xs - x0).astype(images.dtype).reshape(n, 1, -1)
-    corner = ((y0 + 1) * (w + 2) + (x0 + 1)).astype(np.intp).reshape(n, 1, -1)
-    rows = (np.arange(n * c, dtype=np.intp) * flat.shape[1]).reshape(n, c, 1)
-    index = (rows + corner).reshape(n * c, -1)  # flat index of each top-left neighbour
-    values = flat.reshape(-1)
-    top_left, top_right = values[index], values[index + 1]
-    bottom_left, bottom_right = values[index + w + 2], values[index + w + 3]
-    fx, fy = fx.reshape(n, 1, -1), fy.reshape(n, 1, -1)
-    shape = (n, c, h * w)
-    top = top_left.reshape(shape) * (1 - fx) + top_right.reshape(shape) * fx
-    bottom = bottom_left.reshape(shape) * (1 - fx) + bottom_right.reshape(shape) * fx
-    out = top * (1 - fy) + bottom * fy
-    return out.reshape(images.shape)
+    values = padded.reshape(-1)
+    # the points in the padded image; further out than its border reads the border all the
+    # same. Every step below works in place on these new arrays (1.5x faster than without)
+    ys = np.asarray(ys, images.dtype) + 1
+    xs = np.asarray(xs, images.dtype) + 1
+    np.clip(ys, 0, h + 1, out=ys)
+    np.clip(xs, 0, w + 1, out=xs)
+    y0 = np.floor(ys)
+    x0 = np.floor(xs)
+    np.minimum(y0, h, out=y0)
+    np.minimum(x0, w, out=x0)
+    ys -= y0  # the fractions: weights of the lower and right neighbours
+    xs -= x0
+    y0 *= w + 2
+    y0 += x0  # exact in float32: at most (h + 2) * (w + 2)
+    corner = y0.astype(np.intp).reshape(n, 1, -1)  # flat index of each top-left neighbour
+    plane = (h + 2) * (w + 2)
+    if c > 1:  # the same points in every channel
+        corner = corner + (np.arange(c, dtype=np.intp) * plane).reshape(1, c, 1)
+    corner += (np.arange(n, dtype=np.intp) * c * plane).reshape(n, 1, 1)
+    fy, fx = ys.reshape(n, 1, -1), xs.reshape(n, 1, -1)
+    top = np.take(values, corner)  # np.take on offset views: no index sums per neighbour
+    right = np.take(values[1:], corner)
+    right -= top
+    right *= fx
+    top += right  # the upper row, interpolated along x
+    bottom = np.take(values[w + 2:], corner)
+    right = np.take(values[w + 3:], corner)
+    right -= bottom
+    right *= fx
+    bottom += right
+    bottom -= top
+    bottom *= fy
+    top += bottom
+    return top.reshape(images.shape)
 
 
 def shift_pixels(images: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
@@ -191,20 +242,22 @@ class Augment:
         if self.kinds == ["shift"]:
             return shift_pixels(images, dy, dx)
         dtype = images.dtype
-        rows = np.arange(h, dtype=dtype)[None, :, None] - dtype.type((h - 1) / 2)
-        cols = np.arange(w, dtype=dtype)[None, None, :] - dtype.type((w - 1) / 2)
-        ys = rows - dy.astype(dtype)[:, None, None]  # source rows, relative to the centre
-        xs = cols - dx.astype(dtype)[:, None, None]
+        cy, cx = dtype.type((h - 1) / 2), dtype.type((w - 1) / 2)
+        # source rows (N, H, 1) and columns (N, 1, W), relative to the centre
+        ys = np.arange(h, dtype=dtype)[None, :, None] - (dy.astype(dtype)[:, None, None] + cy)
+        xs = np.arange(w, dtype=dtype)[None, None, :] - (dx.astype(dtype)[:, None, None] + cx)
         if "rotate" in self.kinds:
             angle = np.deg2rad(rng.uniform(-self.max_degrees, self.max_degrees, n))
             cos = np.cos(angle).astype(dtype)[:, None, None]
             sin = np.sin(angle).astype(dtype)[:, None, None]
-            ys, xs = cos * ys - sin * xs, sin * ys + cos * xs
-        ys = ys + dtype.type((h - 1) / 2)
-        xs = xs + dtype.type((w - 1) / 2)
+            ys, xs = cos * ys - (sin * xs - cy), sin * ys + (cos * xs + cx)  # (N, H, W) each
+        else:
+            ys, xs = ys + cy, xs + cx
         if "elastic" in self.kinds:
-            fields = rng.uniform(-1.0, 1.0, size=(2, n, h, w)).astype(dtype)
-            displacement = gaussian_blur(fields, self.sigma) * dtype.type(self.alpha)
+            fields = rng.random(size=(2, n, h, w), dtype=np.float32)  # uniform(-1, 1):
+            fields *= 2  # drawn as float32 (half the time of float64's), then scaled
+            fields -= 1
+            displacement = gaussian_blur(fields, self.sigma, scale=self.alpha)
             ys = ys + displacement[0]
             xs = xs + displacement[1]
         return warp(images, np.broadcast_to(ys, (n, h, w)), np.broadcast_to(xs, (n, h, w)))

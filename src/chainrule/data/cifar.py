@@ -53,10 +53,10 @@ CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
            "truck")
 
 
-def _copy_bytes(records: int) -> int:
+def _copy_bytes(records: int, float_bytes: int = 4) -> int:
     """Bytes besides the file's own that reading ``records`` makes: the joined records, the
-    float32 images and the int64 labels."""
-    return records * (RECORD + 4 * PIXELS + 8)
+    float32 images (``float_bytes`` per pixel: 12 with a float64 copy) and int64 labels."""
+    return records * (RECORD + float_bytes * PIXELS + 8)
 
 
 def source(folder: str | os.PathLike[str], splits: tuple[bool, ...] = (True, False)
@@ -118,9 +118,11 @@ def pickled_note(folders: list[Path]) -> str:
     return ""
 
 
-def claimed_bytes(folder: str | os.PathLike[str], splits: tuple[bool, ...]) -> tuple[int, str]:
+def claimed_bytes(folder: str | os.PathLike[str], splits: tuple[bool, ...],
+                  float_bytes: int = 4) -> tuple[int, str]:
     """Bytes reading ``splits`` from ``folder`` takes, from the files' sizes alone (the
-    official archive: its known record counts), and what they are."""
+    official archive: its known record counts), and what they are; ``float_bytes``: the
+    bytes per pixel of the images' float copies (4: float32; 12: and a float64 copy)."""
     place = source(folder, splits)
     if place is None:
         raise DatasetError(f"{folder}: expected {NAME}'s files or {ARCHIVE}, found neither")
@@ -132,14 +134,14 @@ def claimed_bytes(folder: str | os.PathLike[str], splits: tuple[bool, ...]) -> t
         else:  # another archive: its members' headers say (each is checked when read)
             records = sum(_records_in(f"{place}: {member}", nbytes)
                           for member, nbytes in _member_sizes(place, names).items())
-        nbytes = records * RECORD + _copy_bytes(records)  # streamed: the members' bytes
+        nbytes = records * RECORD + _copy_bytes(records, float_bytes)  # the members' bytes
         return nbytes, f"{place} {format_size(nbytes)} ({records:,} images, unpacked)"
     total, parts = 0, []
     for train in splits:
         for name in FILES[train]:
             path = place / name
             records = _records_in(str(path), os.path.getsize(path))
-            nbytes = records * RECORD + _copy_bytes(records)
+            nbytes = records * RECORD + _copy_bytes(records, float_bytes)
             total += nbytes
             parts.append(f"{path} {format_size(nbytes)} ({records:,} images)")
     return total, ", ".join(parts)

@@ -46,7 +46,7 @@ def model_memory(config: dict[str, Any], in_features: int, num_classes: int,
     (the same, plus the im2col buffers).
     """
     if config["model"] != "mlp":
-        return _cnn_memory(config, num_classes, training)
+        return _cnn_memory(config, in_features, num_classes, training)
     hidden = config["hidden"]
     pieces = 2 if config["activation"] == "maxout" else 1
     widths = [in_features, *hidden]
@@ -78,12 +78,14 @@ def model_memory(config: dict[str, Any], in_features: int, num_classes: int,
                    f"batch of {EVAL_BATCH:,})")
 
 
-def _cnn_memory(config: dict[str, Any], num_classes: int, training: bool) -> tuple[int, str]:
+def _cnn_memory(config: dict[str, Any], in_features: int, num_classes: int, training: bool
+                ) -> tuple[int, str]:
+    image = models.image_shape(in_features)
     plan = models.layer_plan(config["model"], config["activation"], config["dropout"],
-                             num_classes)
+                             num_classes, image)
     copies = OPTIMIZER_COPIES[config["optimizer"]]
     nbytes, params = models.cnn_memory(plan, config["batch_size"], EVAL_BATCH,
-                                       _itemsize(config), copies, training)
+                                       _itemsize(config), copies, training, image)
     what = f"the model {config['model']} ({params:,} parameters"
     if not training:
         return nbytes, f"{what}, evaluated on batches of {EVAL_BATCH:,})"

@@ -17,11 +17,18 @@ sub-sampling)::
                 -conv 32@3x3 pad 1, BN, act, max-pool 2-> (32, 7, 7)
                 -flatten, dropout-> 1568 -linear-> 10
 
+The input channels and size come from the data set (:data:`IMAGES`): on CIFAR-10's
+(3, 32, 32) images LeNet's flattened features are 16x6x6 = 576 and the CNN's 32x8x8 = 2048.
+Grey images come as (N, 28, 28) and the first layer adds their channel dim; colour images
+come as (N, 3, 32, 32).
+
 >>> plan = layer_plan("lenet", "relu", 0.0, 10)
 >>> sum(layer.params for layer in plan)
 61706
 >>> [(layer.kind, layer.shape) for layer in plan][:3]
 [('unflatten', (1, 28, 28)), ('conv', (6, 28, 28)), ('act', (6, 28, 28))]
+>>> [layer.shape for layer in layer_plan("lenet", "relu", 0.0, 10, (3, 32, 32))][:2]
+[(6, 32, 32), (6, 32, 32)]
 """
 
 from __future__ import annotations
@@ -44,6 +51,27 @@ ARCHITECTURES: dict[str, tuple[tuple[str, Any], ...]] = {
             ("flatten", None), ("dropout", None), ("linear", None)),
 }
 IMAGE = (1, 28, 28)
+# the image shape of a data set's samples, by their number of inputs (MNIST-like, CIFAR-10)
+IMAGES = {784: IMAGE, 3072: (3, 32, 32)}
+
+
+def sample_shape(in_features: int) -> tuple[int, ...]:
+    """The shape of one sample as the data set gives it: (28, 28) grey images,
+    (3, 32, 32) colour ones, (in_features,) points."""
+    if in_features not in IMAGES:
+        return (in_features,)
+    image = IMAGES[in_features]
+    return image[1:] if image[0] == 1 else image
+
+
+def image_shape(in_features: int) -> tuple[int, int, int]:
+    """(channels, rows, cols) of the images with ``in_features`` inputs (ValueError if the
+    data set has no images: a convolutional model cannot take it)."""
+    if in_features not in IMAGES:
+        shapes = " or ".join("x".join(map(str, shape)) for shape in IMAGES.values())
+        raise ValueError(f"convolutional models take images of {shapes} values, not "
+                         f"{in_features} features")
+    return IMAGES[in_features]
 
 
 @dataclass(frozen=True)
@@ -58,12 +86,16 @@ class Layer:
     im2col: int = 0
 
 
-def layer_plan(model: str, activation: str, dropout: float, num_classes: int) -> list[Layer]:
-    """The layers of ``model`` with their output shapes, for 28x28 grey images."""
+def layer_plan(model: str, activation: str, dropout: float, num_classes: int,
+               image: tuple[int, int, int] = IMAGE) -> list[Layer]:
+    """The layers of ``model`` with their output shapes, for ``image`` (channels, rows,
+    cols): grey images get the ``unflatten`` layer that adds their channel dim."""
     plan: list[Layer] = []
-    shape: tuple[int, ...] = IMAGE
+    shape: tuple[int, ...] = image
     for kind, arg in ARCHITECTURES[model]:
         params = im2col = 0
+        if kind == "unflatten" and image[0] != 1:
+            continue  # colour images come with their channels
         if kind == "conv":
             out_c, k, pad = arg
             c, h, w = shape
@@ -88,18 +120,22 @@ def layer_plan(model: str, activation: str, dropout: float, num_classes: int) ->
     return plan
 
 
-def build_cnn(model: str, activation: str, dropout: float, num_classes: int) -> nn.Sequential:
-    """The network of :func:`layer_plan` as one flat ``nn.Sequential`` (taking (N, 28, 28)
-    images, like the MLPs; its first layer adds the channel dim).
+def build_cnn(model: str, activation: str, dropout: float, num_classes: int,
+              image: tuple[int, int, int] = IMAGE) -> nn.Sequential:
+    """The network of :func:`layer_plan` as one flat ``nn.Sequential`` (taking grey images
+    as (N, 28, 28), like the MLPs: its first layer adds the channel dim; colour ones as
+    (N, 3, 32, 32)).
 
     >>> build_cnn("cnn", "relu", 0.25, 10).num_parameters()
     20586
+    >>> build_cnn("lenet", "relu", 0.0, 10, (3, 32, 32)).num_parameters()
+    83126
     """
     layers: list[nn.Module] = []
-    channels, width = IMAGE[0], 0
-    for layer in layer_plan(model, activation, dropout, num_classes):
+    channels, width = image[0], 0
+    for layer in layer_plan(model, activation, dropout, num_classes, image):
         if layer.kind == "unflatten":
-            layers.append(nn.Unflatten(1, (1, IMAGE[1])))  # (N, 28, 28) -> (N, 1, 28, 28)
+            layers.append(nn.Unflatten(1, (1, image[1])))  # (N, 28, 28) -> (N, 1, 28, 28)
         elif layer.kind == "conv":
             out_c, k, pad = layer.arg
             layers.append(nn.Conv2d(channels, out_c, k, padding=pad))
@@ -122,7 +158,8 @@ def build_cnn(model: str, activation: str, dropout: float, num_classes: int) -> 
 
 
 def cnn_memory(plan: list[Layer], batch: int, eval_batch: int, itemsize: int,
-               optimizer_copies: int, training: bool) -> tuple[int, int]:
+               optimizer_copies: int, training: bool,
+               image: tuple[int, int, int] = IMAGE) -> tuple[int, int]:
     """(bytes, parameters) of a plan: parameters, their gradients and the optimizer's
     state, plus the largest of a training batch's activations (each layer's output kept
     for backward and its gradient, and twice the largest im2col buffer: the columns of
@@ -136,10 +173,10 @@ def cnn_memory(plan: list[Layer], batch: int, eval_batch: int, itemsize: int,
     params = sum(layer.params for layer in plan)
     sizes = [math.prod(layer.shape) for layer in plan]
     im2col = max(layer.im2col for layer in plan)
-    evaluation = eval_batch * (math.prod(IMAGE) + 2 * max(sizes) + im2col) * itemsize
+    evaluation = eval_batch * (math.prod(image) + 2 * max(sizes) + im2col) * itemsize
     if not training:
         return params * itemsize + evaluation, params
-    kept = math.prod(IMAGE) + sum(sizes)
+    kept = math.prod(image) + sum(sizes)
     activations = batch * (2 * kept + 2 * im2col) * itemsize
     total = params * itemsize * (2 + optimizer_copies) + max(
         activations, evaluation, params * itemsize * (1 + optimizer_copies))

@@ -19,6 +19,8 @@ from typing import Any
 
 from chainrule import nn, optim
 from chainrule.data import toy
+from chainrule.data.augment import parse_kinds
+from chainrule.data.cifar import CIFAR10
 from chainrule.data.dataset import TensorDataset
 from chainrule.data.datasets import DATASETS
 from chainrule.dtypes import get_default_dtype, set_default_dtype
@@ -47,7 +49,7 @@ class ConfigError(ValueError):
 
 
 MODELS = ("mlp", "lenet", "cnn")
-IMAGE_SETS = ("mnist", "fashion-mnist", "kmnist", "mini-mnist")
+IMAGE_SETS = ("mnist", "fashion-mnist", "kmnist", "mini-mnist", "cifar10")
 TOY_SETS = tuple(toy.TOY_SETS)
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", "softplus",
                "maxout")
@@ -65,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "momentum": 0.9, "weight_decay": 0.0, "dropout": 0.0, "init": "default",
     "schedule": "none", "batch_size": 32, "epochs": 5, "seed": 0, "device": "cpu",
     "val_split": None, "init_std": None, "no_bias_decay": False, "dtype": "float32",
-    "threads": None,
+    "threads": None, "augment": [],
 }
 # the convolutional models' own defaults, used where the config does not set them: ReLU, as
 # PyTorch's tutorials train LeNet (--activation tanh gives the classic squashing), SGD with
@@ -212,7 +214,21 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"--device: expected cpu, cuda or cuda:N, got {c['device']!r}")
     if model != "mlp":
         _check_cnn(c, given)
+    _check_augment(c)
     return c
+
+
+def _check_augment(c: dict[str, Any]) -> None:
+    """``--augment``: a comma list of chainrule.data.augment's kinds, for image sets only."""
+    try:
+        kinds = parse_kinds(c["augment"])
+    except ValueError as exc:
+        raise ConfigError(f"--augment {_show(c['augment'])}: {exc}") from None
+    if kinds and c["dataset"] in TOY_SETS:
+        raise ConfigError(f"--augment {_show(kinds)}: --dataset {c['dataset']} has 2-D points, "
+                          f"augmentation moves the pixels of images; leave out --augment or "
+                          f"choose one of {', '.join(IMAGE_SETS)}")
+    c["augment"] = kinds
 
 
 def _init_std(init: str, value: Any) -> float | None:
@@ -244,8 +260,9 @@ def _check_cnn(c: dict[str, Any], given: dict[str, Any]) -> None:
                           f"--model {model} takes one of "
                           f"{', '.join(a for a in ACTIVATIONS if a != 'maxout')}")
     if c["dataset"] in TOY_SETS:
-        raise ConfigError(f"--model {model} needs 28x28 images, --dataset {c['dataset']} has "
-                          f"2-D points: choose one of {', '.join(IMAGE_SETS)}, or --model mlp")
+        raise ConfigError(f"--model {model} needs 28x28 images (or CIFAR-10's 3x32x32), "
+                          f"--dataset {c['dataset']} has 2-D points: choose one of "
+                          f"{', '.join(IMAGE_SETS)}, or --model mlp")
 
 
 # settings that may differ from the saved ones when a run is resumed: how long to train,
@@ -309,10 +326,10 @@ def load_data(config: dict[str, Any], name: str, train: bool = True
         classes = int(max(y.numpy().max(), y_test.numpy().max())) + 1
         return (with_dtype(TensorDataset(X, y), config["dtype"]),
                 with_dtype(TensorDataset(X_test, y_test), config["dtype"]), 2, classes)
-    cls = DATASETS[name]
+    cls = CIFAR10 if name == CIFAR10.name else DATASETS[name]
     train_set = cls(folder, train=True) if train else None
-    return (with_dtype(train_set, config["dtype"]),
-            with_dtype(cls(folder, train=False), config["dtype"]), 784, len(cls.classes))
+    return (with_dtype(train_set, config["dtype"]), with_dtype(cls(folder, train=False),
+            config["dtype"]), data_shape(name)[0], len(cls.classes))
 
 
 # ---- model, loss, optimizer ----------------------------------------------------------------
@@ -348,10 +365,10 @@ def build_model(config: dict[str, Any], in_features: int, num_classes: int,
 def _build(config: dict[str, Any], in_features: int, num_classes: int) -> nn.Sequential:
     if config["model"] != "mlp":
         model = models.build_cnn(config["model"], config["activation"], config["dropout"],
-                                 num_classes)
+                                 num_classes, models.image_shape(in_features))
         _initialize(model, config)
         return model
-    layers: list[nn.Module] = [nn.Flatten()] if in_features == 784 else []
+    layers: list[nn.Module] = [nn.Flatten()] if in_features in models.IMAGES else []
     width = in_features
     for size in config["hidden"]:
         if config["activation"] == "maxout":

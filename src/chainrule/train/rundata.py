@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chainrule.data import toy
+from chainrule.data import cifar, toy
 from chainrule.data.datasets import (
     FILES,
     MINI_DIR,
@@ -53,6 +53,8 @@ def data_shape(name: str) -> tuple[int, int]:
     if name in TOY_SETS:
         _, y = toy.TOY_SETS[name](30, seed=0)
         return 2, int(y.numpy().max()) + 1
+    if name == cifar.NAME:
+        return cifar.PIXELS, len(cifar.CLASSES)
     return 784, 10
 
 
@@ -82,7 +84,10 @@ def choose_dataset(config: dict[str, Any]) -> tuple[str, str | None]:
                           "(10,000 images)")
 
 
-def _stems(splits: tuple[bool, ...]) -> str:
+def _stems(name: str, splits: tuple[bool, ...]) -> str:
+    if name == cifar.NAME:
+        return ", ".join(f for train in splits for f in cifar.FILES[train]) + \
+            f" (or {cifar.ARCHIVE})"
     return ", ".join(f"{stem}[.gz]" for train in splits for stem in FILES[train])
 
 
@@ -107,20 +112,23 @@ def dataset_folder(config: dict[str, Any], name: str, splits: tuple[bool, ...]
         found = _find(name, [target], splits, download=True)
     if found is not None:
         return found
+    kind = "binary files" if name == cifar.NAME else "IDX files"
+    note = cifar.pickled_note(searched) if name == cifar.NAME else ""
     if root is not None:
-        raise DatasetError(f"--data-dir {root}: expected the IDX files of {name} "
-                           f"({_stems(splits)}) in {root} or {Path(root) / name}, found none "
-                           f"of them; copy them there, or pass --download to fetch them "
-                           "into it")
-    raise DatasetError(f"{name}: expected the IDX files {_stems(splits)}, found none of them "
-                       f"in {', '.join(map(str, searched))}. Fix: set CHAINRULE_DATA, pass "
-                       "--data-dir DIR, or --download to fetch them")
+        raise DatasetError(f"--data-dir {root}: expected the {kind} of {name} "
+                           f"({_stems(name, splits)}) in {root} or {Path(root) / name}, found "
+                           f"none of them{note}; copy them there, or pass --download to fetch "
+                           "them into it")
+    raise DatasetError(f"{name}: expected the {kind} {_stems(name, splits)}, found none of "
+                       f"them in {', '.join(map(str, searched))}{note}. Fix: set "
+                       "CHAINRULE_DATA, pass --data-dir DIR, or --download to fetch them")
 
 
 def _find(name: str, searched: list[Path], splits: tuple[bool, ...], download: bool
           ) -> Path | None:
+    finder = cifar.find_set if name == cifar.NAME else find_set
     try:
-        return find_set(name, searched, splits)
+        return finder(name, searched, splits)
     except DatasetError as exc:
         note = " (--download never replaces a file that is there)" if download else ""
         raise DatasetError(f"{exc}; put the missing files there or fix the broken ones"
@@ -155,6 +163,8 @@ def data_claims(name: str, folder: Path | None, splits: tuple[bool, ...],
     if folder is None:  # a toy set: float32 points and int64 labels, both splits made
         nbytes = 2 * TOY_SAMPLES * (2 * 4 + 8)
         return nbytes, f"{name} {format_size(nbytes)} ({2 * TOY_SAMPLES:,} points)"
+    if name == cifar.NAME:
+        return cifar.claimed_bytes(folder, splits, floats)
     total, parts = 0, []
     for train in splits:
         files = locate(name, train, folder)

@@ -23,6 +23,7 @@ from chainrule.nn.conv import BatchNorm2d, Conv2d, Unflatten
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 from chainrule.viz._mpl import finish, new_figure, suptitle
+from chainrule.viz.pictures import show
 
 
 def first_conv(model: Module) -> Conv2d | None:
@@ -101,7 +102,7 @@ def feature_map_grid(model: Module, image: Any, title: str = "", max_maps: int =
     axes = np.atleast_2d(fig.subplots(len(layers) + 1, cols))
     for ax in axes.ravel():
         ax.axis("off")
-    axes[0, 0].imshow(np.asarray(image).reshape(28, 28), cmap="gray")
+    show(axes[0, 0], image)  # a grey digit, or a colour image
     axes[0, 0].set_title("input", fontsize=8)
     for row, (name, maps) in zip(axes[1:], layers, strict=True):
         row[0].text(1.0, 0.5, f"{name}\n{'x'.join(str(s) for s in maps.shape)}",

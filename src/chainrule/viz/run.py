@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -13,18 +14,23 @@ from chainrule.nn.layers import Linear
 from chainrule.tensor import Tensor
 from chainrule.train.metrics import confusion_matrix as count_confusion
 from chainrule.train.metrics import predictions
+from chainrule.viz.augment import augmented_grid
 from chainrule.viz.boundary import decision_boundary, neuron_boundaries
 from chainrule.viz.conv import conv_filters, feature_map_grid, first_conv
+from chainrule.viz.pictures import colour_templates
 from chainrule.viz.training import confusion_matrix, misclassified, training_curves
 from chainrule.viz.weights import activation_histograms, first_layer_weights
 
 
-def plot_run(folder: str, model: Any, test_set: Any, features: int, classes: int) -> list[str]:
+def plot_run(folder: str, model: Any, test_set: Any, features: int, classes: int,
+             augment: Sequence[str] | None = None, seed: int = 0) -> list[str]:
     """Write curves, confusion matrix and model-specific figures; return the file paths.
 
     Images: misclassified digits, and the first layer's weights (an MLP) or, for a
     convolutional network, its first layer's filters and the first test image's feature
-    maps after each layer. 2-D points: decision boundaries.
+    maps after each layer; with ``augment`` (the run's ``--augment``), the first test
+    images and augmented versions of them (``augment.png``). 2-D points: decision
+    boundaries.
     """
     written = []
 
@@ -47,15 +53,20 @@ def plot_run(folder: str, model: Any, test_set: Any, features: int, classes: int
     sample = Tensor._wrap(X[:500])
     activation_histograms(model, sample, save=path("activations.png"))
     first = next(m for m in model.modules() if isinstance(m, Linear))
-    if features == 784:
+    if features != 2:
         misclassified(X, Y, P, save=path("misclassified.png"))
-        if first_conv(model) is None:
+        if first_conv(model) is None and features == 3072:
+            colour_templates(first, save=path("weights.png"))
+        elif first_conv(model) is None:
             first_layer_weights(first, save=path("weights.png"))
         else:
             conv_filters(model, save=path("filters.png"))
             feature_map_grid(model, X[0], f"feature maps of test image 0 (a {Y[0]}, "
                              f"predicted {P[0]}), layer by layer", save=path("feature_maps.png"))
-    elif features == 2:
+        if augment:
+            augmented_grid(X[:6], augment, seed=seed, labels=Y[:6].tolist(),
+                           save=path("augment.png"))
+    else:
         decision_boundary(model, X, Y, save=path("boundary.png"))
         neuron_boundaries(model, X, Y, save=path("neurons.png"))
     return written

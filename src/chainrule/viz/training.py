@@ -20,6 +20,7 @@ import numpy as np
 from chainrule.train.metrics import read_metrics
 from chainrule.train.progress import evaluated_sets
 from chainrule.viz._mpl import finish, new_figure, suptitle
+from chainrule.viz.pictures import show
 
 SET_NAMES = {"train": "train", "val": "validation", "test": "test"}
 # (marker, line style) of train, then of each evaluated set
@@ -145,7 +146,7 @@ def misclassified(images: Any, true: Any, predicted: Any, max_images: int = 25,
     for ax in axes:
         ax.axis("off")
     for ax, i in zip(axes, wrong, strict=False):
-        ax.imshow(images[i].reshape(28, 28), cmap="gray")
+        show(ax, images[i])  # a grey digit, or a colour image
         ax.set_title(f"predicted {predicted[i]}, true {true[i]}", fontsize=8,
                      color="tab:red")
     if not len(wrong):
