@@ -13,12 +13,13 @@ Every file is checked before its data is read: a size that is not a whole number
 records (truncated, or not CIFAR-10), no record at all, or more bytes than the memory
 limit (:mod:`chainrule.limits`) allows; then every label must be 0-9.
 
->>> import os, tempfile
->>> folder = tempfile.mkdtemp()
->>> write_batches(folder, np.zeros((4, 3, 32, 32), np.uint8), np.arange(4))
->>> ds = CIFAR10(folder, train=False)
+>>> import tempfile
+>>> folder = tempfile.TemporaryDirectory()
+>>> write_batches(folder.name, np.zeros((4, 3, 32, 32), np.uint8), np.arange(4))
+>>> ds = CIFAR10(folder.name, train=False)
 >>> len(ds), ds.arrays[0].shape, ds.arrays[0].dtype, ds.targets.tolist()
 (4, (4, 3, 32, 32), dtype('float32'), [0, 1, 2, 3])
+>>> folder.cleanup()
 """
 
 from __future__ import annotations
