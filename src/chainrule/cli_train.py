@@ -64,12 +64,13 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
         "6@5x5 pad 2, max-pool, conv 16@5x5, max-pool, 120, 84, 10; 61,706 parameters) | cnn "
         "(two conv 3x3 blocks with BatchNorm, ReLU and max-pool, dropout 0.25, linear). lenet "
         "and cnn default to --activation relu --optimizer momentum --lr 0.05 --batch-size 64 "
-        "--schedule cosine and take 28x28 images only")
+        "--schedule cosine and take images only (28x28, or CIFAR-10's 3x32x32)")
     add("--dataset", help="mnist | fashion-mnist | kmnist | mini-mnist | circles | moons | xor | "
         "spiral (default: mnist when found or asked for with --data-dir or --download, else "
         "the embedded mini-MNIST)")
-    add("--data-dir", dest="data_dir", help="folder with the IDX files (read from it, or its "
-        "subfolder named after the data set, and nowhere else)")
+    add("--data-dir", dest="data_dir", help="folder with the data set's files: IDX files, or "
+        "CIFAR-10's .bin files or cifar-10-binary.tar.gz (read from it, or its subfolder "
+        "named after the data set, and nowhere else)")
     add("--download", action="store_true", default=None, help="download the data set (mnist "
         "without --dataset) into --data-dir or the cache when none of its files is there")
     add("--hidden", help="hidden layer sizes of --model mlp, e.g. 16,16 (default)")
