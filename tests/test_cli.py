@@ -293,7 +293,7 @@ def test_resume_keeps_the_runs_settings(tmp_path: Path) -> None:
     result = run_cli(["train", "--resume", str(run), "--lr", "0.1", "--hidden", "8"])
     line = result.one_line_error()
     assert "--hidden 8 (the run has 4); --lr 0.1 (the run has 0.5)" in line
-    assert "only --epochs, --data-dir, --download, --device may change" in line
+    assert "only --epochs, --data-dir, --download, --device, --threads may change" in line
     (tmp_path / "more.toml").write_text("lr = 0.25\n")
     result = run_cli(["train", "--resume", str(run), "--config", str(tmp_path / "more.toml")])
     assert "--lr 0.25 (the run has 0.5)" in result.one_line_error()

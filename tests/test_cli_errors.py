@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import cli, cli_run, cli_train
+from chainrule import cli_info, cli_run, cli_train
 from chainrule.cli import _os_error, main
 
 from clirun import MB, Result, run_cli
@@ -253,7 +253,7 @@ def test_any_other_os_error_is_one_line(places: dict[str, str],
     def unreadable(path: str) -> None:
         raise OSError(errno.EIO, os.strerror(errno.EIO), path)
 
-    monkeypatch.setattr(cli, "read_checkpoint", unreadable)  # an OS error nobody else caught
+    monkeypatch.setattr(cli_info, "read_checkpoint", unreadable)  # an OS error nobody caught
     assert main(["info", places["run"]]) == 2
     assert _one_line(capsys) == (f"chainrule: error: {places['run']}/checkpoint.safetensors: "
                                  "Input/output error")

@@ -33,6 +33,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule import nn
+from chainrule.cli_info import cmd_info
 from chainrule.cli_run import (
     UsageError,
     checkpoint_of,
@@ -52,7 +53,7 @@ from chainrule.nn.module import StateDictError
 from chainrule.ops.linalg import DtypeError
 from chainrule.train import recipe
 from chainrule.train.checkpoint import CheckpointError, apply_checkpoint, read_checkpoint
-from chainrule.train.metrics import read_metrics
+from chainrule.train.costs import SIGMOID_LOSSES, probabilities
 from chainrule.train.recipe import ConfigError
 from chainrule.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
@@ -167,10 +168,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.run}: predict needs an image model of 28x28 grey images, this "
                          f"one was trained on {config['dataset']} ({kind}); chainrule eval "
                          "tests it on its test set")
+    if config["loss"] in SIGMOID_LOSSES:
+        print(f"(a --loss {config['loss']} run: each class has its own sigmoid probability; "
+              "they need not sum to 100%)")
     for path in args.images:
         images = read_images(path)
         with cr.no_grad():
-            probs = cr.softmax(model(cr.tensor(images)), dim=1).numpy()
+            output = model(cr.tensor(images.astype(config["dtype"])))
+            probs = probabilities(config["loss"], output).numpy()
         shown = probs[:args.limit]
         for i, p in enumerate(shown):
             top = np.argsort(-p)[:3]
@@ -178,52 +183,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"{label}: " + ", ".join(f"{int(c)} ({p[c]:.1%})" for c in top))
         if len(probs) > len(shown):
             print(f"... {len(probs) - len(shown)} more images (use --limit)")
-    return 0
-
-
-METRIC_COLUMNS = (("epoch", ">5d"), ("train_loss", ">10.4f"), ("train_accuracy", ">9.2%"),
-                  ("val_loss", ">8.4f"), ("val_accuracy", ">7.2%"), ("lr", ">8.4g"),
-                  ("samples_per_second", ">9,.0f"))
-
-
-def _metric_line(row: Any) -> str:
-    """One row of the metrics table; a value of the wrong type is shown as it is."""
-    cells = []
-    for key, spec in METRIC_COLUMNS:
-        value = row.get(key, float("nan")) if isinstance(row, dict) else None
-        try:
-            cells.append(format(value, spec))
-        except (TypeError, ValueError):
-            cells.append(format(str(value), spec[:2]))
-    return "  " + "  ".join(cells)
-
-
-def cmd_info(args: argparse.Namespace) -> int:
-    path = checkpoint_of(args.run)
-    _, meta = read_checkpoint(path)
-    config, env = saved_config(path, meta)
-    print(f"checkpoint: {path} (epoch {meta.get('epoch')}, step {meta.get('step')}, best "
-          f"epoch {meta.get('best_epoch')})")
-    print("config:")
-    for key in sorted(config):
-        print(f"  {key}: {config[key]}")
-    try:
-        rows = read_metrics(os.path.dirname(path))
-    except (OSError, ValueError, CheckpointError) as exc:  # the checkpoint has them too
-        print(f"notice: cannot read {os.path.dirname(path) or '.'}/metrics.jsonl ({exc}); "
-              "showing the metrics saved in the checkpoint", file=sys.stderr)
-        rows = []
-    rows = rows or meta.get("metrics") or []
-    if isinstance(rows, dict):  # best.safetensors keeps the one row of its epoch
-        rows = [rows]
-    if rows:
-        print("metrics:")
-        print("  epoch  train_loss  train_acc  val_loss  val_acc        lr  samples/s")
-        for row in rows:
-            print(_metric_line(row))
-    print("environment:")
-    for key, value in env.items():
-        print(f"  {key}: {value}")
     return 0
 
 

@@ -36,6 +36,9 @@ def held_out_count(n: int, spec: int | float) -> int:
     """How many of ``n`` training images ``--val-split spec`` holds out: ``spec`` itself
     when it is a count, ``round(spec * n)`` for a fraction in (0, 1). ValueError when no
     image would be held out or none left to train on."""
+    if n < 2:
+        raise ValueError(f"--val-split {spec}: the training set has {n} image(s), too few to "
+                         "hold any out and train on the rest; leave out --val-split")
     count = round(spec * n) if isinstance(spec, float) else int(spec)
     if count >= n:
         raise ValueError(f"--val-split {spec}: the training set has {n:,} images; hold out "

@@ -9,7 +9,7 @@ the cores busy, those threads wait for each other: on a loaded 2-core machine an
 run; :func:`busy_hint` compares the load average with the cores and threads at the start.
 
 >>> busy_hint(load=3.9, cores=2, threads=2)  # doctest: +ELLIPSIS
-'notice: this machine is busy (load average 3.9 on 2 cores), so 2 BLAS threads ... --threads 1 ...'
+'hint: this machine is busy (load average 3.9 on 2 cores), so 2 BLAS threads ... --threads 1 ...'
 >>> busy_hint(load=0.1, cores=2, threads=2) is None
 True
 """
@@ -73,7 +73,7 @@ def busy_hint(load: float | None, cores: int, threads: int | None) -> str | None
     quiet enough."""
     if load is None or threads is None or threads <= 1 or load + threads <= cores + 0.5:
         return None
-    return (f"notice: this machine is busy (load average {load:.1f} on {cores} cores), so "
+    return (f"hint: this machine is busy (load average {load:.1f} on {cores} cores), so "
             f"{threads} BLAS threads would wait on each other and on the other processes; "
             "--threads 1 is often several times faster then")
 
