@@ -97,6 +97,8 @@ def _test_lines(tested: Any) -> list[str]:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    """Print a run's checkpoint, settings, validation split, per-epoch metrics (labelled by
+    the set they were evaluated on), test results and environment (threads included)."""
     path = checkpoint_of(args.run)
     _, meta = read_checkpoint(path)
     config, env = saved_config(path, meta)
