@@ -18,6 +18,7 @@ import numpy as np
 
 from chainrule.random import Generator, numpy_generator
 from chainrule.tensor import Tensor
+from chainrule.wording import plural
 
 
 class Dataset:
@@ -94,7 +95,7 @@ def random_split(dataset: Any, lengths: Sequence[float], generator: Generator | 
         sizes = [int(x) for x in lengths]
     if sum(sizes) != n:
         raise ValueError(f"random_split: lengths {list(lengths)} sum to {sum(sizes)}, the dataset "
-                         f"has {n} samples")
+                         f"has {plural(n, 'sample')}")
     order = numpy_generator(generator).permutation(n)
     out, start = [], 0
     for size in sizes:

@@ -38,6 +38,7 @@ from PIL import Image, UnidentifiedImageError
 from chainrule.data.idx import DatasetError, check_finite, read_idx
 from chainrule.limits import MemoryLimitError, check_memory
 from chainrule.paths import what_is_at
+from chainrule.wording import plural
 
 SIDE = 28
 REDUCED_SIDE = 32 * SIDE  # the fast path reduces big pictures to no less than this a side
@@ -91,7 +92,7 @@ def _idx_images(path: str, max_bytes: int | str | None) -> np.ndarray:
     if array.shape[1:] == (SIDE, SIDE):
         return array.astype(np.float32) / np.float32(255.0)
     try:
-        check_memory(f"{path}: {array.shape[0]} images scaled to {SIDE}x{SIDE}",
+        check_memory(f"{path}: {plural(array.shape[0], 'image')} scaled to {SIDE}x{SIDE}",
                      array.nbytes + array.shape[0] * SIDE * SIDE * 4, max_bytes)
     except MemoryLimitError as exc:
         raise DatasetError(str(exc)) from None

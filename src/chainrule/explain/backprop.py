@@ -29,6 +29,7 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.layers import Linear, Sequential
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
+from chainrule.wording import plural
 
 DIGIT_PIXELS = 28 * 28  # a model taking this many inputs classifies digit images
 
@@ -108,8 +109,8 @@ def output_names(model: Sequential, names: Sequence[str] | None = None) -> list[
     first, last = pairs[0][0], pairs[-1][0]
     if names is not None:
         if len(names) != last.out_features:
-            raise ValueError(f"explain.backprop: {len(names)} output names for "
-                             f"{last.out_features} outputs")
+            raise ValueError(f"explain.backprop: {plural(len(names), 'output name')} for "
+                             f"{plural(last.out_features, 'output')}")
         return [str(name) for name in names]
     if first.in_features == DIGIT_PIXELS:
         return [str(k) for k in range(last.out_features)]

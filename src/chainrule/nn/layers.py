@@ -25,6 +25,7 @@ from chainrule.ops import shape as shp
 from chainrule.ops.linalg import DtypeError, dtype_fix
 from chainrule.ops.linalg import Linear as LinearOp
 from chainrule.tensor import Tensor
+from chainrule.wording import plural
 
 
 class ShapeError(ValueError):
@@ -111,8 +112,9 @@ class Linear(Module):
                 f"{example}", self)
         features = shape[-1]
         return ShapeError(
-            f"{_layer(self)} expected input (*, {n}), got {shape}: the input has {features} "
-            f"features. Fix: give it inputs with {n} features, or build it with "
+            f"{_layer(self)} expected input (*, {n}), got {shape}: the input has "
+            f"{plural(features, 'feature')}. Fix: give it inputs with {plural(n, 'feature')}, "
+            "or build it with "
             f"in_features={features}", self)
 
     def extra_repr(self) -> str:

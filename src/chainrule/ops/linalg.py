@@ -19,6 +19,7 @@ from typing import Any
 from chainrule.autograd.engine import sum_to_shape
 from chainrule.autograd.function import Function
 from chainrule.backend import column_sums
+from chainrule.wording import plural
 
 
 class DtypeError(RuntimeError, TypeError):
@@ -155,8 +156,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(
-            f"linear: input {tuple(x.shape)} {x.dtype} has {x.shape[-1]} features but the "
-            f"weight {tuple(weight.shape)} expects {weight.shape[-1]}. Fix: the input's last "
+            f"linear: input {tuple(x.shape)} {x.dtype} has {plural(x.shape[-1], 'feature')} but "
+            f"the weight {tuple(weight.shape)} expects {weight.shape[-1]}. Fix: the input's last "
             "dim must equal the weight's second (the weight is (out_features, in_features))"
         )
     if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):

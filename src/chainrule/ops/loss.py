@@ -19,6 +19,7 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.backend import array_module, column_sums, largest, row_sums, smallest
+from chainrule.wording import plural
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -242,7 +243,7 @@ def as_class_targets(name: str, target: Any, n_classes: int, ignore_index: int) 
     if bool(xp.any(bad)):
         value = int(target[bad].reshape(-1)[0])
         raise IndexError(
-            f"{name}: target {value} is out of range for {n_classes} classes "
+            f"{name}: target {value} is out of range for {plural(n_classes, 'class', 'classes')} "
             f"(valid: 0 .. {n_classes - 1}); check the number of output units"
         )
     return target

@@ -20,6 +20,7 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.backend import array_module
+from chainrule.wording import plural
 
 
 class Reshape(Function):
@@ -30,7 +31,8 @@ class Reshape(Function):
             return x.reshape(shape)
         except ValueError:
             raise ValueError(
-                f"reshape: cannot view {tuple(x.shape)} ({x.size} elements) as {tuple(shape)}; "
+                f"reshape: cannot view {tuple(x.shape)} ({plural(x.size, 'element')}) as "
+                f"{tuple(shape)}; "
                 "the new shape must hold the same number of elements (use -1 for one dim)"
             ) from None
 

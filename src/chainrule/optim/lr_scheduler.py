@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule.optim.optimizer import Optimizer
+from chainrule.wording import article, plural
 
 
 def _is_int(value: Any) -> bool:
@@ -81,7 +82,7 @@ def _check_like(owner: str, where: str, template: Any, value: Any) -> None:
         for key, t in template.items():
             _check_like(owner, f"{where}.{key}", t, by_name[str(key)])
     elif template is not None and not isinstance(value, type(template)):
-        raise fail(f"a {type(template).__name__}")
+        raise fail(article(type(template).__name__))
 
 
 def _checked_state(scheduler: Any, state: Any) -> dict[str, Any]:
@@ -339,7 +340,8 @@ class OneCycleLR(LRScheduler):
         checked = _checked_state(self, state)
         if checked["total_steps"] != self.total_steps:
             raise ValueError(f"OneCycleLR state 'total_steps': this schedule has "
-                             f"{self.total_steps} steps, the saved one {checked['total_steps']} "
+                             f"{plural(self.total_steps, 'step')}, the saved one "
+                             f"{checked['total_steps']} "
                              "(one cycle spans a fixed number of steps: build it with the same "
                              "total_steps, e.g. the same number of epochs)")
         if checked["last_epoch"] > checked["total_steps"]:
@@ -368,7 +370,7 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(f"OneCycleLR: stepped {step} times but total_steps is "
+            raise ValueError(f"OneCycleLR: stepped {plural(step, 'time')} but total_steps is "
                              f"{self.total_steps}")
         lrs = []
         for group in self.optimizer.param_groups:

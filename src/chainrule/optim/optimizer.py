@@ -27,6 +27,7 @@ import numpy as np
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import to_device
 from chainrule.tensor import Tensor
+from chainrule.wording import article
 
 
 class Optimizer:
@@ -274,7 +275,7 @@ def _checked_hyper(where: str, value: Any, current: Any) -> Any:
             raise fail("a number >= 0")
         return value
     if not isinstance(value, type(current)):
-        raise fail(f"a {type(current).__name__}")
+        raise fail(article(type(current).__name__))
     return copy.deepcopy(value)
 
 
