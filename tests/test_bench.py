@@ -5,20 +5,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from chainrule import bench
 from chainrule.cli import main
 
 
 def test_chainrule_bench_quick_runs_and_agrees(capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path) -> None:
+    """Run as on a machine without PyTorch (its import fails): it says so, prints no nan."""
     monkeypatch.delenv("CHAINRULE_DATA", raising=False)  # the embedded mini-MNIST: fast
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
     assert main(["bench"]) == 0
     out = capsys.readouterr().out
-    for name in ("chainrule ", "chainrule-capture", "numpy", "(gemm only)"):
+    for name in ("chainrule ", "chainrule-capture", "numpy", "(gemm only)",
+                 "PyTorch is not installed"):
         assert name in out
+    header = next(line for line in out.splitlines() if line.startswith("config"))
+    assert "nan" not in out and "/torch" not in header
     agree = float(out.split("accuracies agree within ")[1].split("%")[0])
     assert agree <= 0.5
 
@@ -78,3 +85,38 @@ def test_eager_floor_experiment_runs_every_variant(tmp_path: Path) -> None:
         "modules and functional checks", "apply's versions, anomaly, capture",
         "engine's hooks, checks, capture", "optimizer's groups and state"]
     assert all(float(us) > 0 and float(ratio) > 0 for _, us, ratio in rows)
+
+
+def test_bench_without_torch_says_so_and_prints_no_nan(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    assert not bench._has_torch()
+    assert "PyTorch is not installed" in capsys.readouterr().out
+    row = {"seconds": 2.0, "accuracy": 0.9, "steps": 100}
+    res = {"chainrule": row, "chainrule-capture": dict(row, seconds=1.0),
+           "numpy": dict(row, seconds=1.0), "gemm": dict(row, seconds=0.5)}
+    text = "\n".join(bench.table("a", res))
+    assert "nan" not in text and "/torch" not in text
+    assert "/torch" in "\n".join(bench.table("a", dict(res, torch=row)))
+
+
+def test_torch_is_pinned_to_numpys_threads() -> None:
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    rng = np.random.default_rng(0)
+    data = (rng.random((64, 784), dtype=np.float32), rng.integers(0, 10, 64),
+            rng.random((16, 784), dtype=np.float32), rng.integers(0, 10, 16))
+    try:
+        torch.set_num_threads(bench.numpy_threads() + 1)
+        bench.run_torch(bench.CONFIGS["a"], data)
+        assert torch.get_num_threads() == bench.numpy_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_numpy_threads_reads_the_environment_without_threadpoolctl(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    assert bench.numpy_threads() == 3

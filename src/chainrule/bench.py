@@ -5,6 +5,10 @@ Configurations (all SGD on real MNIST, cross-entropy, same initial weights and d
   (b) 784-256-256-10 ReLU, batch 128, momentum 0.9, lr 0.01
   (c) 784-1024-1024-10 ReLU, batch 256, momentum 0.9, lr 0.01
 
+PyTorch computes with as many threads as NumPy's BLAS library (``torch.set_num_threads``),
+so neither gets more cores than the other. Without PyTorch installed its rows and the
+/torch column are left out, saying so.
+
 Each measurement is a fresh process that trains a warm-up epoch and then times one epoch;
 the reported time is the median of 5 processes (two slow processes, common on a shared
 machine, cannot move it). All frameworks run in the same invocation, in rounds (each round
@@ -114,9 +118,26 @@ def run_chainrule(cfg: dict[str, Any], data: tuple[np.ndarray, ...], capture: bo
     return times, acc
 
 
+def numpy_threads() -> int:
+    """The threads NumPy's BLAS computes with: threadpoolctl's count when it is installed,
+    else the usual environment variables, else the cores (OpenBLAS's and MKL's default)."""
+    threads = None
+    try:
+        from chainrule.train.threads import blas_threads
+
+        threads = blas_threads()[0]
+    except ImportError:
+        pass
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        if threads is None and os.environ.get(name, "").strip().isdigit():
+            threads = int(os.environ[name]) or None
+    return threads or os.cpu_count() or 1
+
+
 def run_torch(cfg: dict[str, Any], data: tuple[np.ndarray, ...]) -> tuple[list[float], float]:
     import torch
 
+    torch.set_num_threads(numpy_threads())  # the same cores as NumPy's matrix products
     X, Y, Xt, Yt = data
     layers: list[torch.nn.Module] = []
     for i, (w, b) in enumerate(initial_weights(cfg["sizes"])):
@@ -257,35 +278,45 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     n_train = len(load_mnist()[0])
     print(f"one epoch ({n_train:,} images) after a warm-up epoch, median of {repeats} fresh "
-          f"process(es); {os.cpu_count()} cores")
-    header = (f"{'config':<8}{'framework':<19}{'seconds':>9}{'accuracy':>10}"
-              f"{'/torch':>8}{'/numpy':>8}{'overhead us/step':>18}")
-    print(header)
-    for config in configs:
+          f"process(es); {os.cpu_count()} cores, {numpy_threads()} BLAS thread(s)"
+          + (", PyTorch pinned to as many" if "torch" in frameworks else ""))
+    for i, config in enumerate(configs):
         res = measure(frameworks, config, repeats)
         results[config] = res
-        gemm = res["gemm"]["seconds"]
-        for f in frameworks:
-            if f == "gemm":
-                continue
-            r = res[f]
-            vs_torch = (r["seconds"] / res["torch"]["seconds"] if "torch" in res
-                        else float("nan"))
-            overhead = (r["seconds"] - gemm) / r["steps"] * 1e6
-            print(f"{config:<8}{f:<19}{r['seconds']:>9.3f}{r['accuracy']:>10.2%}"
-                  f"{vs_torch:>8.2f}{r['seconds'] / res['numpy']['seconds']:>8.2f}"
-                  f"{overhead:>18.1f}")
-        accs = [res[f]["accuracy"] for f in frameworks if f != "gemm"]
-        print(f"{config:<8}{'(gemm only)':<19}{gemm:>9.3f}   accuracies agree within "
-              f"{max(accs) - min(accs):.2%}")
+        for line in table(config, res, header=i == 0):
+            print(line)
     return results
+
+
+def table(config: str, res: dict[str, dict[str, Any]], header: bool = True) -> list[str]:
+    """The printed rows of one configuration (``res``: :func:`measure`'s result); the /torch
+    column only when PyTorch was measured."""
+    with_torch = "torch" in res
+    lines = []
+    if header:
+        lines.append(f"{'config':<8}{'framework':<19}{'seconds':>9}{'accuracy':>10}"
+                     + (f"{'/torch':>8}" if with_torch else "")
+                     + f"{'/numpy':>8}{'overhead us/step':>18}")
+    gemm = res["gemm"]["seconds"]
+    for f, r in res.items():
+        if f == "gemm":
+            continue
+        vs_torch = f"{r['seconds'] / res['torch']['seconds']:>8.2f}" if with_torch else ""
+        overhead = (r["seconds"] - gemm) / r["steps"] * 1e6
+        lines.append(f"{config:<8}{f:<19}{r['seconds']:>9.3f}{r['accuracy']:>10.2%}{vs_torch}"
+                     f"{r['seconds'] / res['numpy']['seconds']:>8.2f}{overhead:>18.1f}")
+    accs = [r["accuracy"] for f, r in res.items() if f != "gemm"]
+    lines.append(f"{config:<8}{'(gemm only)':<19}{gemm:>9.3f}   accuracies agree within "
+                 f"{max(accs) - min(accs):.2%}")
+    return lines
 
 
 def _has_torch() -> bool:
     try:
         import torch  # noqa: F401
     except ImportError:
-        print("torch not installed: its rows are left out")
+        print("PyTorch is not installed (pip install torch): its rows and the /torch column "
+              "are left out")
         return False
     return True
 
