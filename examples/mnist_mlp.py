@@ -5,6 +5,10 @@ cross-entropy cost learns faster than the quadratic cost with sigmoid outputs (i
 does not carry the small sigma' factor). Saves training curves and the first layer's
 weights as images.
 
+Full MNIST is read from $CHAINRULE_DATA/mnist or ~/.cache/chainrule/mnist (``chainrule
+train --download`` puts it there); without it the script says so and trains on the embedded
+mini-MNIST (10,000 training images), checking its accuracy against a bar fit for that data.
+
 Run:  python examples/mnist_mlp.py [--quick] [--out FOLDER]
 """
 
@@ -26,11 +30,23 @@ def build() -> nn.Sequential:
                          nn.Sigmoid(), nn.Linear(16, 10))
 
 
+# the cross-entropy network's test accuracy must pass this bar, by data set and --quick
+# (measured: 5 epochs reach 94.8% on MNIST and 86.5% on mini-MNIST; 2 epochs of mini-MNIST
+# 83.4%)
+ACCURACY_BAR = {("MNIST", False): 0.94, ("mini-MNIST", False): 0.84, ("mini-MNIST", True): 0.80}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = common.parser(__doc__).parse_args(argv)
     folder = common.out_dir(args, "mnist_mlp")
     train_set, test_set, name = common.mnist(args.quick)
     epochs = 2 if args.quick else 5
+    bar = ACCURACY_BAR[(name, args.quick)]
+    if name != "MNIST" and not args.quick:
+        print("full MNIST not found ($CHAINRULE_DATA/mnist or ~/.cache/chainrule/mnist; "
+              "`chainrule train --download` fetches it): training on the embedded mini-MNIST "
+              f"(10,000 images), which reaches about 86% instead of about 95%; the bar is "
+              f"{bar:.0%}")
     results: dict[str, Any] = {}
     for cost, loss_fn in (("quadratic", OneHotMSE(10)), ("cross-entropy", nn.CrossEntropyLoss())):
         cr.manual_seed(0)
@@ -59,7 +75,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"figures in {folder}/<cost>/curves.png and weights.png")
     assert results["parameters"] == 13_002
     assert results["cross-entropy"] > results["quadratic"], "cross-entropy should learn faster"
-    assert results["cross-entropy"] > (0.8 if args.quick else 0.94)
+    assert results["cross-entropy"] > bar, (
+        f"cross-entropy test accuracy {results['cross-entropy']:.2%} is below the bar of "
+        f"{bar:.0%} for {epochs} epochs of {name}")
     return results
 
 

@@ -40,6 +40,18 @@ def deep(act: type[nn.Module], layers: int = 8, width: int = 32) -> nn.Sequentia
     return model
 
 
+def batches(loader: Any, steps: int) -> Any:
+    """``steps`` batches from ``loader``, starting another pass when one ends (mini-MNIST
+    holds 313 batches of 32, fewer than a full run's steps)."""
+    count = 0
+    while count < steps:
+        for batch in loader:
+            if count == steps:
+                return
+            count += 1
+            yield batch
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = common.parser(__doc__).parse_args(argv)
     folder = common.out_dir(args, "vanishing_gradients")
@@ -51,9 +63,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         model = deep(act)
         loader = cr.data.DataLoader(train_set, batch_size=32, shuffle=True,
                                     generator=cr.Generator(0))
-        batches = (b for i, b in zip(range(steps), loader, strict=False))
         flows[label] = record_gradient_flow(model, nn.CrossEntropyLoss(),
-                                            cr.optim.SGD(model.parameters(), lr=0.1), batches)
+                                            cr.optim.SGD(model.parameters(), lr=0.1),
+                                            batches(loader, steps))
     ratios = {}
     for label, flow in flows.items():
         mean = flow.mean(axis=0)
@@ -61,7 +73,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"{label:>8}: mean |dE/dW| per layer (input -> output): "
               + " ".join(f"{v:.1e}" for v in mean))
         print(f"{'':>8}  first / last layer = {ratios[label]:.2e}")
-    print(f"({name}, 8 weight layers of width 32, {steps} SGD steps)")
+    done = {len(flow) for flow in flows.values()}  # the steps each network was trained for
+    assert done == {steps}, done
+    passes = steps * 32 / len(train_set)
+    print(f"({name}, 8 weight layers of width 32, {steps} SGD steps of batch 32 = "
+          f"{passes:.2g} passes over its {len(train_set):,} training images)")
     if common.have_matplotlib():
         from chainrule import viz
 
