@@ -79,7 +79,7 @@ def _strip_modules() -> None:
     nn.Linear.forward = lambda self, x: LinearOp.apply(x, self.weight, self.bias)
     nn.Sigmoid.forward = lambda self, x: SigmoidOp.apply(x)
     nn.CrossEntropyLoss.forward = lambda self, x, t: CrossEntropyOp.apply(
-        x, t.data, None, -100, "mean", 0.0)
+        x, t._data, None, -100, "mean", 0.0)
 
 
 def _strip_apply() -> None:
@@ -90,7 +90,7 @@ def _strip_apply() -> None:
         arrays, needs, inputs = [], [], []
         for a in args:
             if isinstance(a, tensor):
-                data = a.data
+                data = a._data
                 arrays.append(data)
                 if a._requires_grad:
                     needs.append(True)
@@ -145,7 +145,7 @@ def _strip_engine() -> None:
             if leaf.grad is None:
                 leaf.grad = tensor._wrap(g)
             else:
-                leaf.grad.data += g
+                leaf.grad._data += g
 
     tensor_module.run_backward = run_backward  # type: ignore[assignment]
 
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     def bare_step(closure: Any = None) -> None:
         for p in params:
-            p.data -= LR * p.grad.data
+            p._data -= LR * p.grad._data
 
     for name, strip in [("chainrule eager, as shipped", None),
                         ("  - modules and functional checks", _strip_modules),

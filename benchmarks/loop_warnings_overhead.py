@@ -56,7 +56,7 @@ def wrap_setting_grad(cls: Any, data: Any, node: Any = None, index: int = 0) -> 
     t = object.__new__(cls)
     if type(data) is not np.ndarray and isinstance(data, np.generic):
         data = np.asarray(data)
-    t.data = data
+    t._data = data
     t.grad = None
     t.grad_fn = node
     t._out_index = index

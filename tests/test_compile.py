@@ -118,12 +118,13 @@ def test_unreplayable_ops_fall_back_to_eager(kwargs: dict) -> None:
                                               ("data", "differed")])
 def test_data_dependent_side_computation_is_caught(read: str, reason: str) -> None:
     """Labels read through the Tensor API stop the capture at once; read from the raw
-    ``.data`` array, the check step's comparison with an eager step catches it."""
+    array (the internal ``_data``), the check step's comparison with an eager step catches
+    it."""
     model = _mlp()
     opt = cr.optim.SGD(model.parameters(), lr=0.1)
 
     def onehot_mse(out: cr.Tensor, y: cr.Tensor) -> cr.Tensor:
-        labels = y.numpy() if read == "numpy" else y.data
+        labels = y.numpy() if read == "numpy" else y._data
         target = cr.tensor(np.eye(4)[labels])  # computed outside ops from the labels
         return nn.functional.mse_loss(out, target)
 

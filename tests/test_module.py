@@ -119,7 +119,7 @@ def test_repr_like_pytorch() -> None:
         "Sequential(\n"
         "  (0): Linear(in_features=784, out_features=16, bias=True)\n"
         "  (1): Sigmoid()\n"
-        "  (2): Dropout(p=0.2)\n"
+        "  (2): Dropout(p=0.2, inplace=False)\n"
         ")"
     )
 

@@ -66,8 +66,8 @@ def test_split_index_round_trips_and_moves_arrays_out_of_the_template(name: str)
     elif index == "int_scalar":
         index = np.int64(2)  # a NumPy scalar stays in the template: a basic index (a view)
     template, arrays = split_index(index)
-    raw = tuple(a.data if isinstance(a, cr.Tensor) else a for a in arrays)
-    plain = tuple(a.data if isinstance(a, cr.Tensor) else a for a in index) \
+    raw = tuple(a.detach().numpy() if isinstance(a, cr.Tensor) else a for a in arrays)
+    plain = tuple(a.detach().numpy() if isinstance(a, cr.Tensor) else a for a in index) \
         if isinstance(index, tuple) else index
     np.testing.assert_array_equal(x[fill_index(template, raw)], x[plain])
     items = template if isinstance(template, tuple) else (template,)

@@ -8,15 +8,19 @@
 tensor([2., 4., 6.])
 """
 
-from chainrule import autograd, data, nn, optim, utils
+import numpy as _np
+
+from chainrule import accelerator, autograd, backends, cuda, data, nn, optim, utils
 from chainrule.autograd import detect_anomaly, enable_grad, no_grad, set_grad_enabled
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.gradcheck import gradcheck
 from chainrule.backend import Device, cuda_available
+from chainrule.backend.device import get_default_device, set_default_device
 from chainrule.compile import compile
 from chainrule.creation import (
     arange,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
@@ -97,13 +101,25 @@ from chainrule.ops.shape import (
     unsqueeze,
 )
 from chainrule.random import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
+from chainrule.serialization import load, save
+from chainrule.size import Size
 from chainrule.tensor import Tensor
+from chainrule.tensor_str import set_printoptions
 
+# ---- PyTorch's spellings (the compatibility layer; README: "Differences from PyTorch") ----
+device = Device
+dtype = _np.dtype  # chainrule's dtypes are NumPy's: isinstance(t.dtype, chainrule.dtype)
+float = float32  # noqa: A001 - torch.float
+int = int32  # noqa: A001 - torch.int
+short = int16
 bool = bool_  # noqa: A001 - torch.bool
 clip = clamp
 __version__ = "0.1.0"
 
 __all__ = [
+    "Size", "accelerator", "backends", "cuda", "device", "dtype", "empty_like", "float",
+    "get_default_device", "int", "load", "save", "set_default_device", "set_printoptions",
+    "short",
     "Device", "Generator", "Tensor", "abs", "add", "amax", "amin", "arange", "autograd", "nn",
     "optim", "data", "utils",
     "bool", "bool_", "cat", "compile", "chunk", "clamp", "clip", "concat", "cuda_available",

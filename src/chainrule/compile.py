@@ -75,7 +75,7 @@ class _Op:
         self.edges: list[Any] = []
         self.in_meta: list[Any] = []
         self.out_meta: tuple[Any, ...] = ()
-        self.out_shapes = tuple(o.data.shape for o in outs)  # as recorded
+        self.out_shapes = tuple(o._data.shape for o in outs)  # as recorded
 
 
 class _Program:
@@ -108,7 +108,7 @@ def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
     input_of: dict[int, int] = {}
     for i, t in enumerate(inputs):
         input_of[id(t)] = i
-        input_of[id(t.data)] = i
+        input_of[id(t._data)] = i
     op_of_node: dict[int, int] = {}
     linked: list[tuple[int, Node]] = []
     ops = []
@@ -125,7 +125,7 @@ def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
                     raise CaptureError(f"{function.__name__} reads a tensor computed before "
                                        "the step started")
                 # a leaf (a parameter, a buffer, a tensor made in the step): the replay
-                # reads its .data each time, so new values assigned to it are seen
+                # reads its ._data each time, so new values assigned to it are seen
                 specs.append((PARAM, a))
             elif isinstance(a, np.ndarray) and id(a) in slot_of:
                 specs.append((SLOT, slot_of[id(a)]))
@@ -134,12 +134,12 @@ def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
         op = _Op(function, specs, ctx.needs_input_grad, outs, multi)
         for i, out in enumerate(outs):
             slot_of[id(out)] = (index, i)
-            slot_of[id(out.data)] = (index, i)
+            slot_of[id(out._data)] = (index, i)
         if isinstance(ctx, Node) and hasattr(ctx, "inputs"):  # recorded for backward
             op_of_node[id(ctx)] = index
             linked.append((index, ctx))
             op.in_meta = list(ctx.in_meta)
-            op.out_meta = tuple((o.data.shape, o.data.dtype) for o in outs)
+            op.out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
         ops.append(op)
     for index, node in linked:
         edges: list[Any] = []
@@ -159,10 +159,10 @@ def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
     if id(loss) not in slot_of:
         raise CaptureError("the loss was not computed by chainrule ops inside the step")
     order = [op_of_node[id(node)] for node in backward]
-    output_slot = None if output is None else slot_of.get(id(output.data))  # detach shares data
+    output_slot = None if output is None else slot_of.get(id(output._data))  # detach shares data
     if output is not None and output_slot is None:
         raise CaptureError("the model's output was not computed by chainrule ops")
-    return _Program(ops, slot_of[id(loss)], output_slot, order, loss.data)
+    return _Program(ops, slot_of[id(loss)], output_slot, order, loss._data)
 
 
 def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]]:
@@ -180,7 +180,7 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
     lines = ["def replay(inputs):"]
     n_inputs = 1 + max([p for op in program.ops for k, p in op.args if k == INPUT], default=-1)
     for k in range(n_inputs):
-        lines.append(f"    in{k} = inputs[{k}].data")
+        lines.append(f"    in{k} = inputs[{k}]._data")
     params: dict[int, str] = {}
 
     def param(t: Tensor) -> str:
@@ -203,7 +203,7 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
             elif kind == INPUT:
                 args.append(f"in{payload}")
             elif kind == PARAM:
-                args.append(f"{param(payload)}.data")
+                args.append(f"{param(payload)}._data")
             else:
                 ns[f"K{i}_{a}"] = payload
                 args.append(f"K{i}_{a}")
@@ -370,7 +370,7 @@ class CompiledStep:
         self.last_output: Tensor | None = None  # the model's output in the last step
 
     def _signature(self, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
-        return (tuple([(t.data.shape, t.data.dtype, t._requires_grad) for t in inputs]),
+        return (tuple([(t._data.shape, t._data.dtype, t._requires_grad) for t in inputs]),
                 self.model.training, GRAD_MODE.enabled, capture.STATE.changes)
 
     def _eager(self, inputs: tuple[Tensor, ...]) -> Tensor:
@@ -462,12 +462,12 @@ class CompiledStep:
         except Exception as exc:  # noqa: BLE001 - the eager step raises real errors
             return self._replay_failed(sig, inputs, exc)
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
-        replay_grads = [None if p.grad is None else p.grad.data.copy() for p in params]
+        replay_grads = [None if p.grad is None else p.grad._data.copy() for p in params]
         loss = self._eager(inputs)
-        xp = array_module(loss.data)
-        same = bool(xp.array_equal(xp.asarray(replayed), loss.data)) and all(
+        xp = array_module(loss._data)
+        same = bool(xp.array_equal(xp.asarray(replayed), loss._data)) and all(
             (a is None and p.grad is None) or (a is not None and p.grad is not None
-                                               and bool(xp.array_equal(a, p.grad.data)))
+                                               and bool(xp.array_equal(a, p.grad._data)))
             for a, p in zip(replay_grads, params, strict=True))
         if same:
             self._mark_ready(sig)

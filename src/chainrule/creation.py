@@ -4,7 +4,7 @@
 >>> cr.tensor([[1, 2], [3, 4]]).dtype
 dtype('int64')
 >>> cr.zeros(2, 3).shape
-(2, 3)
+chainrule.Size([2, 3])
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule.backend import Device, to_device
+from chainrule.backend.device import _CPU, DEFAULT
 from chainrule.random import Generator, numpy_generator
 from chainrule.tensor import Tensor
 
@@ -23,7 +24,9 @@ def _finish(data: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     dt = dtypes.resolve(dtype)
     if dt is not None and data.dtype != dt:
         data = data.astype(dt)
-    if device is not None and Device(device).type != "cpu":
+    if device is None:
+        device = DEFAULT.device  # set_default_device
+    if device is not _CPU and Device(device).type != "cpu":
         data = to_device(data, device)
     t = Tensor._wrap(data)
     if requires_grad:
@@ -48,10 +51,10 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
     NumPy arrays and NumPy scalars keep their dtype.
 
     >>> tensor([0.5, 1.5], requires_grad=True)
-    tensor([0.5, 1.5], requires_grad=True)
+    tensor([0.5000, 1.5000], requires_grad=True)
     """
     if isinstance(data, Tensor):
-        array = data.data.copy()
+        array = data._data.copy()
     elif isinstance(data, (np.ndarray, np.generic)):
         array = np.array(data)
     else:
@@ -154,39 +157,58 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
 
 
 def randint(low: int, high: int | None = None, size: Any = (), generator: Generator | None = None,
-            dtype: Any = None, device: Any = None) -> Tensor:
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers in [low, high) (int64); ``randint(10, size=(3,))`` means [0, 10)."""
     if high is None:
         low, high = 0, low
     data = numpy_generator(generator).integers(low, high, _size(tuple(size)), dtype=np.int64)
-    return _finish(data, dtype, device, False)
+    return _finish(data, dtype, device, requires_grad)
 
 
-def randperm(n: int, generator: Generator | None = None) -> Tensor:
+def randperm(n: int, generator: Generator | None = None, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1 (int64)."""
-    return Tensor._wrap(numpy_generator(generator).permutation(n).astype(np.int64))
+    data = numpy_generator(generator).permutation(n).astype(np.int64)
+    return _finish(data, dtype, device, requires_grad)
 
 
-def _like(x: Tensor, dtype: Any) -> dict[str, Any]:
-    return {"dtype": dtype or x.dtype, "device": x.device}
+def _like(x: Tensor, dtype: Any, device: Any) -> dict[str, Any]:
+    return {"dtype": dtype or x.dtype, "device": x.device if device is None else device}
 
 
-def zeros_like(x: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return zeros(x.shape, requires_grad=requires_grad, **_like(x, dtype))
+def zeros_like(x: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """Zeros of ``x``'s shape, dtype and device (unless given)."""
+    return zeros(x.shape, requires_grad=requires_grad, **_like(x, dtype, device))
 
 
-def ones_like(x: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return ones(x.shape, requires_grad=requires_grad, **_like(x, dtype))
-
-
-def full_like(x: Tensor, fill_value: Any, dtype: Any = None,
+def ones_like(x: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    return full(x.shape, fill_value, requires_grad=requires_grad, **_like(x, dtype))
+    """Ones of ``x``'s shape, dtype and device (unless given)."""
+    return ones(x.shape, requires_grad=requires_grad, **_like(x, dtype, device))
 
 
-def rand_like(x: Tensor, generator: Generator | None = None, dtype: Any = None) -> Tensor:
-    return rand(x.shape, generator=generator, **_like(x, dtype))
+def empty_like(x: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor of ``x``'s shape (zeros here, as :func:`empty`)."""
+    return zeros_like(x, dtype, device, requires_grad)
 
 
-def randn_like(x: Tensor, generator: Generator | None = None, dtype: Any = None) -> Tensor:
-    return randn(x.shape, generator=generator, **_like(x, dtype))
+def full_like(x: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """``fill_value`` in ``x``'s shape, dtype and device (unless given)."""
+    return full(x.shape, fill_value, requires_grad=requires_grad, **_like(x, dtype, device))
+
+
+def rand_like(x: Tensor, generator: Generator | None = None, dtype: Any = None,
+              device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) of ``x``'s shape."""
+    return rand(x.shape, generator=generator, requires_grad=requires_grad,
+                **_like(x, dtype, device))
+
+
+def randn_like(x: Tensor, generator: Generator | None = None, dtype: Any = None,
+               device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples of ``x``'s shape."""
+    return randn(x.shape, generator=generator, requires_grad=requires_grad,
+                 **_like(x, dtype, device))

@@ -11,8 +11,8 @@ create) with ``requires_grad=True`` collect ``.grad`` when ``backward()`` runs.
 >>> out = z.mean()
 >>> out.backward()
 >>> out.item(), x.grad
-(27.0, tensor([[4.5, 4.5],
-        [4.5, 4.5]]))
+(27.0, tensor([[4.5000, 4.5000],
+        [4.5000, 4.5000]]))
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from chainrule.autograd import capture
 from chainrule.autograd import function as _function
 from chainrule.autograd.engine import run_backward
 from chainrule.backend import Device, array_module, get_device
+from chainrule.size import Size
+from chainrule.tensor_compat import TensorCompat
 from chainrule.tensor_inplace import TensorInplace
 from chainrule.tensor_math import TensorMath
 
@@ -38,10 +40,10 @@ NON_LEAF_GRAD = (
 )
 
 
-class Tensor(TensorMath, TensorInplace):
+class Tensor(TensorMath, TensorInplace, TensorCompat):
     """A multi-dimensional array that records operations for automatic differentiation."""
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_out_index", "_version",
+    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "_out_index", "_version",
                  "_hooks", "__weakref__")
 
     # make NumPy defer to our reflected operators (np.float64(2) * t -> t.__rmul__)
@@ -49,12 +51,12 @@ class Tensor(TensorMath, TensorInplace):
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         if not hasattr(data, "__array_interface__") and array_module(data) is np:
             data = np.asarray(data)
             if data.dtype.kind == "f":
                 data = data.astype(dtypes.STATE.default, copy=False)
-        self.data = data
+        self._data = data
         self.grad: Tensor | None = None
         self.grad_fn: Any = None
         self._out_index = 0
@@ -70,7 +72,7 @@ class Tensor(TensorMath, TensorInplace):
         t = object.__new__(cls)
         if type(data) is not np.ndarray and isinstance(data, np.generic):
             data = np.asarray(data)  # NumPy reductions return scalars; keep 0-d arrays
-        t.data = data
+        t._data = data
         t.grad_fn = node
         t._out_index = index
         t._version = [0]
@@ -100,46 +102,46 @@ class Tensor(TensorMath, TensorInplace):
 
     # ---- basic attributes -----------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape  # a tuple already (NumPy and CuPy)
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> Device:
-        return get_device(self.data)
+        return get_device(self._data)
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape, or the size of one dim."""
-        return self.shape if dim is None else self.shape[dim]
+        """The shape (a :class:`~chainrule.Size`), or the size of one dim."""
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
         return self.ndim
 
     def numel(self) -> int:
         """Number of elements."""
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return int(self.data.shape[0])
+        return int(self._data.shape[0])
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         _values_read()
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted to a Python number, "
-                f"this one has shape {self.shape}; index it first or use .tolist()"
+                f"this one has shape {tuple(self.shape)}; index it first or use .tolist()"
             )
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shares memory on the CPU)."""
@@ -149,7 +151,7 @@ class Tensor(TensorMath, TensorInplace):
                 "use tensor.detach().numpy()"
             )
         _values_read()
-        data = self.data
+        data = self._data
         if isinstance(data, np.ndarray):
             return data
         return np.asarray(data) if array_module(data) is np else data.get()
@@ -159,12 +161,12 @@ class Tensor(TensorMath, TensorInplace):
 
     def __bool__(self) -> bool:
         _values_read()
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -196,7 +198,7 @@ class Tensor(TensorMath, TensorInplace):
                 f"requires_grad can only be changed on leaf tensors; this one was made by "
                 f"{self.grad_fn.name()}. Use .detach() to get a leaf"
             )
-        if value and self.data.dtype.kind not in "fc":
+        if value and self._data.dtype.kind not in "fc":
             raise TypeError(
                 f"only floating point tensors can require gradients, this one is {self.dtype}; "
                 "convert with .float() first"
@@ -217,7 +219,7 @@ class Tensor(TensorMath, TensorInplace):
 
     def detach(self) -> Tensor:
         """A new leaf sharing this data, cut from the graph."""
-        out = Tensor._wrap(self.data)
+        out = Tensor._wrap(self._data)
         out._version = self._version
         return out
 
@@ -290,7 +292,7 @@ class Tensor(TensorMath, TensorInplace):
                                   retain_graph=retain_graph, allow_unused=True)
             for t, g in zip(inputs, grads, strict=True):
                 if g is not None:
-                    t.grad = g if t.grad is None else Tensor._wrap(t.grad.data + g.data)
+                    t.grad = g if t.grad is None else Tensor._wrap(t.grad._data + g._data)
             return
         run_backward([self], [self._root_grad(gradient)], retain_graph)
 
@@ -302,68 +304,22 @@ class Tensor(TensorMath, TensorInplace):
                 "to, and make sure the computation did not run under no_grad()"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward(): grad can be implicitly created only for scalar outputs, but "
-                    f"this output has shape {self.shape}. Pass gradient= of the same shape "
+                    f"this output has shape {tuple(self.shape)}. Pass gradient= of the same shape "
                     "(e.g. y.backward(chainrule.ones_like(y))) or reduce it first (y.sum())"
                 )
-            if type(self.data) is np.ndarray:  # np.array(1) costs a quarter of np.ones(())
-                return np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
-            return array_module(self.data).ones(self.data.shape, dtype=self.data.dtype)
-        g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if type(self._data) is np.ndarray:  # np.array(1) costs a quarter of np.ones(())
+                return np.array(1, dtype=self._data.dtype).reshape(self._data.shape)
+            return array_module(self._data).ones(self._data.shape, dtype=self._data.dtype)
+        g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if tuple(g.shape) != self.shape:
             raise RuntimeError(
                 f"backward(): gradient has shape {tuple(g.shape)} but the output has shape "
-                f"{self.shape}; they must match"
+                f"{tuple(self.shape)}; they must match"
             )
-        return g.astype(self.data.dtype, copy=False)
-
-    # ---- conversion -----------------------------------------------------------------
-    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
-        """Move to a device and/or cast: ``t.to('cpu')``, ``t.to(float64)``."""
-        for arg in args:
-            if isinstance(arg, (str, Device)):
-                device = arg
-            else:
-                dtype = arg
-        out = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
-            from chainrule.ops.convert import Cast
-
-            out = Cast.apply(out, np.dtype(dtype))
-        if device is not None and Device(device) != self.device:
-            from chainrule.ops.convert import ToDevice
-
-            out = ToDevice.apply(out, Device(device))
-        return out
-
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def cuda(self, index: int = 0) -> Tensor:
-        return self.to(f"cuda:{index}")
-
-    def float(self) -> Tensor:
-        return self.to(dtypes.float32)
-
-    def double(self) -> Tensor:
-        return self.to(dtypes.float64)
-
-    def half(self) -> Tensor:
-        return self.to(dtypes.float16)
-
-    def long(self) -> Tensor:
-        return self.to(dtypes.int64)
-
-    def int(self) -> Tensor:
-        return self.to(dtypes.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(dtypes.bool_)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        return self.to(other.dtype)
+        return g.astype(self._data.dtype, copy=False)
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient flows back to this tensor)."""
@@ -372,26 +328,7 @@ class Tensor(TensorMath, TensorInplace):
         return Clone.apply(self)
 
     def contiguous(self) -> Tensor:
-        return self if self.data.flags.c_contiguous else self.clone()
-
-    # ---- printing -------------------------------------------------------------------
-    def __repr__(self) -> str:
-        _values_read()
-        data = self.data if isinstance(self.data, np.ndarray) else np.asarray(self.tolist())
-        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                               suppress_small=False, threshold=1000, edgeitems=3)
-        extras = []
-        if data.dtype not in (dtypes.STATE.default, dtypes.int64, dtypes.bool_) or (
-            data.size == 0 and data.dtype != dtypes.STATE.default
-        ):
-            extras.append(f"dtype={data.dtype}")
-        if self.device.type != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return self if self._data.flags.c_contiguous else self.clone()
 
 
 def _values_read() -> None:

@@ -29,7 +29,7 @@ class TensorInplace:
     ``clamp_``, the augmented assignments and ``__setitem__``."""
 
     __slots__ = ()
-    data: Any
+    _data: Any
     grad_fn: Any
     _requires_grad: bool
     _out_index: int
@@ -44,9 +44,9 @@ class TensorInplace:
             return False
         if self._requires_grad and self.grad_fn is None:
             raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad ({self.shape} {self.dtype}) is being "
-                "used in an in-place operation. Wrap the update in `with chainrule.no_grad():` "
-                "(as optimizers do) or use the out-of-place op"
+                f"{op}: a leaf tensor that requires grad ({tuple(self.shape)} {self.dtype}) is "
+                "being used in an in-place operation. Wrap the update in "
+                "`with chainrule.no_grad():` (as optimizers do) or use the out-of-place op"
             )
         return self._requires_grad
 
@@ -56,19 +56,19 @@ class TensorInplace:
                 and GRAD_MODE.enabled:
             record = True
         if record:
-            if self.data.base is not None:
+            if self._data.base is not None:
                 raise RuntimeError(
                     f"{op}: in-place op on a view of another tensor while recording the "
                     "graph; use .clone() first"
                 )
             result = result_fn()
-            np.copyto(self.data, result.data) if isinstance(self.data, np.ndarray) \
-                else self.data.__setitem__(Ellipsis, result.data)
+            np.copyto(self._data, result._data) if isinstance(self._data, np.ndarray) \
+                else self._data.__setitem__(Ellipsis, result._data)
             me: Any = self  # the Tensor this mixin is part of
             me.grad_fn, me._out_index = result.grad_fn, result._out_index
             me._requires_grad = True
         else:
-            raw_fn(self.data, other.data if isinstance(other, TensorInplace) else other)
+            raw_fn(self._data, other._data if isinstance(other, TensorInplace) else other)
         self._version[0] += 1
         return self
 

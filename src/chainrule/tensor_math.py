@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def _raw(x: Any) -> Any:
     from chainrule.tensor import Tensor
 
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _logical(fn: Any, *operands: Any) -> Tensor:
@@ -39,7 +39,7 @@ class TensorMath:
     """Mixin: Python operators with broadcasting, reductions, activations and shape methods."""
 
     __slots__ = ()
-    data: Any
+    _data: Any
 
     # ---- arithmetic operators (call Function.apply directly: these are the hot path) -
     def __add__(self, other: Any) -> Any:
@@ -119,31 +119,31 @@ class TensorMath:
         return self == other
 
     def any(self) -> Any:
-        return _constant(array_module(self.data).asarray(self.data.any()))
+        return _constant(array_module(self._data).asarray(self._data.any()))
 
     def all(self) -> Any:
-        return _constant(array_module(self.data).asarray(self.data.all()))
+        return _constant(array_module(self._data).asarray(self._data.all()))
 
     def isnan(self) -> Any:
-        return _logical(array_module(self.data).isnan, self)
+        return _logical(array_module(self._data).isnan, self)
 
     def isfinite(self) -> Any:
-        return _logical(array_module(self.data).isfinite, self)
+        return _logical(array_module(self._data).isfinite, self)
 
     def sign(self) -> Any:
-        return _logical(array_module(self.data).sign, self)
+        return _logical(array_module(self._data).sign, self)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """Index of the largest value (flattened when ``dim`` is None)."""
-        out = self.data.argmax(axis=dim, keepdims=keepdim if dim is not None else False)
-        return _constant(array_module(self.data).asarray(out, dtype=np.int64))
+        out = self._data.argmax(axis=dim, keepdims=keepdim if dim is not None else False)
+        return _constant(array_module(self._data).asarray(out, dtype=np.int64))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        out = self.data.argmin(axis=dim, keepdims=keepdim if dim is not None else False)
-        return _constant(array_module(self.data).asarray(out, dtype=np.int64))
+        out = self._data.argmin(axis=dim, keepdims=keepdim if dim is not None else False)
+        return _constant(array_module(self._data).asarray(out, dtype=np.int64))
 
     def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        return bool(array_module(self.data).allclose(self.data, _raw(other), rtol, atol))
+        return bool(array_module(self._data).allclose(self._data, _raw(other), rtol, atol))
 
     # ---- elementwise math -----------------------------------------------------------
     def add(self, other: Any) -> Any:
@@ -252,7 +252,7 @@ class TensorMath:
     @property
     def T(self) -> Any:  # noqa: N802 - PyTorch's name
         """Reverse all dims (the transpose of a matrix)."""
-        return shp.permute(self, tuple(reversed(range(self.data.ndim))))
+        return shp.permute(self, tuple(reversed(range(self._data.ndim))))
 
     def reshape(self, *shape: Any) -> Any:
         return shp.reshape(self, *shape)

@@ -76,7 +76,7 @@ def _call_hooks(hooks: list[Any], grad: Any) -> Any:
     for hook in hooks:
         result = hook(Tensor._wrap(grad))
         if result is not None:
-            grad = result.data if isinstance(result, Tensor) else result
+            grad = result._data if isinstance(result, Tensor) else result
     return grad
 
 
@@ -252,7 +252,7 @@ def _visit_outputs(
                 if tensor.grad is None:
                     tensor.grad = Tensor._wrap(g)
                 else:
-                    tensor.grad = Tensor._wrap(tensor.grad.data + g)
+                    tensor.grad = Tensor._wrap(tensor.grad._data + g)
     return grads
 
 
@@ -266,7 +266,7 @@ def accumulate_leaf(leaf: Any, grad: Any, handed_out: set[int]) -> None:
         handed_out.add(id(grad))
         leaf.grad = Tensor._wrap(grad)
         return
-    current = leaf.grad.data
+    current = leaf.grad._data
     if current.shape == grad.shape and writeable(current):
         current += grad
         leaf.grad._version[0] += 1

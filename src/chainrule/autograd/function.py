@@ -195,7 +195,7 @@ class Function:
         record = False
         for a in args:
             if isinstance(a, Tensor):
-                data = a.data
+                data = a._data
                 arrays.append(data)
                 version = a._version
                 versions.append((version, version[0], id(data)))
@@ -269,7 +269,7 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
         for i, o in enumerate(outs)
     )
     if ctx.to_save:
-        versions.extend((t._version, 0, id(t.data)) for t in results)
+        versions.extend((t._version, 0, id(t._data)) for t in results)
         ctx.saved_versions = versions
     if CAPTURE.tape is not None:
         CAPTURE.tape.append((cls, args, ctx, results, True))

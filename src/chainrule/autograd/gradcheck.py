@@ -75,20 +75,20 @@ def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: floa
                     if g.shape != inputs[diff[col]].shape:
                         return _fail(raise_exception, (
                             f"gradcheck {name}: gradient for input {diff[col]} has shape "
-                            f"{g.shape}, expected {inputs[diff[col]].shape}"))
-                    analytic[j][col][k] = np.asarray(g.data).reshape(-1)
+                            f"{tuple(g.shape)}, expected {tuple(inputs[diff[col]].shape)}"))
+                    analytic[j][col][k] = np.asarray(g._data).reshape(-1)
 
     # numeric Jacobian: two forward passes per input element
     for col, i in enumerate(diff):
-        flat = inputs[i].data.reshape(-1)
+        flat = inputs[i]._data.reshape(-1)
         for m in range(flat.size):
             orig = flat[m]
             with no_grad():
                 flat[m] = orig + eps
-                plus = [np.asarray(o.data, dtype=np.float64).reshape(-1).copy()
+                plus = [np.asarray(o._data, dtype=np.float64).reshape(-1).copy()
                         for o in _select(_as_tuple(fn(*inputs)))]
                 flat[m] = orig - eps
-                minus = [np.asarray(o.data, dtype=np.float64).reshape(-1).copy()
+                minus = [np.asarray(o._data, dtype=np.float64).reshape(-1).copy()
                          for o in _select(_as_tuple(fn(*inputs)))]
                 flat[m] = orig
             for j in range(len(outputs)):

@@ -33,17 +33,42 @@ def _import_cupy() -> ModuleType:
     return _cupy
 
 
+@lru_cache(maxsize=1)
 def cuda_available() -> bool:
-    """Return True when CuPy imports and sees at least one CUDA device.
+    """Return True when CuPy imports and sees at least one CUDA device (asked once).
 
     >>> isinstance(cuda_available(), bool)
     True
     """
+    return cuda_device_count() > 0
+
+
+@lru_cache(maxsize=1)
+def cuda_device_count() -> int:
+    """How many CUDA devices CuPy sees (0 without CuPy or without a GPU)."""
     try:
         cp = _import_cupy()
-        return int(cp.cuda.runtime.getDeviceCount()) > 0
+        return int(cp.cuda.runtime.getDeviceCount())
     except Exception:
-        return False
+        return 0
+
+
+NO_CUDA = ("{what}: CUDA is not available here. chainrule runs on a GPU through CuPy "
+           "(pip install 'chainrule[gpu]' on a machine with an NVIDIA GPU), and {reason}. "
+           "Use device='cpu', or choose the device with chainrule.cuda.is_available()")
+
+
+def check_available(device: Device, what: str) -> None:
+    """Raise RuntimeError (as PyTorch does on a machine without CUDA) when ``device`` is a
+    CUDA device that this machine lacks; ``what`` names the request in the message."""
+    if device.type != "cuda" or cuda_available():
+        return
+    try:
+        importlib.import_module("cupy")
+        reason = "CuPy sees no CUDA device"
+    except ImportError:
+        reason = "CuPy is not installed"
+    raise RuntimeError(NO_CUDA.format(what=what, reason=reason))
 
 
 def array_module(array: Any) -> ModuleType:
@@ -58,10 +83,15 @@ def array_module(array: Any) -> ModuleType:
 
 
 class Device:
-    """Where a tensor's data lives: ``Device("cpu")`` or ``Device("cuda:0")``.
+    """Where a tensor's data lives: ``Device("cpu")``, ``Device("cuda")``, ``Device("cuda:1")``
+    or ``Device("cuda", 1)`` (``chainrule.device``, PyTorch's ``torch.device``).
+
+    Making a CUDA device needs no GPU (as in PyTorch); putting a tensor there does.
 
     >>> Device("cpu")
     device(type='cpu')
+    >>> Device("cuda", 1), str(Device("cuda"))
+    (device(type='cuda', index=1), 'cuda')
     >>> Device("cpu").xp.__name__
     'numpy'
     """
@@ -70,19 +100,28 @@ class Device:
     type: str
     index: int | None
 
-    def __init__(self, spec: str | Device = "cpu", index: int | None = None) -> None:
-        if isinstance(spec, Device):
-            self.type, self.index = spec.type, spec.index
+    def __init__(self, type: str | Device | int = "cpu",  # noqa: A002 - PyTorch's name
+                 index: int | None = None) -> None:
+        if isinstance(type, Device):
+            self.type, self.index = type.type, type.index
             return
-        name, _, idx = str(spec).partition(":")
+        if isinstance(type, int) and not isinstance(type, bool):
+            self.type, self.index = "cuda", int(type)  # torch.device(0) is cuda:0
+            return
+        name, _, idx = str(type).partition(":")
         if name not in ("cpu", "cuda"):
-            raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+            raise ValueError(f"unknown device {type!r}: chainrule runs on 'cpu', or on 'cuda' "
+                             "/ 'cuda:N' (an NVIDIA GPU, through CuPy)")
         if idx and not idx.isdigit():
-            raise ValueError(f"bad device index in {spec!r}: expected an integer after ':'")
+            raise ValueError(f"bad device index in {type!r}: expected an integer after ':'")
+        if idx and index is not None:
+            raise ValueError(f"device {type!r} has an index already; do not pass index={index}")
         self.type = name
         self.index = int(idx) if idx else index
-        if name == "cuda" and self.index is None:
-            self.index = 0
+        if name == "cpu" and self.index not in (None, 0, -1):
+            raise ValueError(f"the CPU device has no index {self.index}")
+        if name == "cpu":
+            self.index = None
 
     @property
     def xp(self) -> ModuleType:
@@ -100,11 +139,11 @@ class Device:
         return hash((self.type, self.index or 0))
 
     def __str__(self) -> str:
-        return self.type if self.type == "cpu" else f"{self.type}:{self.index}"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __repr__(self) -> str:
-        if self.type == "cpu":
-            return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
         return f"device(type='{self.type}', index={self.index})"
 
 
@@ -129,9 +168,44 @@ def to_device(array: Any, device: Device | str) -> Any:
         if array_module(array) is np:
             return np.asarray(array)
         return array.get()
+    check_available(device, f"putting a tensor on '{device}'")
     cp = _import_cupy()
     with cp.cuda.Device(device.index or 0):
         return cp.asarray(array)
+
+
+class _DefaultDevice:
+    device = _CPU
+
+
+DEFAULT = _DefaultDevice()
+
+
+def default_device() -> Device:
+    """The device new tensors are made on when no ``device=`` is given (the CPU)."""
+    return DEFAULT.device
+
+
+def set_default_device(device: Device | str | int | None) -> None:
+    """Make new tensors (``zeros``, ``tensor``, layers' parameters, ...) on ``device`` by
+    default; None means the CPU. Asking for CUDA where there is none raises RuntimeError.
+
+    >>> set_default_device("cpu"); get_default_device()
+    device(type='cpu')
+    """
+    new = _CPU if device is None else Device(device)
+    check_available(new, f"set_default_device({str(new)!r})")
+    DEFAULT.device = new
+
+
+def get_default_device() -> Device:
+    """The default device of new tensors (``cuda:N`` with its index, as PyTorch says).
+
+    >>> get_default_device()
+    device(type='cpu')
+    """
+    device = DEFAULT.device
+    return Device("cuda", device.index or 0) if device.type == "cuda" else device
 
 
 def smallest(a: Any) -> Any:

@@ -3,10 +3,10 @@
 A dataset that defines ``get_batch(indices)`` hands the DataLoader whole
 batches by NumPy fancy indexing, with no Python work per sample.
 
->>> import numpy as np
->>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+>>> import chainrule as cr
+>>> ds = TensorDataset(cr.arange(10.0).reshape(5, 2), cr.arange(5))
 >>> len(ds), ds[1]
-(5, (array([2., 3.]), np.int64(1)))
+(5, (tensor([2., 3.]), tensor(1)))
 """
 
 from __future__ import annotations
@@ -32,12 +32,16 @@ class Dataset:
 
 
 class TensorDataset(Dataset):
-    """Samples are rows of equally long arrays (or Tensors): ``(images, labels)``."""
+    """Samples are rows of equally long arrays (or Tensors): ``(images, labels)``.
+
+    ``ds[i]`` and ``ds[a:b]`` are tuples of Tensors sharing the rows' memory, as in
+    PyTorch; the DataLoader takes whole batches from the arrays (``get_batch``, ``arrays``).
+    """
 
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset needs at least one array")
-        self.arrays = [a.data if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
+        self.arrays = [a._data if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
         n = len(self.arrays[0])
         for i, a in enumerate(self.arrays):
             if len(a) != n:
@@ -46,8 +50,15 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return len(self.arrays[0])
 
-    def __getitem__(self, index: int) -> tuple[Any, ...]:
-        return tuple(a[index] for a in self.arrays)
+    def __getitem__(self, index: Any) -> tuple[Any, ...]:
+        if isinstance(index, Tensor):
+            index = index._data
+        return tuple(Tensor._wrap(a[index]) for a in self.arrays)
+
+    @property
+    def tensors(self) -> tuple[Tensor, ...]:
+        """The whole arrays as Tensors (PyTorch's ``TensorDataset.tensors``)."""
+        return tuple(Tensor._wrap(a) for a in self.arrays)
 
     def get_batch(self, indices: Any) -> tuple[Any, ...]:
         return tuple(a[indices] for a in self.arrays)

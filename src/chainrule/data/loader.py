@@ -31,16 +31,20 @@ AUGMENT_DOMAIN = 0x6175676D  # "augm": keeps the batches' streams apart from oth
 def default_collate(samples: list[Any]) -> Any:
     """Stack a list of samples (tuples of arrays/numbers) into a tuple of arrays."""
     first = samples[0]
+    if isinstance(first, dict):
+        return {key: default_collate([s[key] for s in samples]) for key in first}
     if isinstance(first, tuple | list):
         return tuple(default_collate([s[i] for s in samples]) for i in range(len(first)))
     if isinstance(first, Tensor):
-        return np.stack([s.data for s in samples])
+        return np.stack([s._data for s in samples])
     return np.stack([np.asarray(s) for s in samples])
 
 
 def _to_tensor(batch: Any) -> Any:
     if isinstance(batch, tuple | list):
         return tuple(_to_tensor(b) for b in batch)
+    if isinstance(batch, dict):
+        return {key: _to_tensor(value) for key, value in batch.items()}
     if isinstance(batch, np.ndarray):
         return Tensor._wrap(batch)
     return batch
@@ -64,8 +68,15 @@ class DataLoader:
         dataset: a Dataset (array-backed ones are fastest).
         batch_size: samples per batch.
         shuffle: reshuffle every epoch with ``generator`` (default: chainrule's global one).
-        drop_last: skip the last, smaller batch.
+        sampler: the indices to take, in order (a :mod:`~chainrule.data.sampler` sampler or
+            any iterable of indices with a length); instead of ``shuffle``.
+        batch_sampler: yields the index lists of whole batches; instead of ``batch_size``,
+            ``shuffle``, ``sampler`` and ``drop_last``.
+        num_workers, pin_memory, timeout, worker_init_fn, multiprocessing_context,
+            prefetch_factor, persistent_workers: accepted for PyTorch programs; batches are
+            made in this process (array-backed ones cost two slices).
         collate_fn: turns a list of samples into a batch (default stacks arrays).
+        drop_last: skip the last, smaller batch.
         generator: the Generator of the order (and of ``augment``'s random numbers).
         augment: ``augment(images, rng) -> images``, applied to the first array of each
             batch (the inputs) with a NumPy Generator ``rng`` of its own: made from a key
@@ -82,14 +93,27 @@ class DataLoader:
     [(4, 8, 8), (2, 8, 8)]
     """
 
-    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, collate_fn: Callable[[list[Any]], Any] | None = None,
-                 generator: Generator | None = None,
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Any = None, batch_sampler: Any = None, num_workers: int = 0,
+                 collate_fn: Callable[[list[Any]], Any] | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Any = None,
+                 multiprocessing_context: Any = None, generator: Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
                  augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None
                  ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
-        self.dataset, self.batch_size, self.shuffle = dataset, int(batch_size), shuffle
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                                 "batch_size, shuffle, sampler, and drop_last")
+            batch_size = None
+        elif batch_size is None or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size} (each "
+                             "batch must hold samples: batch_size=None is not supported)")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        self.dataset, self.shuffle = dataset, bool(shuffle)
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.sampler, self.batch_sampler, self.num_workers = sampler, batch_sampler, num_workers
         self.drop_last, self.collate_fn = drop_last, collate_fn
         self.generator = generator or default_generator
         self.augment = augment
@@ -98,8 +122,26 @@ class DataLoader:
         self._resume = False
 
     def __len__(self) -> int:
-        n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler if self.sampler is not None else self.dataset)
+        size = self.batch_size or 1
+        return n // size if self.drop_last else -(-n // size)
+
+    def _sampled_batches(self) -> Iterator[list[int]]:
+        """Index lists from ``batch_sampler``, or ``sampler``'s indices in batches."""
+        if self.batch_sampler is not None:
+            yield from self.batch_sampler
+            return
+        from chainrule.data.sampler import BatchSampler
+
+        yield from BatchSampler(self.sampler, self.batch_size or 1, self.drop_last)
+
+    def _fetch(self, indices: Any) -> Any:
+        if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
+            return self.dataset.get_batch(indices)
+        collate = self.collate_fn or default_collate
+        return collate([self.dataset[int(i)] for i in indices])
 
     def _order(self) -> np.ndarray | None:
         if not self.shuffle:
@@ -117,7 +159,11 @@ class DataLoader:
         order = self._order()
         # drawn after the order, so the first epoch's order is the one without augment
         key = int(self.generator.np.integers(2**63)) if self.augment is not None else 0
+        if self.sampler is not None or self.batch_sampler is not None:
+            yield from self._iter_sampled(skip, key)
+            return
         n = len(self.dataset)
+        size = self.batch_size or 1
         arrays = getattr(self.dataset, "arrays", None) if self.collate_fn is None else None
         if arrays is not None:
             if order is not None:
@@ -125,17 +171,27 @@ class DataLoader:
             order = None
         n_batches = len(self)
         for b in range(skip, n_batches):
-            start, stop = b * self.batch_size, min((b + 1) * self.batch_size, n)
+            start, stop = b * size, min((b + 1) * size, n)
             self._position = b + 1
             if arrays is not None:
                 batch: Any = tuple(a[start:stop] for a in arrays)
             else:
-                indices = np.arange(start, stop) if order is None else order[start:stop]
-                if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
-                    batch = self.dataset.get_batch(indices)
-                else:
-                    collate = self.collate_fn or default_collate
-                    batch = collate([self.dataset[int(i)] for i in indices])
+                batch = self._fetch(np.arange(start, stop) if order is None
+                                    else order[start:stop])
+            if self.augment is not None:
+                batch = _augmented(self.augment, batch, key, b)
+            yield _to_tensor(batch)
+        self._position = 0
+        self._epoch_state = None
+
+    def _iter_sampled(self, skip: int, key: int) -> Iterator[Any]:
+        """Batches whose indices come from ``sampler`` or ``batch_sampler`` (a resumed
+        epoch draws the skipped batches' indices again and drops them)."""
+        for b, indices in enumerate(self._sampled_batches()):
+            if b < skip:
+                continue
+            self._position = b + 1
+            batch = self._fetch(np.asarray(indices, dtype=np.int64))
             if self.augment is not None:
                 batch = _augmented(self.augment, batch, key, b)
             yield _to_tensor(batch)

@@ -5,7 +5,7 @@ labels. The same seed gives the same points.
 
 >>> X, y = make_spiral(300, classes=3, seed=0)
 >>> X.shape, sorted(set(y.tolist()))
-((300, 2), [0, 1, 2])
+(chainrule.Size([300, 2]), [0, 1, 2])
 """
 
 from __future__ import annotations

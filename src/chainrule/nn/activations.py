@@ -7,6 +7,8 @@ tensor([0., 2.])
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule import creation
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
@@ -29,33 +31,42 @@ class Tanh(Module):
 
 
 class ReLU(Module):
-    """max(0, x)."""
+    """max(0, x). ``inplace`` is accepted for PyTorch programs; the output is a new tensor."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
     """x for x > 0, ``negative_slope * x`` otherwise (no dead units)."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace  # (as ReLU's inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class PReLU(Module):
     """Leaky ReLU whose slope is learned: one shared slope or one per channel (dim 1)."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
         self.num_slopes = num_parameters  # ``num_parameters`` is Module's counting method
-        self.weight = Parameter(creation.full((num_parameters,), float(init)))
+        self.weight = Parameter(creation.full((num_parameters,), float(init), device=device,
+                                              dtype=dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         return F.prelu(x, self.weight)
@@ -67,15 +78,15 @@ class PReLU(Module):
 class ELU(Module):
     """x for x > 0, alpha (e^x - 1) otherwise."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha, self.inplace = alpha, inplace  # (as ReLU's inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.elu(x, self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(Module):

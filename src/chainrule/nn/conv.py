@@ -12,7 +12,7 @@ formula's result.
 ...                       nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
 ...                       nn.Linear(16 * 5 * 5, 10))
 >>> model(cr.zeros(8, 1, 28, 28)).shape
-(8, 10)
+chainrule.Size([8, 10])
 >>> model.num_parameters()
 6582
 """
@@ -54,7 +54,7 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None, device: Any = None) -> None:
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         who = f"{type(self).__name__}({in_channels}, {out_channels}, kernel_size={kernel_size})"
         kernel = tuple_of(who, "kernel_size", kernel_size, self.dims)
@@ -246,11 +246,11 @@ class BatchNorm2d(_BatchNorm):
 class Dropout2d(Module):
     """Zero whole channels with probability ``p`` in training (identity in eval mode)."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace  # inplace: accepted, the output is a new tensor
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in (3, 4):
@@ -259,7 +259,7 @@ class Dropout2d(Module):
         return CF.dropout2d(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Unflatten(Module):
@@ -267,7 +267,7 @@ class Unflatten(Module):
 
     >>> import chainrule as cr
     >>> Unflatten(1, (2, 3))(cr.zeros(4, 6)).shape
-    (4, 2, 3)
+    chainrule.Size([4, 2, 3])
     """
 
     def __init__(self, dim: int, unflattened_size: Any) -> None:

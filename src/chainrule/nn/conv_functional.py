@@ -11,7 +11,7 @@ expected and the output-size formula's result) and applies one op of
 >>> x = cr.randn(2, 1, 28, 28)
 >>> y = F.max_pool2d(F.relu(F.conv2d(x, cr.randn(32, 1, 3, 3))), 2)
 >>> y.shape, cr.flatten(y, 1).shape
-((2, 32, 13, 13), (2, 5408))
+(chainrule.Size([2, 32, 13, 13]), chainrule.Size([2, 5408]))
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
 
     >>> import chainrule as cr
     >>> unfold(cr.ones(2, 3, 4, 4), 2).shape
-    (2, 12, 9)
+    chainrule.Size([2, 12, 9])
     """
     who = "unfold"
     kernel, dilation, pads, stride = _unfold_args(who, kernel_size, dilation, padding, stride)

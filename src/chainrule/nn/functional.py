@@ -103,7 +103,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
         return x
     capture.unsupported("dropout draws a new random mask every step")
     keep = numpy_generator(generator).random(x.shape) >= p
-    if not isinstance(x.data, np.ndarray):
+    if not isinstance(x._data, np.ndarray):
         from chainrule.backend import to_device
 
         keep = to_device(keep, x.device)
@@ -115,10 +115,10 @@ def embedding(ids: Tensor, weight: Tensor, padding_idx: int | None = None) -> Te
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding: ids must be integers, got {ids.dtype}; use ids.long()")
     n = weight.shape[0]
-    if ids.numel() and (int(ids.data.min()) < 0 or int(ids.data.max()) >= n):
+    if ids.numel() and (int(ids._data.min()) < 0 or int(ids._data.max()) >= n):
         raise IndexError(f"embedding: ids must be in 0 .. {n - 1}, got range "
-                         f"{int(ids.data.min())} .. {int(ids.data.max())}")
-    return EmbeddingLookup.apply(weight, ids.data, padding_idx)
+                         f"{int(ids._data.min())} .. {int(ids._data.max())}")
+    return EmbeddingLookup.apply(weight, ids._data, padding_idx)
 
 
 def prelu(x: Tensor, weight: Tensor) -> Tensor:
@@ -154,9 +154,9 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         mean = red.mean(x, axes, keepdim=True)
         var = red.var(x, axes, correction=0, keepdim=True)
         if running_mean is not None and running_var is not None:
-            with_grad = mean.detach().data.reshape(-1), var.detach().data.reshape(-1)
-            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * with_grad[0]
-            running_var.data[...] = ((1 - momentum) * running_var.data
+            with_grad = mean.detach()._data.reshape(-1), var.detach()._data.reshape(-1)
+            running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * with_grad[0]
+            running_var._data[...] = ((1 - momentum) * running_var._data
                                      + momentum * with_grad[1] * n / (n - 1))
             running_mean._version[0] += 1
             running_var._version[0] += 1
@@ -223,9 +223,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
     if target.dtype.kind == "f" and target.shape == input.shape:
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
     x, t = _classes_last(input, target, name)
-    as_class_targets(name, t.data, x.shape[1], ignore_index)
-    w = None if weight is None else weight.data.astype(x.dtype, copy=False)
-    loss = CrossEntropy.apply(x, t.data, w, ignore_index, reduction, label_smoothing)
+    as_class_targets(name, t._data, x.shape[1], ignore_index)
+    w = None if weight is None else weight._data.astype(x.dtype, copy=False)
+    loss = CrossEntropy.apply(x, t._data, w, ignore_index, reduction, label_smoothing)
     if reduction == "none" and input.ndim > 2:
         return shp.reshape(loss, target.shape)
     if reduction == "none" and input.ndim == 1:
@@ -252,7 +252,7 @@ def _soft_cross_entropy(x: Tensor, probs: Tensor, weight: Tensor | None, reducti
 def _warn_if_probabilities(x: Tensor) -> None:
     if _Warned.probabilities or x.ndim != 2 or x.shape[0] == 0:
         return
-    data = x.data
+    data = x._data
     if smallest(data) >= 0 and bool(np.allclose(data.sum(axis=1), 1.0, atol=1e-3)):
         _Warned.probabilities = True
         warnings.warn(
@@ -274,9 +274,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
     name = "nll_loss"
     check_reduction(name, reduction)
     x, t = _classes_last(input, target, name)
-    as_class_targets(name, t.data, x.shape[1], ignore_index)
-    w = None if weight is None else weight.data.astype(x.dtype, copy=False)
-    loss = NLL.apply(x, t.data, w, ignore_index, reduction)
+    as_class_targets(name, t._data, x.shape[1], ignore_index)
+    w = None if weight is None else weight._data.astype(x.dtype, copy=False)
+    loss = NLL.apply(x, t._data, w, ignore_index, reduction)
     if reduction == "none" and input.ndim > 2:
         return shp.reshape(loss, target.shape)
     if reduction == "none" and input.ndim == 1:
@@ -318,7 +318,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     check_reduction("binary_cross_entropy", reduction)
     target = _as_tensor(target, input)
     _same_shape("binary_cross_entropy", input, target)
-    data = input.data
+    data = input._data
     if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
         raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; for "
                          "raw scores use binary_cross_entropy_with_logits (BCEWithLogitsLoss)")
@@ -337,8 +337,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
     check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _as_tensor(target, input)
     _same_shape("binary_cross_entropy_with_logits", input, target)
-    w = None if weight is None else weight.data
-    pw = None if pos_weight is None else pos_weight.data
+    w = None if weight is None else weight._data
+    pw = None if pos_weight is None else pos_weight._data
     return _reduce(BCEWithLogits.apply(input, target, w, pw), reduction)
 
 
@@ -351,7 +351,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1,  # noqa: A002
     if p not in (1, 2):
         raise ValueError(f"{name}: p must be 1 or 2, got {p}")
     x, t = _classes_last(input, target, name)
-    as_class_targets(name, t.data, x.shape[1], -100)
+    as_class_targets(name, t._data, x.shape[1], -100)
     n, c = x.shape
     # Masks from the labels by ops (one_hot), so a captured step rebuilds them per batch.
     true_class = one_hot(t, c, dtype=x.dtype)
@@ -361,7 +361,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1,  # noqa: A002
         hinge = hinge * hinge
     others = 1 - true_class
     if weight is not None:  # each row weighted by its label's class weight
-        w = Tensor._wrap(weight.data.astype(x.dtype, copy=False))
+        w = Tensor._wrap(weight._data.astype(x.dtype, copy=False))
         others = others * shp.reshape(true_class @ w, (n, 1))
     loss = red.sum(hinge * others, dim=1) / c
     return _reduce(loss, reduction)
@@ -378,7 +378,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1, dtype: Any = None) -> Tensor:
     tensor([[1, 0, 0],
             [0, 0, 1]])
     """
-    data = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    data = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
     if data.dtype.kind not in "iu":
         raise TypeError(f"one_hot: class indices must be integers (int64), got {data.dtype}; "
                         "use tensor.long()")

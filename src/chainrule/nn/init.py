@@ -44,13 +44,14 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight: (in, out) for Linear's (out, in) matrix."""
     if tensor.ndim < 2:
-        raise ValueError(f"fan in/out need a tensor with at least 2 dims, got {tensor.shape}")
+        raise ValueError("fan in/out need a tensor with at least 2 dims, got "
+                         f"{tuple(tensor.shape)}")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor.data[...] = values.astype(tensor.dtype, copy=False)
+    tensor._data[...] = values.astype(tensor.dtype, copy=False)
     tensor._version[0] += 1
     return tensor
 
@@ -134,7 +135,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: needs at least 2 dims, got {tensor.shape}")
+        raise ValueError(f"orthogonal_: needs at least 2 dims, got {tuple(tensor.shape)}")
     if not tensor.numel():  # nothing to fill (PyTorch: a no-op too)
         return tensor
     rows = tensor.shape[0]

@@ -49,12 +49,12 @@ def _factory(dtype: Any, device: Any) -> dict[str, Any]:
 def _check_dtype(module: Module, x: Any, reference: Any, what: str) -> None:
     """Raise DtypeError when ``x``'s dtype is not that of the layer's ``reference`` tensor
     (its weight or running mean): NumPy would promote silently, PyTorch raises. Through
-    ``.data``: the dtype property costs 0.1 us a call, and this runs on every forward."""
-    x_dtype = x.data.dtype if isinstance(x, Tensor) else x.dtype
-    if reference is not None and x_dtype != reference.data.dtype:
+    ``._data``: the dtype property costs 0.1 us a call, and this runs on every forward."""
+    x_dtype = x._data.dtype if isinstance(x, Tensor) else x.dtype
+    if reference is not None and x_dtype != reference._data.dtype:
         raise DtypeError(
             f"{_layer(module)} got input of dtype {x_dtype}, but its {what} is "
-            f"{reference.data.dtype}. Fix: {dtype_fix(x_dtype, reference.data.dtype)}", module)
+            f"{reference._data.dtype}. Fix: {dtype_fix(x_dtype, reference._data.dtype)}", module)
 
 
 class Linear(Module):
@@ -63,7 +63,7 @@ class Linear(Module):
     PyTorch (NumPy would promote a float64 input silently): otherwise :class:`DtypeError`."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: Any = None, device: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.weight = Parameter(creation.empty(out_features, in_features,
@@ -172,7 +172,7 @@ class Sequential(Module):
 
     def forward(self, x: Any) -> Any:
         # the shapes seen, kept only to name the culprit if a layer rejects its input
-        shapes = [x.data.shape if isinstance(x, Tensor) else None]
+        shapes = [x._data.shape if isinstance(x, Tensor) else None]
         for module in self._modules.values():
             try:
                 x = module(x)
@@ -185,7 +185,7 @@ class Sequential(Module):
                 else:
                     context = f"previous layer: '{producer.path_name()}' {producer!r}"
                 raise ShapeError(f"{err} ({context})", module) from None
-            shapes.append(x.data.shape if isinstance(x, Tensor) else None)
+            shapes.append(x._data.shape if isinstance(x, Tensor) else None)
         return x
 
     def __getitem__(self, index: int | slice) -> Any:
@@ -274,17 +274,17 @@ class ModuleDict(Module):
 class Dropout(Module):
     """Inverted dropout with probability ``p`` in training; identity in eval mode."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace  # inplace: accepted, the output is a new tensor
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Maxout(Module):
@@ -315,20 +315,19 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None, bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, dtype=dtype))
-            self.bias = Parameter(creation.zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        factory = _factory(dtype, device)
+        self.register_parameter("weight", Parameter(creation.ones(num_features, **factory))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(creation.zeros(num_features, **factory))
+                                if affine and bias else None)
         if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", creation.tensor(0))
+            self.register_buffer("running_mean", creation.zeros(num_features, **factory))
+            self.register_buffer("running_var", creation.ones(num_features, **factory))
+            self.register_buffer("num_batches_tracked", creation.tensor(0, device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -345,9 +344,9 @@ class _BatchNorm(Module):
             _check_dtype(self, x, self.running_mean, "running mean")
         momentum = self.momentum
         if self.training and track:
-            self.num_batches_tracked.data[...] += 1
+            self.num_batches_tracked._data[...] += 1
             if momentum is None:  # PyTorch: the plain average of all batches so far
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+                momentum = 1.0 / float(self.num_batches_tracked._data)
         return F.batch_norm(x, self.running_mean if track else None,
                             self.running_var if track else None, self.weight, self.bias,
                             self.training or not track, 0.0 if momentum is None else momentum,
@@ -355,7 +354,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.affine and self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -372,17 +372,18 @@ class LayerNorm(Module):
     """Normalize over the last dims of each sample, with a learned scale and shift."""
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
-                 elementwise_affine: bool = True, dtype: Any = None) -> None:
+                 elementwise_affine: bool = True, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
             tuple(normalized_shape)
         self.normalized_shape, self.eps = shape, eps
-        if elementwise_affine:
-            self.weight = Parameter(creation.ones(shape, dtype=dtype))
-            self.bias = Parameter(creation.zeros(shape, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self.elementwise_affine = elementwise_affine
+        factory = _factory(dtype, device)
+        self.register_parameter("weight", Parameter(creation.ones(shape, **factory))
+                                if elementwise_affine else None)
+        self.register_parameter("bias", Parameter(creation.zeros(shape, **factory))
+                                if elementwise_affine and bias else None)
 
     def forward(self, x: Tensor) -> Tensor:
         k = len(self.normalized_shape)
@@ -394,22 +395,34 @@ class LayerNorm(Module):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}"
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.elementwise_affine and self.bias is not None}")
 
 
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim`` (init N(0, 1))."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int,
-                 padding_idx: int | None = None, dtype: Any = None) -> None:
+                 padding_idx: int | None = None, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False,
+                 _weight: Tensor | None = None, _freeze: bool = False, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
+        if max_norm is not None or scale_grad_by_freq:
+            raise NotImplementedError("Embedding: max_norm and scale_grad_by_freq are not "
+                                      "supported")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None and padding_idx < 0:
             padding_idx += num_embeddings
-        self.padding_idx = padding_idx
-        self.weight = Parameter(creation.randn(num_embeddings, embedding_dim, dtype=dtype))
-        if padding_idx is not None:
-            self.weight.data[padding_idx] = 0
+        self.padding_idx, self.sparse = padding_idx, sparse  # sparse: gradients stay dense
+        if _weight is None:
+            weight = creation.randn(num_embeddings, embedding_dim, device=device, dtype=dtype)
+            if padding_idx is not None:
+                weight._data[padding_idx] = 0
+        else:
+            weight = _weight.detach()
+        self.weight = Parameter(weight, requires_grad=not _freeze)
 
     def forward(self, ids: Tensor) -> Tensor:
         return F.embedding(ids, self.weight, self.padding_idx)

@@ -23,9 +23,11 @@ from typing import Any, NamedTuple, Self
 
 import numpy as np
 
+from chainrule import dtypes
 from chainrule.autograd import anomaly, capture
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import Device, array_module, to_device
+from chainrule.backend.device import check_available
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
 
@@ -42,6 +44,12 @@ STRUCTURE = _Structure()
 class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+    def __repr__(self) -> str:  # PyTorch's print-out when every key matched
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")
 
 
 class StateDictError(RuntimeError):
@@ -299,7 +307,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> Self:
         """Freeze (False) or unfreeze every parameter."""
@@ -313,16 +321,24 @@ class Module:
             fn(module)
         return self
 
-    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Self:
-        """Move/cast parameters and buffers in place: ``model.to(float64)``, ``model.to('cpu')``.
+    def to(self, *args: Any, dtype: Any = None, device: Any = None,
+           non_blocking: bool = False) -> Self:
+        """Move/cast parameters and buffers in place: ``model.to(float64)``, ``model.to('cpu')``,
+        ``model.to(device, dtype)``, ``model.to(tensor)`` (its dtype and device).
 
         Only floating tensors change dtype (integer buffers such as counters keep theirs).
         """
         for arg in args:
-            if isinstance(arg, (str, Device)):
+            if isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif isinstance(arg, (str, Device, int)):
                 device = arg
-            else:
+            elif arg is not None:
                 dtype = arg
+        dtype = dtypes.resolve(dtype)
+        if device is not None:
+            device = Device(device)
+            check_available(device, f"{type(self).__name__}.to('{device}')")
         for module in self.modules():
             for t in itertools.chain(module._parameters.values(), module._buffers.values()):
                 if t is None:
@@ -330,14 +346,20 @@ class Module:
                 for holder in (t, t.grad):
                     if holder is None:
                         continue
-                    data = holder.data
+                    data = holder._data
                     if dtype is not None and data.dtype.kind in "fc":
                         data = data.astype(dtype)
                     if device is not None:
                         data = to_device(data, device)
-                    holder.data = data
+                    holder._data = data
         capture.changed()  # a captured step recorded the old dtypes (and device)
         return self
+
+    def cpu(self) -> Self:
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> Self:
+        return self.to(Device("cuda", 0 if device is None else Device(device).index or 0))
 
     def double(self) -> Self:
         return self.to(np.float64)
@@ -367,7 +389,7 @@ class Module:
                 value = state_dict[key]
                 shape = tuple(value.shape)
                 if shape != target.shape:
-                    wrong.append(f"{key}: checkpoint {shape} vs model {target.shape}")
+                    wrong.append(f"{key}: checkpoint {shape} vs model {tuple(target.shape)}")
         if wrong or (strict and (missing or unexpected)):
             lines = [f"Error(s) in loading state_dict for {type(self).__name__}:"]
             if missing:
@@ -383,10 +405,10 @@ class Module:
             for key, target in own.items():
                 if key in state_dict:
                     value = state_dict[key]
-                    array = value.data if isinstance(value, Tensor) else value
-                    if array_module(array) is not array_module(target.data):
+                    array = value._data if isinstance(value, Tensor) else value
+                    if array_module(array) is not array_module(target._data):
                         array = to_device(array, target.device)  # e.g. a CPU file, a GPU model
-                    target.data[...] = array
+                    target._data[...] = array
                     target._version[0] += 1
         return IncompatibleKeys(missing, unexpected)
 

@@ -24,7 +24,7 @@ class Parameter(Tensor):
 
             data = empty(0)
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:

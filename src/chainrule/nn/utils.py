@@ -43,9 +43,9 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     if not grads:
         return creation.tensor(0.0)
     if norm_type == math.inf:
-        total = max(float(np.abs(g.data).max()) for g in grads)
+        total = max(float(np.abs(g._data).max()) for g in grads)
     else:
-        total = float(sum(float((np.abs(g.data) ** norm_type).sum()) for g in grads)
+        total = float(sum(float((np.abs(g._data) ** norm_type).sum()) for g in grads)
                       ** (1.0 / norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total gradient norm is {total}; "
@@ -53,19 +53,19 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     coef = max_norm / (total + 1e-6)
     if coef < 1:
         for g in grads:
-            g.data *= coef
+            g._data *= coef
     return creation.tensor(total, dtype=grads[0].dtype)
 
 
 def clip_grad_value_(parameters: Any, clip_value: float) -> None:
     """Clip every gradient element to [-clip_value, clip_value]."""
     for g in _grads(parameters):
-        np.clip(g.data, -clip_value, clip_value, out=g.data)
+        np.clip(g._data, -clip_value, clip_value, out=g._data)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one vector (a copy)."""
-    arrays = [p.data.reshape(-1) for p in parameters]
+    arrays = [p._data.reshape(-1) for p in parameters]
     return Tensor._wrap(np.concatenate(arrays) if arrays else np.zeros(0))
 
 
@@ -80,7 +80,7 @@ def vector_to_parameters(vector: Tensor, parameters: Iterable[Tensor]) -> None:
     with no_grad():
         for p in params:
             n = p.numel()
-            p.data[...] = vector.data[offset:offset + n].reshape(p.shape)
+            p._data[...] = vector._data[offset:offset + n].reshape(p.shape)
             p._version[0] += 1
             offset += n
 

@@ -6,7 +6,7 @@ written so that |x| = 1000 neither overflows nor warns.
 
 >>> import chainrule as cr
 >>> cr.sigmoid(cr.tensor([-1000.0, 0.0, 1000.0]))
-tensor([0. , 0.5, 1. ])
+tensor([0.0000, 0.5000, 1.0000])
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def sigmoid(x: Any) -> Any:
 
     >>> import chainrule as cr
     >>> cr.sigmoid(cr.tensor([0.0]))
-    tensor([0.5])
+    tensor([0.5000])
     """
     return Sigmoid.apply(x)
 

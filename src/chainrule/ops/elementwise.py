@@ -346,7 +346,7 @@ def where(cond: Any, a: Any, b: Any) -> Any:
     """
     from chainrule.tensor import Tensor
 
-    cond_array = cond.data if isinstance(cond, Tensor) else cond
+    cond_array = cond._data if isinstance(cond, Tensor) else cond
     return Where.apply(cond_array, a, b)
 
 
@@ -355,7 +355,7 @@ def clamp(a: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
 
     >>> import chainrule as cr
     >>> cr.clamp(cr.tensor([-2.0, 0.5, 3.0]), -1, 1)
-    tensor([-1. ,  0.5,  1. ])
+    tensor([-1.0000,  0.5000,  1.0000])
     """
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")

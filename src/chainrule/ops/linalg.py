@@ -9,7 +9,7 @@ added axis removed again, exactly as NumPy and PyTorch do.
 >>> A = cr.ones(2, 3, requires_grad=True)
 >>> (A @ cr.ones(3)).sum().backward()
 >>> A.grad.shape
-(2, 3)
+chainrule.Size([2, 3])
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def matmul(a: Any, b: Any) -> Any:
 
     >>> import chainrule as cr
     >>> cr.matmul(cr.ones(2, 3), cr.ones(3, 4)).shape
-    (2, 4)
+    chainrule.Size([2, 4])
     """
     return MatMul.apply(a, b)
 
@@ -152,7 +152,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
 
     >>> import chainrule as cr
     >>> cr.linear(cr.ones(4, 3), cr.ones(2, 3), cr.zeros(2)).shape
-    (4, 2)
+    chainrule.Size([4, 2])
     """
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(

@@ -7,7 +7,7 @@ back over them.
 >>> import chainrule as cr
 >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
 >>> x.sum(dim=1)
-tensor([3., 7.], grad_fn=<SumBackward>)
+tensor([3., 7.], grad_fn=<SumBackward0>)
 """
 
 from __future__ import annotations
@@ -306,7 +306,7 @@ def softmax(x: Any, dim: int = -1) -> Any:
 
     >>> import chainrule as cr
     >>> cr.softmax(cr.tensor([0.0, 0.0]), dim=0)
-    tensor([0.5, 0.5])
+    tensor([0.5000, 0.5000])
     """
     (axis,) = normalize_dims("softmax", dim, x.ndim)
     return Softmax.apply(x, axis)

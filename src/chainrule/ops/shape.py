@@ -209,7 +209,7 @@ class SetItem(Function):
 
 def _share_version(out: Any, x: Any) -> Any:
     """Views share their base's version counter, so in-place writes through either count."""
-    if array_module(out.data).may_share_memory(out.data, x.data):
+    if array_module(out._data).may_share_memory(out._data, x._data):
         out._version = x._version
     return out
 
@@ -234,7 +234,7 @@ def reshape(x: Any, *shape: Any) -> Any:
 
     >>> import chainrule as cr
     >>> cr.arange(6.0).reshape(2, 3).shape
-    (2, 3)
+    chainrule.Size([2, 3])
     """
     return _share_version(Reshape.apply(x, _shape_args(shape)), x)
 
@@ -244,7 +244,7 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
 
     >>> import chainrule as cr
     >>> cr.flatten(cr.ones(2, 3, 4), 1).shape
-    (2, 12)
+    chainrule.Size([2, 12])
     """
     if x.ndim == 0:
         return reshape(x, 1)
@@ -309,7 +309,7 @@ def cat(tensors: Any, dim: int = 0) -> Any:
 
     >>> import chainrule as cr
     >>> cr.cat([cr.ones(2, 3), cr.zeros(1, 3)]).shape
-    (3, 3)
+    chainrule.Size([3, 3])
     """
     tensors = list(tensors)
     if not tensors:
@@ -333,7 +333,7 @@ def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> Any:
 
     >>> import chainrule as cr
     >>> [t.shape for t in cr.split(cr.ones(5, 2), 2)]
-    [(2, 2), (2, 2), (1, 2)]
+    [chainrule.Size([2, 2]), chainrule.Size([2, 2]), chainrule.Size([1, 2])]
     """
     axis = _normalize_axis("split", dim, x.ndim)
     n = x.shape[axis]
@@ -366,7 +366,7 @@ def pad(x: Any, pad: Any, mode: str = "constant", value: float = 0.0) -> Any:
 
     >>> import chainrule as cr
     >>> cr.pad(cr.ones(2, 2), (1, 1)).shape
-    (2, 4)
+    chainrule.Size([2, 4])
     """
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(
@@ -386,7 +386,7 @@ def normalize_index(index: Any) -> Any:
 
     def convert(item: Any) -> Any:
         if isinstance(item, Tensor):
-            return item.data
+            return item._data
         if isinstance(item, list):
             return np.asarray(item)
         return item

@@ -11,7 +11,7 @@ False) is never touched.
 >>> opt.step()
 >>> w
 Parameter containing:
-tensor([0.8], requires_grad=True)
+tensor([0.8000], requires_grad=True)
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self, closure: Any = None) -> Any:
         """One update of every parameter that has a gradient."""
@@ -95,7 +95,7 @@ class Optimizer:
             state = states.get(p)
             if state is None:
                 state = states[p] = {}
-            update(p.data, grad.data, group, state)
+            update(p._data, grad._data, group, state)
             p._version[0] += 1
 
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
@@ -202,7 +202,7 @@ class Optimizer:
             entry = {}
             for key, value in values.items():
                 kind = None if needed is None else needed.get(key)
-                entry[key] = _checked_value(f"{where}.{key}", value, kind, p.shape)
+                entry[key] = _checked_value(f"{where}.{key}", value, kind, tuple(p.shape))
                 if isinstance(value, np.ndarray):  # a copy, on the parameter's device
                     entry[key] = to_device(np.array(value, dtype=p.dtype), p.device)
             state[p] = entry

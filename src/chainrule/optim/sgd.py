@@ -43,7 +43,7 @@ class SGD(Optimizer):
                 continue
             if p not in states:
                 states[p] = {}
-            p.data -= lr * grad.data
+            p._data -= lr * grad._data
             p._version[0] += 1
 
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:

@@ -190,11 +190,11 @@ def layer_norms(model: Any) -> list[tuple[str, Any, float, float]]:
     named = model.named_modules() if hasattr(model, "named_modules") else []
     for name, module in named:
         params = [p for p in module._parameters.values() if p is not None]
-        grads = [p.grad.data for p in params if p.grad is not None]
+        grads = [p.grad._data for p in params if p.grad is not None]
         if not grads:
             continue
         weight = module._parameters.get("weight")
-        weights = [weight.data] if weight is not None else [p.data for p in params]
+        weights = [weight._data] if weight is not None else [p._data for p in params]
         rows.append((name, module, _norm(grads), _norm(weights)))
     rows.sort(key=lambda row: -row[2] if not math.isnan(row[2]) else -math.inf)
     return rows

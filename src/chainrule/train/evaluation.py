@@ -84,7 +84,7 @@ def test_best_and_last(trainer: Any, loader: Any, num_classes: int
     if epoch == trainer.epoch:  # the last epoch was the best: the same weights
         best = last
     else:
-        kept = {name: Tensor._wrap(t.data.copy()) for name, t in model.state_dict().items()}
+        kept = {name: Tensor._wrap(t._data.copy()) for name, t in model.state_dict().items()}
         try:
             apply_checkpoint(path, arrays, meta, model)
             best = trainer.evaluate(loader, num_classes)

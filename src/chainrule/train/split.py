@@ -91,7 +91,7 @@ def _cast(value: Any, dtype: np.dtype) -> Any:
     if isinstance(value, tuple | list):
         return type(value)(_cast(v, dtype) for v in value)
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.dtype != dtype:
         return value.astype(dtype)
     return value

@@ -11,13 +11,20 @@ So that ``from torch.utils.data import DataLoader, TensorDataset`` keeps working
 """
 
 from chainrule.data import (
+    BatchSampler,
     DataLoader,
     Dataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
     Subset,
+    SubsetRandomSampler,
     TensorDataset,
+    WeightedRandomSampler,
     default_collate,
     random_split,
 )
 
-__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate",
-           "random_split"]
+__all__ = ["BatchSampler", "DataLoader", "Dataset", "RandomSampler", "Sampler",
+           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "WeightedRandomSampler", "default_collate", "random_split"]
