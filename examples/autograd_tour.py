@@ -21,15 +21,15 @@ from chainrule.autograd import Function
 
 
 class Square(Function):
-    """A user-defined op: forward and backward on raw arrays."""
+    """A user-defined op: forward and backward get Tensors, as in PyTorch."""
 
     @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+    def forward(ctx: Any, x: cr.Tensor) -> cr.Tensor:
         ctx.save_for_backward(x)
         return x * x
 
     @staticmethod
-    def backward(ctx: Any, gy: np.ndarray) -> np.ndarray:
+    def backward(ctx: Any, gy: cr.Tensor) -> cr.Tensor:
         (x,) = ctx.saved_tensors
         return 2 * x * gy
 

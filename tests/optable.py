@@ -33,7 +33,7 @@ class OpCase:
     ref: Callable[..., Any]
     shapes: list[tuple[tuple[int, ...], ...]]
     module: str
-    domain: str = "real"  # real | positive | away (|x| >= 0.1, for kinks at 0)
+    domain: str = "real"  # real | positive | away (|x| >= 0.1, for kinks at 0) | unit (|x| < 0.9)
     grad_inputs: tuple[int, ...] | None = None  # which inputs get gradients (default: all)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -50,6 +50,8 @@ def make_inputs(case: OpCase, shapes: tuple[tuple[int, ...], ...], seed: int) ->
             x = np.abs(x) + 0.2
         elif case.domain == "away":
             x = np.sign(x) * (np.abs(x) + 0.1)
+        elif case.domain == "unit":
+            x = 0.45 * x
         out.append(x)
     return out
 
@@ -217,6 +219,69 @@ CASES = [
            domain="away"),
     OpCase("getitem_pairs", lambda a: a[[0, 1, 1], [2, 0, 2]],
            lambda a: a[[0, 1, 1], [2, 0, 2]], [((3, 4),)], "shape"),
+]
+
+# ---- math functions, sorting, products and norms (tests/test_math_ops.py) ------------------
+_INF = float("inf")
+
+
+def _unary(name: str, domain: str = "real", module: str = "math") -> OpCase:
+    """``cr.name`` against ``torch.name`` on the unary shapes."""
+    return OpCase(name, getattr(cr, name), lambda a: getattr(_T, name)(a), UN, module, domain)
+
+
+CASES += [
+    *(_unary(n, module="trig") for n in ("sin", "cos", "atan", "sinh", "cosh")),
+    _unary("tan", "unit", "trig"), _unary("asin", "unit", "trig"), _unary("acos", "unit", "trig"),
+    OpCase("atan2", cr.atan2, lambda a, b: _T.atan2(a, b), BIN, "trig", domain="away"),
+    OpCase("atan2_method", lambda a, b: a.arctan2(b), lambda a, b: a.arctan2(b), BIN[:2], "trig",
+           domain="away"),
+    *(_unary(n) for n in ("expm1", "square", "erf", "erfc", "floor", "ceil", "trunc", "frac",
+                          "sign", "round")),
+    *(_unary(n, "positive") for n in ("log1p", "log2", "log10", "rsqrt")),
+    _unary("reciprocal", "away"),
+    OpCase("round_decimals", lambda a: a.round(decimals=1), lambda a: a.round(decimals=1), UN,
+           "math"),
+    OpCase("remainder", cr.remainder, lambda a, b: _T.remainder(a, b), BIN[:4], "math",
+           domain="away"),
+    OpCase("mod_scalar", lambda a: a % 0.7, lambda a: a % 0.7, UN, "math"),
+    OpCase("fmod", cr.fmod, lambda a, b: _T.fmod(a, b), BIN[:4], "math", domain="away"),
+    OpCase("sort", lambda a: a.sort().values, lambda a: a.sort().values, UN, "sorting"),
+    OpCase("sort_desc_dim0", lambda a: cr.sort(a, dim=0, descending=True)[0],
+           lambda a: _T.sort(a, dim=0, descending=True)[0], UN[:3], "sorting"),
+    OpCase("topk", lambda a: a.topk(2).values, lambda a: a.topk(2).values,
+           [((3, 4),), ((2, 1, 3),)], "sorting"),
+    OpCase("topk_smallest_dim0", lambda a: cr.topk(a, 1, dim=0, largest=False)[0],
+           lambda a: _T.topk(a, 1, dim=0, largest=False)[0], [((3, 4),)], "sorting"),
+    OpCase("cumsum", lambda a: a.cumsum(dim=-1), lambda a: a.cumsum(dim=-1), UN, "sorting"),
+    OpCase("cumprod", lambda a: cr.cumprod(a, 0), lambda a: _T.cumprod(a, 0), UN, "sorting"),
+    OpCase("max_binary", lambda a, b: cr.max(a, b), lambda a, b: _T.max(a, b), BIN, "sorting"),
+    OpCase("min_binary", lambda a, b: a.min(b), lambda a, b: a.min(b), BIN[:3], "sorting"),
+    OpCase("mm", cr.mm, lambda a, b: _T.mm(a, b), [((3, 4), (4, 2)), ((0, 4), (4, 3))],
+           "products"),
+    OpCase("bmm", cr.bmm, lambda a, b: _T.bmm(a, b), [((2, 3, 4), (2, 4, 5))], "products"),
+    OpCase("dot", cr.dot, lambda a, b: _T.dot(a, b), [((4,), (4,))], "products"),
+    OpCase("outer", cr.outer, lambda a, b: _T.outer(a, b), [((3,), (4,)), ((0,), (2,))],
+           "products"),
+    *(OpCase(f"einsum[{eq}]", lambda *xs, eq=eq: cr.einsum(eq, *xs),
+             lambda *xs, eq=eq: _T.einsum(eq, *xs), [shapes], "products")
+      for eq, shapes in [("ij,jk->ik", ((3, 4), (4, 2))), ("ii->i", ((3, 3),)), ("ii", ((3, 3),)),
+                         ("ij->", ((2, 3),)), ("bij,bjk->bik", ((2, 3, 4), (2, 4, 5))),
+                         ("i,j", ((3,), (2,))), ("...ij,...jk", ((2, 3, 4), (2, 4, 2))),
+                         ("ij->ji", ((2, 3),)), ("iij->j", ((2, 2, 3),)),
+                         ("ij,ij,j->i", ((2, 3), (2, 3), (3,)))]),
+    *(OpCase(f"vector_norm[{p}]", lambda a, p=p: cr.linalg.vector_norm(a, p),
+             lambda a, p=p: _T.linalg.vector_norm(a, p), UN[:2] + UN[3:], "norms", domain="away")
+      for p in (2, 1, 3, 0.5, _INF, -_INF)),
+    OpCase("vector_norm_dim", lambda a: cr.linalg.vector_norm(a, dim=-1, keepdim=True),
+           lambda a: _T.linalg.vector_norm(a, dim=-1, keepdim=True), UN[:3], "norms"),
+    OpCase("norm_method", lambda a: a.norm(dim=0), lambda a: a.norm(dim=0), UN[:2], "norms"),
+    *(OpCase(f"matrix_norm[{p}]", lambda a, p=p: cr.linalg.matrix_norm(a, p),
+             lambda a, p=p: _T.linalg.matrix_norm(a, p), [((3, 4),), ((2, 3, 3),)], "norms",
+             domain="away")
+      for p in ("fro", 1, -1, _INF, -_INF)),
+    OpCase("linalg_norm_fro", cr.linalg.norm, lambda a: _T.linalg.norm(a),
+           [((3, 4),), ((2, 3, 4),)], "norms"),
 ]
 
 

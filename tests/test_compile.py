@@ -171,6 +171,7 @@ class _ScaleGradInPlace(cr.autograd.Function):
     root gradient is a read-only array made once, so the replay raises."""
 
     inplace = False
+    raw_arrays = True  # forward and backward get the arrays themselves (as chainrule's ops)
 
     @staticmethod
     def forward(ctx, x):  # type: ignore[no-untyped-def, override]

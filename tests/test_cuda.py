@@ -125,3 +125,41 @@ def test_cli_trains_evaluates_and_resumes_on_cuda(tmp_path: Path, model_flags: l
     assert [r["epoch"] for r in rows if "epoch" in r][-2:] == [1, 2]
     evaluated = cli("eval", str(run))  # the checkpoint of a CUDA run evaluates on the CPU
     assert evaluated.code == 0, evaluated.err
+
+
+def test_pytorch_compat_layer_on_cuda() -> None:
+    """Type promotion, in-place math, out=, a user Function on Tensors, multinomial and the
+    newer optimizers keep CUDA tensors on the GPU and give the CPU's numbers."""
+
+    class Cube(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            (x,) = ctx.saved_tensors
+            return 3 * x.square() * g
+
+    def run(device: str) -> list[Any]:
+        x = cr.tensor([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], dtype=cr.float64).to(device)
+        ints = cr.tensor([[3, -1, 4], [1, 5, -9]]).to(device)
+        out = cr.zeros(2, 3, dtype=cr.float64).to(device)
+        w = cr.nn.Parameter(x.clone())
+        opts = [cr.optim.NAdam([w], lr=0.1), cr.optim.RAdam([w], lr=0.1),
+                cr.optim.Adadelta([w]), cr.optim.Adamax([w], lr=0.1)]
+        for opt in opts:
+            opt.zero_grad()
+            (Cube.apply(w) * w.sin()).sum().backward()
+            opt.step()
+        y = x.clone()
+        y.floor_()
+        samples = cr.multinomial(x.abs() + 0.1, 2, generator=cr.Generator().manual_seed(0))
+        return [ints / 2, ints * 2.5, ints // 2, ints % 3, x.round(decimals=1),
+                cr.mul(x, 2, out=out), y, w.detach(), samples, cr.sort(x, 1).indices,
+                x.isclose(x).all(dim=1), cr.einsum("ij,kj->ik", x, x)]
+
+    for a, b in zip(run("cpu"), run(CUDA), strict=True):
+        assert b.device.type == "cuda" and b.dtype == a.dtype
+        np.testing.assert_allclose(_numpy(b), _numpy(a), rtol=1e-9, atol=1e-12)

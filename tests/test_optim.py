@@ -26,6 +26,20 @@ CONFIGS = [
     ("adagrad", optim.Adagrad, "Adagrad", {"lr": 0.1}),
     ("adagrad_decay", optim.Adagrad, "Adagrad",
      {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.01, "initial_accumulator_value": 0.1}),
+    ("adadelta", optim.Adadelta, "Adadelta", {}),
+    ("adadelta_wd_maximize", optim.Adadelta, "Adadelta",
+     {"lr": 0.5, "rho": 0.8, "eps": 1e-5, "weight_decay": 0.01, "maximize": True}),
+    ("adamax", optim.Adamax, "Adamax", {"lr": 0.01}),
+    ("adamax_wd", optim.Adamax, "Adamax", {"lr": 0.02, "betas": (0.8, 0.99), "weight_decay": 0.1}),
+    ("nadam", optim.NAdam, "NAdam", {"lr": 0.01}),
+    ("nadam_wd", optim.NAdam, "NAdam", {"lr": 0.01, "weight_decay": 0.05, "momentum_decay": 0.01}),
+    ("nadam_decoupled", optim.NAdam, "NAdam",
+     {"lr": 0.01, "weight_decay": 0.05, "decoupled_weight_decay": True}),
+    ("radam", optim.RAdam, "RAdam", {"lr": 0.01}),
+    ("radam_wd_maximize", optim.RAdam, "RAdam",
+     {"lr": 0.01, "betas": (0.5, 0.9), "weight_decay": 0.05, "maximize": True}),
+    ("radam_decoupled", optim.RAdam, "RAdam",
+     {"lr": 0.01, "weight_decay": 0.05, "decoupled_weight_decay": True}),
 ]
 
 

@@ -10,7 +10,7 @@ tensor([2., 4., 6.])
 
 import numpy as _np
 
-from chainrule import accelerator, autograd, backends, cuda, data, nn, optim, utils
+from chainrule import accelerator, autograd, backends, cuda, data, linalg, nn, optim, utils
 from chainrule.autograd import detect_anomaly, enable_grad, no_grad, set_grad_enabled
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.gradcheck import gradcheck
@@ -54,37 +54,101 @@ from chainrule.dtypes import (
     set_default_dtype,
     uint8,
 )
-from chainrule.ops.activation import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
-from chainrule.ops.elementwise import (
+from chainrule.functions import (  # PyTorch's math, logic and comparisons, with out=
     abs,
+    absolute,
+    acos,
     add,
+    all,
+    allclose,
+    any,
+    arccos,
+    arcsin,
+    arctan,
+    arctan2,
+    argmax,
+    argmin,
+    argsort,
+    asin,
+    atan,
+    atan2,
+    bmm,
+    ceil,
     clamp,
+    clip,
+    cos,
+    cosh,
+    cumprod,
+    cumsum,
     div,
+    divide,
+    dot,
+    einsum,
+    eq,
+    equal,
+    erf,
+    erfc,
     exp,
+    expm1,
+    fix,
+    floor,
+    floor_divide,
+    fmod,
+    frac,
+    ge,
+    ger,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    le,
+    less,
+    less_equal,
     log,
-    maximum,
-    minimum,
-    mul,
-    neg,
-    pow,
-    sqrt,
-    sub,
-    where,
-)
-from chainrule.ops.linalg import linear, matmul
-from chainrule.ops.reduce import (
-    amax,
-    amin,
-    log_softmax,
-    logsumexp,
+    log1p,
+    log2,
+    log10,
+    lt,
+    matmul,
     max,
+    maximum,
     mean,
     min,
-    softmax,
-    std,
+    minimum,
+    mm,
+    mul,
+    multiply,
+    ne,
+    neg,
+    negative,
+    norm,
+    not_equal,
+    numel,
+    outer,
+    pow,
+    reciprocal,
+    remainder,
+    round,
+    rsqrt,
+    sgn,
+    sign,
+    sin,
+    sinh,
+    sort,
+    sqrt,
+    square,
+    sub,
+    subtract,
     sum,
-    var,
+    tan,
+    topk,
+    true_divide,
+    trunc,
 )
+from chainrule.ops.activation import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
+from chainrule.ops.elementwise import where
+from chainrule.ops.linalg import linear
+from chainrule.ops.reduce import amax, amin, log_softmax, logsumexp, softmax, std, var
 from chainrule.ops.shape import (
     cat,
     chunk,
@@ -101,6 +165,7 @@ from chainrule.ops.shape import (
     unsqueeze,
 )
 from chainrule.random import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
+from chainrule.sampling import multinomial
 from chainrule.serialization import load, save
 from chainrule.size import Size
 from chainrule.tensor import Tensor
@@ -113,7 +178,6 @@ float = float32  # noqa: A001 - torch.float
 int = int32  # noqa: A001 - torch.int
 short = int16
 bool = bool_  # noqa: A001 - torch.bool
-clip = clamp
 __version__ = "0.1.0"
 
 __all__ = [
@@ -133,4 +197,14 @@ __all__ = [
     "set_default_dtype", "set_grad_enabled", "set_rng_state", "sigmoid", "softmax",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor",
     "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
+]
+__all__ += [  # PyTorch's functions (chainrule/functions.py), linalg, multinomial
+    "absolute", "acos", "all", "allclose", "any", "arccos", "arcsin", "arctan", "arctan2",
+    "argmax", "argmin", "argsort", "asin", "atan", "atan2", "bmm", "ceil", "cos", "cosh",
+    "cumprod", "cumsum", "divide", "dot", "einsum", "eq", "equal", "erf", "erfc", "expm1",
+    "fix", "floor", "floor_divide", "fmod", "frac", "ge", "ger", "greater", "greater_equal",
+    "gt", "isclose", "le", "less", "less_equal", "log10", "log1p", "log2", "lt", "mm",
+    "multiply", "ne", "negative", "norm", "not_equal", "numel", "outer", "reciprocal",
+    "remainder", "round", "rsqrt", "sgn", "sign", "sin", "sinh", "sort", "square", "subtract",
+    "tan", "topk", "true_divide", "trunc", "linalg", "multinomial",
 ]

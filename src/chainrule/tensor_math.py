@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chainrule.backend import array_module
+from chainrule.tensor_functions import TensorFunctions
 
 if TYPE_CHECKING:
     from chainrule.tensor import Tensor
@@ -35,7 +36,7 @@ def _constant(data: Any) -> Tensor:
     return Tensor._wrap(data)
 
 
-class TensorMath:
+class TensorMath(TensorFunctions):
     """Mixin: Python operators with broadcasting, reductions, activations and shape methods."""
 
     __slots__ = ()
@@ -64,7 +65,7 @@ class TensorMath:
         return ew.Div.apply(self, other)
 
     def __rtruediv__(self, other: Any) -> Any:
-        return ew.div(other, self)
+        return self.reciprocal() * other  # PyTorch's rounding: 1.5 / t is (1 / t) * 1.5
 
     def __pow__(self, other: Any) -> Any:
         return ew.pow(self, other)
@@ -89,22 +90,22 @@ class TensorMath:
 
     # ---- comparisons and logic (no gradient) ----------------------------------------
     def __eq__(self, other: Any) -> Any:
-        return _logical(operator.eq, self, other)
+        return _logical(promotion.eq, self, other)
 
     def __ne__(self, other: Any) -> Any:
-        return _logical(operator.ne, self, other)
+        return _logical(promotion.ne, self, other)
 
     def __lt__(self, other: Any) -> Any:
-        return _logical(operator.lt, self, other)
+        return _logical(promotion.lt, self, other)
 
     def __le__(self, other: Any) -> Any:
-        return _logical(operator.le, self, other)
+        return _logical(promotion.le, self, other)
 
     def __gt__(self, other: Any) -> Any:
-        return _logical(operator.gt, self, other)
+        return _logical(promotion.gt, self, other)
 
     def __ge__(self, other: Any) -> Any:
-        return _logical(operator.ge, self, other)
+        return _logical(promotion.ge, self, other)
 
     def __and__(self, other: Any) -> Any:
         return _logical(operator.and_, self, other)
@@ -118,20 +119,11 @@ class TensorMath:
     def eq(self, other: Any) -> Any:
         return self == other
 
-    def any(self) -> Any:
-        return _constant(array_module(self._data).asarray(self._data.any()))
-
-    def all(self) -> Any:
-        return _constant(array_module(self._data).asarray(self._data.all()))
-
     def isnan(self) -> Any:
         return _logical(array_module(self._data).isnan, self)
 
     def isfinite(self) -> Any:
         return _logical(array_module(self._data).isfinite, self)
-
-    def sign(self) -> Any:
-        return _logical(array_module(self._data).sign, self)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """Index of the largest value (flattened when ``dim`` is None)."""
@@ -160,9 +152,6 @@ class TensorMath:
 
     def pow(self, exponent: Any) -> Any:
         return ew.pow(self, exponent)
-
-    def square(self) -> Any:
-        return ew.pow(self, 2)
 
     def exp(self) -> Any:
         return ew.exp(self)
@@ -200,34 +189,34 @@ class TensorMath:
         return act.relu(self)
 
     # ---- reductions -----------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return red.sum(self, dim, keepdim)
+    def sum(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+        return red.sum(self, dim, keepdim, **kwargs)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return red.mean(self, dim, keepdim)
+    def mean(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+        return red.mean(self, dim, keepdim, **kwargs)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return red.max(self, dim, keepdim)
+    def max(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+        return red.max(self, dim, keepdim, **kwargs)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return red.min(self, dim, keepdim)
+    def min(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+        return red.min(self, dim, keepdim, **kwargs)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return red.amax(self, dim, keepdim)
+    def amax(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+        return red.amax(self, dim, keepdim, **kwargs)
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return red.amin(self, dim, keepdim)
+    def amin(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+        return red.amin(self, dim, keepdim, **kwargs)
 
     def var(self, dim: Any = None, correction: int = 1, keepdim: bool = False,
-            unbiased: bool | None = None) -> Any:
-        return red.var(self, dim, correction, keepdim, unbiased)
+            unbiased: bool | None = None, **kwargs: Any) -> Any:
+        return red.var(self, dim, correction, keepdim, unbiased, **kwargs)
 
     def std(self, dim: Any = None, correction: int = 1, keepdim: bool = False,
-            unbiased: bool | None = None) -> Any:
-        return red.std(self, dim, correction, keepdim, unbiased)
+            unbiased: bool | None = None, **kwargs: Any) -> Any:
+        return red.std(self, dim, correction, keepdim, unbiased, **kwargs)
 
-    def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return red.logsumexp(self, dim, keepdim)
+    def logsumexp(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+        return red.logsumexp(self, dim, keepdim, **kwargs)
 
     def softmax(self, dim: int = -1) -> Any:
         return red.softmax(self, dim)
@@ -235,19 +224,9 @@ class TensorMath:
     def log_softmax(self, dim: int = -1) -> Any:
         return red.log_softmax(self, dim)
 
-    def norm(self, p: float = 2, dim: Any = None, keepdim: bool = False) -> Any:
-        """p-norm (2 by default) over ``dim`` (all elements when None)."""
-        if p == 2:
-            return ew.sqrt(red.sum(self * self, dim, keepdim))
-        if p == 1:
-            return red.sum(ew.abs(self), dim, keepdim)
-        return ew.pow(red.sum(ew.pow(ew.abs(self), p), dim, keepdim), 1.0 / p)
-
     # ---- matrix and shape -----------------------------------------------------------
     def matmul(self, other: Any) -> Any:
         return linalg.matmul(self, other)
-
-    mm = matmul
 
     @property
     def T(self) -> Any:  # noqa: N802 - PyTorch's name
@@ -295,6 +274,6 @@ class TensorMath:
 
 from chainrule.ops import activation as act  # noqa: E402
 from chainrule.ops import elementwise as ew  # noqa: E402
-from chainrule.ops import linalg  # noqa: E402
+from chainrule.ops import linalg, promotion  # noqa: E402
 from chainrule.ops import reduce as red  # noqa: E402
 from chainrule.ops import shape as shp  # noqa: E402

@@ -1,7 +1,7 @@
 """``Function``: one differentiable operation, forward and backward side by side.
 
-An op is a subclass with two static methods working on raw arrays (NumPy or
-CuPy), never on Tensors::
+chainrule's ops (``chainrule.ops``) are subclasses with two static methods working on
+raw arrays (NumPy or CuPy), never on Tensors::
 
     class Mul(Function):
         @staticmethod
@@ -27,6 +27,10 @@ holds what ``forward`` saved and the edges to the inputs' nodes::
 ``backward`` may return a gradient with the broadcast shape of the output; the
 engine sums it back to each input's shape, so ops never un-broadcast by hand.
 Return ``None`` for inputs that need no gradient (check ``ctx.needs_input_grad``).
+
+Functions users define (outside ``chainrule.ops``) get Tensors in ``forward`` and
+``backward`` instead, as in PyTorch (see :mod:`chainrule.autograd.custom`), unless they
+set ``raw_arrays = True``.
 """
 
 from __future__ import annotations
@@ -142,10 +146,11 @@ class AccumulateGrad:
 class Function:
     """Base class of every differentiable op and of user-defined functions.
 
-    Subclass it, write ``forward(ctx, *arrays)`` and ``backward(ctx, *grads)``
-    as static methods on raw arrays, and call ``MyFn.apply(*tensors)``.
+    Subclass it, write ``forward(ctx, *inputs)`` and ``backward(ctx, *grads)`` as static
+    methods, and call ``MyFn.apply(*tensors)``. They get Tensors (PyTorch's way) or, with
+    ``raw_arrays = True`` (chainrule's own ops, in ``chainrule.ops``), raw arrays.
 
-    >>> import numpy as np, chainrule as cr
+    >>> import chainrule as cr
     >>> class Cube(cr.autograd.Function):
     ...     @staticmethod
     ...     def forward(ctx, x):
@@ -154,7 +159,7 @@ class Function:
     ...     @staticmethod
     ...     def backward(ctx, gy):
     ...         (x,) = ctx.saved_tensors
-    ...         return 3 * x ** 2 * gy
+    ...         return 3 * x.square() * gy
     >>> x = cr.tensor([2.0], requires_grad=True)
     >>> Cube.apply(x).backward(cr.ones(1))
     >>> x.grad
@@ -165,10 +170,19 @@ class Function:
     # True for ops whose output shape can depend on the input values (a boolean mask): a
     # captured step's replay then checks the shape and falls back to eager when it changed.
     replay_checks_shape: ClassVar[bool] = False
+    # forward/backward get raw arrays (True) or Tensors (False); when a subclass does not
+    # say, True for chainrule's ops (defined in chainrule.ops), False for everyone else's.
+    raw_arrays: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.node_class = type(f"{cls.__name__}Backward", (Node,), {"function": cls})
+        if "raw_arrays" not in cls.__dict__:
+            cls.raw_arrays = cls.__module__.startswith("chainrule.ops.")
+        if not cls.raw_arrays:  # apply goes through a raw-array op that wraps and unwraps
+            from chainrule.autograd.custom import tensor_function
+
+            cls.apply = tensor_function(cls).apply  # type: ignore[method-assign]
 
     @staticmethod
     def forward(ctx: Any, *args: Any) -> Any:

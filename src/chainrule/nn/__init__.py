@@ -48,6 +48,7 @@ from chainrule.nn.losses import (
     MSELoss,
     MultiMarginLoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from chainrule.nn.module import Module, StateDictError
 from chainrule.nn.parameter import Parameter
@@ -61,6 +62,6 @@ __all__ = [
     "Embedding", "Flatten", "GELU", "HuberLoss", "Identity", "L1Loss", "LayerNorm",
     "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Maxout", "Module", "ModuleDict",
     "ModuleList", "MultiMarginLoss", "NLLLoss", "PReLU", "Parameter", "ReLU", "Sequential",
-    "ShapeError", "Sigmoid", "Softmax", "Softplus", "StateDictError", "Tanh", "functional",
-    "init", "num_parameters", "summary", "utils",
+    "ShapeError", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "StateDictError", "Tanh",
+    "functional", "init", "num_parameters", "summary", "utils",
 ]

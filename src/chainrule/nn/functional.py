@@ -53,7 +53,7 @@ __all__ = [
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "dropout", "elu", "embedding", "gelu", "huber_loss", "l1_loss", "layer_norm", "leaky_relu",
     "linear", "log_softmax", "mse_loss", "multi_margin_loss", "nll_loss", "one_hot", "prelu",
-    "relu", "sigmoid", "softmax", "softplus", "tanh",
+    "relu", "sigmoid", "smooth_l1_loss", "softmax", "softplus", "tanh",
     # convolution and pooling (nn/conv_functional.py)
     "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "dropout2d", "fold", "max_pool2d",
     "pad", "unfold",
@@ -310,6 +310,26 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: 
     a = ew.abs(d)
     loss = ew.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
     return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
+                   beta: float = 1.0) -> Tensor:
+    """0.5 (x - y)^2 / beta for |x - y| < beta, |x - y| - 0.5 beta beyond (l1 at beta 0).
+
+    >>> import chainrule as cr
+    >>> cr.nn.functional.smooth_l1_loss(cr.tensor([0.5, 3.0]), cr.zeros(2), reduction="none")
+    tensor([0.1250, 2.5000])
+    """
+    check_reduction("smooth_l1_loss", reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    target = _as_tensor(target, input)
+    _same_shape("smooth_l1_loss", input, target)
+    d = input - target
+    a = ew.abs(d)
+    return _reduce(ew.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002

@@ -22,8 +22,9 @@ import numpy as np
 from chainrule.random import Generator, numpy_generator
 from chainrule.tensor import Tensor
 
-_GAINS = {"linear": 1.0, "identity": 1.0, "conv1d": 1.0, "conv2d": 1.0, "sigmoid": 1.0,
-          "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+_GAINS = {"linear": 1.0, "identity": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0,
+          "conv_transpose1d": 1.0, "conv_transpose2d": 1.0, "conv_transpose3d": 1.0,
+          "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -148,6 +149,111 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Generator | None = None) -> Tensor:
+    """Fill with N(mean, std^2) cut to [a, b] (draws outside are drawn again).
+
+    >>> import chainrule as cr
+    >>> w = cr.nn.init.trunc_normal_(cr.empty(1000), std=1.0, a=-0.5, b=0.5)
+    >>> bool((w.abs() <= 0.5).all())
+    True
+    """
+    if not a < b:
+        raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    rng = numpy_generator(generator)
+    values = rng.normal(mean, std, tensor.shape)
+    outside = (values < a) | (values > b)
+    for _ in range(1000):  # each round keeps at least P([a, b]) of what is left
+        if not outside.any():
+            break
+        values[outside] = rng.normal(mean, std, int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _fill(tensor, np.clip(values, a, b))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the diagonal; Linear passes inputs on).
+
+    >>> import chainrule as cr
+    >>> cr.nn.init.eye_(cr.empty(2, 3))
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got {tuple(tensor.shape)}")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta: the convolution passes
+    its first input channels through (per group).
+
+    >>> import chainrule as cr
+    >>> w = cr.nn.init.dirac_(cr.empty(2, 2, 3, 3))
+    >>> w[:, :, 1, 1]
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only 3, 4 or 5-D tensors are supported, got "
+                         f"{tuple(tensor.shape)}")
+    out_channels = tensor.shape[0]
+    if out_channels % groups:
+        raise ValueError(f"dirac_: dim 0 ({out_channels}) must be divisible by groups={groups}")
+    per_group = out_channels // groups
+    values = np.zeros(tensor.shape)
+    center = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for i in range(min(per_group, tensor.shape[1])):
+            values[(g * per_group + i, i, *center)] = 1.0
+    return _fill(tensor, values)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
+            generator: Generator | None = None) -> Tensor:
+    """Fill a 2-D tensor with N(0, std^2), then zero ``ceil(sparsity * rows)`` random rows
+    of each column (Martens 2010).
+
+    >>> import chainrule as cr
+    >>> w = cr.nn.init.sparse_(cr.empty(10, 3), sparsity=0.3)
+    >>> (w == 0).sum(dim=0).tolist()
+    [3, 3, 3]
+    """
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only 2-D tensors are supported, got {tuple(tensor.shape)}")
+    rows, cols = tensor.shape
+    rng = numpy_generator(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    zeros = int(math.ceil(sparsity * rows))
+    for col in range(cols):
+        values[rng.permutation(rows)[:zeros], col] = 0.0
+    return _fill(tensor, values)
+
+
+def _deprecated(new: Any) -> Any:
+    """PyTorch's old names without the underscore: they warn and call the new one."""
+    old = new.__name__[:-1]
+
+    def init(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f"nn.init.{old} is now deprecated in favor of nn.init.{new.__name__}.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    init.__name__ = init.__qualname__ = old
+    init.__doc__ = f"Deprecated: use :func:`{new.__name__}`."
+    return init
+
+
+uniform, normal, constant = (_deprecated(f) for f in (uniform_, normal_, constant_))
+eye, dirac, sparse = (_deprecated(f) for f in (eye_, dirac_, sparse_))
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
 
 
 def init_by_name(name: str, tensor: Tensor, nonlinearity: str = "relu",

@@ -47,6 +47,17 @@ class HuberLoss(_Loss):
         return F.huber_loss(input, target, self.reduction, self.delta)
 
 
+class SmoothL1Loss(_Loss):
+    """Quadratic below ``beta``, linear above (:func:`~chainrule.nn.functional.smooth_l1_loss`)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
 class CrossEntropyLoss(_Loss):
     """Softmax + negative log likelihood from logits, fused; class weights, label smoothing,
     ``ignore_index``. Warns once if the inputs already look like probabilities."""

@@ -20,11 +20,16 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.backend import array_module
+from chainrule.ops.promotion import floating, promote, promote_float, promote_sub, refuse_bools
+
+_ARRAY = np.ndarray  # two NumPy arrays of one dtype need no promotion: checked inline (hot path)
 
 
 class Add(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
+        if type(a) is not _ARRAY or type(b) is not _ARRAY or a.dtype is not b.dtype:
+            a, b = promote(a, b)  # PyTorch's result dtype (ops/promotion.py)
         return a + b
 
     @staticmethod
@@ -35,6 +40,8 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
+        if type(a) is not _ARRAY or type(b) is not _ARRAY or a.dtype is not b.dtype:
+            a, b = promote_sub(a, b)  # (and bools are refused, as PyTorch does)
         return a - b
 
     @staticmethod
@@ -45,6 +52,8 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
+        if type(a) is not _ARRAY or type(b) is not _ARRAY or a.dtype is not b.dtype:
+            a, b = promote(a, b)
         need_a, need_b = ctx.needs_input_grad
         # save only what the wanted gradients read: d(ab)/da = b, d(ab)/db = a
         ctx.save_for_backward(b if need_a else None, a if need_b else None)
@@ -59,6 +68,9 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
+        if type(a) is not _ARRAY or type(b) is not _ARRAY or a.dtype is not b.dtype \
+                or a.dtype.kind != "f":
+            a, b = promote_float(a, b)  # integers divide into the default float dtype
         ctx.save_for_backward(a, b)
         return a / b
 
@@ -85,6 +97,11 @@ def _is_number(value: Any) -> bool:
     return bool(np.isscalar(value))
 
 
+def _small_integer(b: Any) -> bool:
+    """An exponent NumPy raises to exactly (by multiplying): 2 in ``x ** 2``."""
+    return isinstance(b, (int, float)) and b in (-1, 0, 1, 2, 3)
+
+
 class Pow(Function):
     """``a ** b``; ``b`` may be a number or a tensor.
 
@@ -93,8 +110,16 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
+        a, b = promote(a, b)
+        if hasattr(b, "dtype"):  # (a bool tensor to a Python bool power is allowed)
+            refuse_bools("pow", a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = a**b
+            if getattr(a, "dtype", None) == np.bool_:  # bool ** True is a, ** False is True
+                y = array_module(a).logical_or(a, not b)
+            elif getattr(a, "dtype", None) == np.float32 and not _small_integer(b):
+                y = (a.astype(np.float64) ** b).astype(np.float32)  # rounded once, as PyTorch
+            else:
+                y = a**b
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -126,7 +151,7 @@ class Pow(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
-        y = np.exp(a)
+        y = np.exp(floating(a))
         ctx.save_for_backward(y)
         return y
 
@@ -139,6 +164,7 @@ class Exp(Function):
 class Log(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
+        a = floating(a)
         ctx.save_for_backward(a)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(a)
@@ -154,7 +180,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         with np.errstate(invalid="ignore"):
-            y = np.sqrt(a)
+            y = np.sqrt(floating(a))
         ctx.save_for_backward(y)
         return y
 
@@ -182,6 +208,7 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
+        a, b = promote(a, b)
         ctx.save_for_backward(a, b)
         return np.maximum(a, b)
 
@@ -197,6 +224,7 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
+        a, b = promote(a, b)
         ctx.save_for_backward(a, b)
         return np.minimum(a, b)
 
@@ -213,6 +241,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx: Any, cond: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(cond)
+        a, b = promote(a, b)
         return np.where(cond, a, b)
 
     @staticmethod

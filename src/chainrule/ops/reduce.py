@@ -212,18 +212,35 @@ class LogSoftmax(Function):
 # ---- functions ----------------------------------------------------------------------
 
 
-def sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """Sum over ``dim`` (all dims when None).
+def _keep(keepdim: bool, keepdims: bool | None) -> bool:
+    """``keepdims`` is NumPy's spelling of ``keepdim``; PyTorch accepts both."""
+    return keepdim if keepdims is None else bool(keepdims)
+
+
+def _as_dtype(x: Any, dtype: Any) -> Any:
+    """``dtype=``: cast the input first, as PyTorch does (``sum(x, dtype=cr.float64)``)."""
+    return x if dtype is None or np.dtype(dtype) == x.dtype else x.to(np.dtype(dtype))
+
+
+def sum(x: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        keepdims: bool | None = None, dtype: Any = None) -> Any:
+    """Sum over ``dim`` (all dims when None); bools and integers sum as int64.
 
     >>> import chainrule as cr
     >>> cr.sum(cr.ones(2, 3), dim=0)
     tensor([2., 2., 2.])
+    >>> cr.sum(cr.tensor([True, True, False]))
+    tensor(2)
     """
-    return Sum.apply(x, normalize_dims("sum", dim, x.ndim), keepdim)
+    x = _as_dtype(x, dtype)  # (NumPy, too, sums bools and small integers as int64)
+    return Sum.apply(x, normalize_dims("sum", dim, x.ndim), _keep(keepdim, keepdims))
 
 
-def mean(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+def mean(x: Any, dim: Any = None, keepdim: bool = False, *,
+         keepdims: bool | None = None, dtype: Any = None) -> Any:
     """Arithmetic mean over ``dim`` (all dims when None)."""
+    x = _as_dtype(x, dtype)
+    keepdim = _keep(keepdim, keepdims)
     if x.dtype.kind not in "fc":
         raise TypeError(
             f"mean: input dtype {x.dtype} is not floating point; convert with .float() first"
@@ -233,6 +250,10 @@ def mean(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 
 def _extreme(x: Any, dim: Any, keepdim: bool, largest: bool) -> Any:
     name = "max" if largest else "min"
+    if hasattr(dim, "grad_fn"):  # max(a, b) with a tensor b: elementwise, as torch.max
+        from chainrule.ops.elementwise import maximum, minimum
+
+        return maximum(x, dim) if largest else minimum(x, dim)
     if dim is None:
         return Amax.apply(x, normalize_dims(name, None, x.ndim), False, largest)
     if not isinstance(dim, int):
@@ -242,8 +263,10 @@ def _extreme(x: Any, dim: Any, keepdim: bool, largest: bool) -> Any:
     return MaxResult(values, indices)
 
 
-def max(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """Largest value; with ``dim``, a ``(values, indices)`` pair like ``torch.max``.
+def max(x: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        keepdims: bool | None = None) -> Any:
+    """Largest value; with ``dim``, a ``(values, indices)`` pair like ``torch.max``; with a
+    tensor in place of ``dim``, the elementwise maximum (``torch.max(a, b)``).
 
     Without ``dim``, tied maxima share the gradient evenly; with ``dim`` the
     gradient goes to the returned index.
@@ -251,27 +274,33 @@ def max(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     >>> import chainrule as cr
     >>> cr.max(cr.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1).indices
     tensor([1, 0])
+    >>> cr.max(cr.tensor([1.0, 5.0]), cr.tensor([3.0, 2.0]))
+    tensor([3., 5.])
     """
-    return _extreme(x, dim, keepdim, largest=True)
+    return _extreme(x, dim, _keep(keepdim, keepdims), largest=True)
 
 
-def min(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """Smallest value; with ``dim``, a ``(values, indices)`` pair like ``torch.min``."""
-    return _extreme(x, dim, keepdim, largest=False)
+def min(x: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        keepdims: bool | None = None) -> Any:
+    """Smallest value; with ``dim``, a ``(values, indices)`` pair like ``torch.min``; with a
+    tensor in place of ``dim``, the elementwise minimum."""
+    return _extreme(x, dim, _keep(keepdim, keepdims), largest=False)
 
 
-def amax(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+def amax(x: Any, dim: Any = None, keepdim: bool = False, *,
+         keepdims: bool | None = None) -> Any:
     """Max over one or more dims; ties share the gradient evenly."""
-    return Amax.apply(x, normalize_dims("amax", dim, x.ndim), keepdim, True)
+    return Amax.apply(x, normalize_dims("amax", dim, x.ndim), _keep(keepdim, keepdims), True)
 
 
-def amin(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+def amin(x: Any, dim: Any = None, keepdim: bool = False, *,
+         keepdims: bool | None = None) -> Any:
     """Min over one or more dims; ties share the gradient evenly."""
-    return Amax.apply(x, normalize_dims("amin", dim, x.ndim), keepdim, False)
+    return Amax.apply(x, normalize_dims("amin", dim, x.ndim), _keep(keepdim, keepdims), False)
 
 
 def var(x: Any, dim: Any = None, correction: int = 1, keepdim: bool = False,
-        unbiased: bool | None = None) -> Any:
+        unbiased: bool | None = None, *, keepdims: bool | None = None) -> Any:
     """Variance; ``correction=1`` (or ``unbiased=True``) divides by n - 1.
 
     >>> import chainrule as cr
@@ -280,25 +309,26 @@ def var(x: Any, dim: Any = None, correction: int = 1, keepdim: bool = False,
     """
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    return Var.apply(x, normalize_dims("var", dim, x.ndim), correction, keepdim)
+    return Var.apply(x, normalize_dims("var", dim, x.ndim), correction, _keep(keepdim, keepdims))
 
 
 def std(x: Any, dim: Any = None, correction: int = 1, keepdim: bool = False,
-        unbiased: bool | None = None) -> Any:
+        unbiased: bool | None = None, *, keepdims: bool | None = None) -> Any:
     """Standard deviation: sqrt of :func:`var`."""
     from chainrule.ops.elementwise import sqrt
 
-    return sqrt(var(x, dim, correction, keepdim, unbiased))
+    return sqrt(var(x, dim, correction, _keep(keepdim, keepdims), unbiased))
 
 
-def logsumexp(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *,
+              keepdims: bool | None = None) -> Any:
     """log(sum(exp(x))) over ``dim``, stable for large inputs.
 
     >>> import chainrule as cr
     >>> cr.logsumexp(cr.tensor([1000.0, 1000.0]), dim=0)
     tensor(1000.6932)
     """
-    return LogSumExp.apply(x, normalize_dims("logsumexp", dim, x.ndim), keepdim)
+    return LogSumExp.apply(x, normalize_dims("logsumexp", dim, x.ndim), _keep(keepdim, keepdims))
 
 
 def softmax(x: Any, dim: int = -1) -> Any:

@@ -2,8 +2,10 @@
 
 from chainrule.optim import lr_scheduler
 from chainrule.optim.adam import Adam, AdamW
+from chainrule.optim.adaptive import Adadelta, Adamax, NAdam, RAdam
 from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.rmsprop import Adagrad, RMSprop
 from chainrule.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
+           "RMSprop", "lr_scheduler"]
