@@ -184,25 +184,78 @@ def dtype_name(dtype: Any) -> str:
 # PyTorch's names for the nodes of ops whose name differs from "<op>Backward0"
 _GRAD_FN_NAMES = {
     "ReLU": "ReluBackward0", "LeakyReLU": "LeakyReluBackward0", "ELU": "EluBackward0",
-    "GELU": "GeluBackward0", "MatMul": "MmBackward0", "Linear": "AddmmBackward0",
-    "CrossEntropy": "NllLossBackward0", "NLL": "NllLossBackward0",
-    "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0",
+    "GELU": "GeluBackward0", "CrossEntropy": "NllLossBackward0", "NLL": "NllLossBackward0",
+    "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0", "Clamp": "ClampBackward1",
     "SquaredError": "MseLossBackward0", "LogSumExp": "LogsumexpBackward0",
-    "MaxDim": "MaxBackward0", "Reshape": "ViewBackward0", "Concat": "CatBackward0",
-    "Pad": "ConstantPadNdBackward0", "GetItem": "IndexBackward0", "SetItem": "CopySlices",
-    "Cast": "ToCopyBackward0", "ToDevice": "ToCopyBackward0", "Conv2d": "ConvolutionBackward0",
-    "MaxPool2d": "MaxPool2DWithIndicesBackward0", "AvgPool2d": "AvgPool2DBackward0",
-    "AdaptiveAvgPool2d": "AdaptiveAvgPool2DBackward0", "Dropout": "MulBackward0",
-    "EmbeddingLookup": "EmbeddingBackward0", "Transpose": "TBackward0",
+    "MaxDim": "MaxBackward0", "Concat": "CatBackward0", "Pad": "ConstantPadNdBackward0",
+    "SetItem": "CopySlices", "Cast": "ToCopyBackward0", "ToDevice": "ToCopyBackward0",
+    "Conv2d": "ConvolutionBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",
+    "AvgPool2d": "AvgPool2DBackward0", "Dropout": "MulBackward0",
+    "EmbeddingLookup": "EmbeddingBackward0",
 }
+_MATMUL_NAMES = {0: "DotBackward0", 1: "MvBackward0", 2: "MmBackward0"}
 
 
-def grad_fn_name(node: Any) -> str:
-    """PyTorch's name for a graph node: ``AddBackward0`` for chainrule's ``AddBackward``."""
+def _input_shape(node: Any, i: int) -> tuple[int, ...] | None:
+    inputs = getattr(node, "inputs", None)
+    if inputs is None or i >= len(inputs) or inputs[i] is None:
+        return None
+    return tuple(inputs[i][2])
+
+
+def _reshape_name(before: tuple[int, ...], after: tuple[int, ...]) -> str:
+    """unsqueeze and squeeze are reshapes here; PyTorch names them apart."""
+    def drop_one(longer: tuple[int, ...], shorter: tuple[int, ...]) -> bool:
+        return any(longer[i] == 1 and longer[:i] + longer[i + 1:] == shorter
+                   for i in range(len(longer)))
+
+    if len(after) == len(before) + 1 and drop_one(after, before):
+        return "UnsqueezeBackward0"
+    if len(after) == len(before) - 1 and drop_one(before, after):
+        return "SqueezeBackward1"
+    return "ViewBackward0"
+
+
+def _index_name(index: Any) -> str:
+    items = index if isinstance(index, tuple) else (index,)
+    if any(hasattr(item, "shape") and not isinstance(item, int) for item in items):
+        return "IndexBackward0"
+    last = [item for item in items if item is not Ellipsis and item is not None]
+    return "SliceBackward0" if last and isinstance(last[-1], slice) else "SelectBackward0"
+
+
+def grad_fn_name(node: Any, out: Any = None) -> str:
+    """PyTorch's name for the node that made ``out``: ``AddBackward0`` for chainrule's
+    ``AddBackward``, and for the ops PyTorch names by their inputs (a matrix product,
+    reductions over a dim, an index, a reshape that is an unsqueeze) the name it uses."""
     function = getattr(node, "function", None)
     if function is None:
         return str(node.name())
     op = function.__name__
+    ndim = None if out is None else len(out._data.shape)
+    if op in ("MatMul", "Linear") and ndim is not None:
+        first = _input_shape(node, 0)
+        if op == "MatMul" and first is not None and len(first) == 1 and ndim == 1:
+            return "SqueezeBackward4"  # vector @ matrix
+        if op == "Linear" and ndim == 2:
+            return "MmBackward0" if len(node.inputs) < 3 or node.inputs[2] is None \
+                else "AddmmBackward0"
+        return _MATMUL_NAMES.get(ndim, "UnsafeViewBackward0" if op == "MatMul"
+                                 else "AddBackward0")
+    if op in ("Sum", "Mean") and ndim is not None:
+        return f"{op}Backward{0 if ndim == 0 else 1}"
+    if op == "Reshape" and out is not None and hasattr(node, "shape"):
+        return _reshape_name(tuple(node.shape), tuple(out._data.shape))
+    if op == "GetItem" and hasattr(node, "index"):
+        return _index_name(node.index)
+    if op == "Sub" and _input_shape(node, 0) is None:
+        return "RsubBackward1"  # 1 - x
+    if op == "Pow":
+        base, exponent = _input_shape(node, 0), _input_shape(node, 1)
+        return "PowBackward2" if base is None else \
+            "PowBackward0" if exponent is None else "PowBackward1"
+    if op == "AdaptiveAvgPool2d" and ndim is not None and out._data.shape[-2:] == (1, 1):
+        return "MeanBackward1"
     return _GRAD_FN_NAMES.get(op, f"{op}Backward0")
 
 
@@ -227,7 +280,7 @@ def tensor_repr(t: Tensor) -> str:
     elif values.dtype not in (default, dtypes.int64, dtypes.bool_):
         suffixes.append(f"dtype={dtype_name(values.dtype)}")
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{grad_fn_name(t.grad_fn)}>")
+        suffixes.append(f"grad_fn=<{grad_fn_name(t.grad_fn, t)}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     text = prefix + array_str(values, len(prefix))
