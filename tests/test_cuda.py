@@ -163,3 +163,46 @@ def test_pytorch_compat_layer_on_cuda() -> None:
     for a, b in zip(run("cpu"), run(CUDA), strict=True):
         assert b.device.type == "cuda" and b.dtype == a.dtype
         np.testing.assert_allclose(_numpy(b), _numpy(a), rtol=1e-9, atol=1e-12)
+
+
+def test_device_api_on_cuda(tmp_path: Path) -> None:
+    """torch.cuda / accelerator / device answers, device= and .to(), the default device,
+    .data updates, type() and printing, and save/load of GPU state on a machine with CUDA."""
+    assert cr.cuda.is_available() and cr.cuda.device_count() >= 1
+    assert cr.accelerator.is_available() and cr.accelerator.current_accelerator() == "cuda"
+    assert cr.cuda.current_device() == 0 and isinstance(cr.cuda.get_device_name(), str)
+    cr.cuda.synchronize()
+    cr.cuda.empty_cache()
+    device = cr.device("cuda" if cr.cuda.is_available() else "cpu")
+    x = cr.tensor([1.5, -2.0], device=device)
+    assert x.is_cuda and x.get_device() == 0 and str(x.device) == "cuda:0"
+    assert x.type() == "chainrule.cuda.FloatTensor"
+    assert repr(x) == "tensor([ 1.5000, -2.0000], device='cuda:0')"
+    assert x.to("cpu", cr.float64).device.type == "cpu"
+    assert x.to(cr.zeros(1, dtype=cr.float64)).device.type == "cpu"
+    assert cr.zeros(1).to(x).is_cuda and x.cpu().cuda().is_cuda
+    for made in [cr.zeros(2, device="cuda"), cr.randn(2, device=device),
+                 cr.arange(3, device=device), cr.zeros_like(x), cr.randperm(3, device=device)]:
+        assert made.is_cuda
+    cr.set_default_device("cuda")
+    try:
+        assert cr.get_default_device() == cr.device("cuda", 0) and cr.ones(2).is_cuda
+        assert cr.nn.Linear(2, 2).weight.is_cuda
+    finally:
+        cr.set_default_device(None)
+    assert not cr.ones(2).is_cuda
+    model = cr.nn.Linear(2, 1).to(device)
+    assert model.weight.is_cuda and cr.nn.Linear(2, 1).cuda().bias.is_cuda
+    w = cr.tensor([1.0, -2.0], device=device, requires_grad=True)
+    (w * w).sum().backward()
+    w.data -= 0.1 * w.grad
+    w.data.add_(1.0)
+    assert w.is_cuda and w.requires_grad
+    np.testing.assert_allclose(_numpy(w), [1.8, -0.6], rtol=1e-6)
+    path = tmp_path / "state.pt"
+    cr.save({"model": model.state_dict(), "w": w.detach()}, path)
+    back = cr.load(path)
+    assert back["model"]["weight"].is_cuda and back["w"].is_cuda
+    on_cpu = cr.load(path, map_location="cpu")
+    assert not on_cpu["model"]["weight"].is_cuda
+    np.testing.assert_array_equal(on_cpu["model"]["weight"].numpy(), _numpy(model.weight))
