@@ -1,8 +1,11 @@
 """``Tensor``: an array plus what autograd needs to differentiate through it.
 
-A Tensor holds ``data`` (a NumPy or CuPy array) and, when it is the output of
-a recorded op, ``grad_fn`` (the graph node that made it). Leaves (tensors you
-create) with ``requires_grad=True`` collect ``.grad`` when ``backward()`` runs.
+A Tensor holds ``_data`` (a NumPy or CuPy array; the public ``.data`` is a Tensor sharing
+it, see :mod:`chainrule.tensor_compat`) and, when it is the output of a recorded op,
+``grad_fn`` (the graph node that made it). Leaves (tensors you create) with
+``requires_grad=True`` collect ``.grad`` when ``backward()`` runs. Conversions and
+printing live in ``tensor_compat.py`` and ``tensor_str.py``, operators in
+``tensor_math.py``, in-place ops in ``tensor_inplace.py``.
 
 >>> import chainrule as cr
 >>> x = cr.ones(2, 2, requires_grad=True)
