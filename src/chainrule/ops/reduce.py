@@ -7,7 +7,7 @@ back over them.
 >>> import chainrule as cr
 >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
 >>> x.sum(dim=1)
-tensor([3., 7.], grad_fn=<SumBackward0>)
+tensor([3., 7.], grad_fn=<SumBackward1>)
 """
 
 from __future__ import annotations
