@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.backend import array_module, to_device
 from chainrule.random import Generator, numpy_generator
 from chainrule.tensor import Tensor
 
@@ -52,7 +53,10 @@ def fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor._data[...] = values.astype(tensor.dtype, copy=False)
+    values = values.astype(tensor.dtype, copy=False)
+    if array_module(tensor._data) is not np:  # drawn on the host, copied to the GPU once
+        values = to_device(values, tensor.device)
+    tensor._data[...] = values
     tensor._version[0] += 1
     return tensor
 
