@@ -161,6 +161,7 @@ def test_bce_run_trains_and_predicts_sigmoid_probabilities(
     (["--init", "normal"], 1.0, 1.0),  # network.py: weights and biases N(0, 1)
     (["--init", "normal", "--init-std", "0.1"], 0.1, 0.1),
     (["--init", "kaiming_normal", "--activation", "relu"], np.sqrt(2 / 784), 0.0),
+    (["--init", "normal_fan_in"], np.sqrt(1 / 784), 1.0),  # network2.py's default
 ])
 def test_init_scales(flags: list[str], weight_std: float, bias_std: float) -> None:
     given = dict(zip([f[2:].replace("-", "_") for f in flags[::2]], flags[1::2], strict=True))
@@ -170,6 +171,23 @@ def test_init_scales(flags: list[str], weight_std: float, bias_std: float) -> No
     assert weight.std() == pytest.approx(weight_std, rel=0.02)
     assert bias.std() == pytest.approx(bias_std, rel=0.1, abs=1e-12)
     assert abs(weight.mean()) < 0.01 * max(weight_std, 1e-3) * 10
+
+
+def test_init_normal_fan_in_scales_each_layer_by_its_own_fan_in() -> None:
+    """network2.py's default_weight_initializer: weights N(0, 1/n_in) with n_in the layer's
+    inputs (784, then 400, then 100), biases N(0, 1), in every layer; no --init-std."""
+    config = recipe.resolve({"hidden": "400,100", "init": "normal_fan_in"})
+    assert config["init_std"] is None
+    model = recipe.build_model(config, 784, 10)
+    layers = [m for m in model.modules() if isinstance(m, cr.nn.Linear)]
+    assert [layer.weight.shape[1] for layer in layers] == [784, 400, 100]
+    for layer in layers:
+        weight = layer.weight.detach().numpy()
+        assert weight.std() == pytest.approx(1 / np.sqrt(weight.shape[1]), rel=0.05)
+    biases = np.concatenate([layer.bias.detach().numpy() for layer in layers])
+    assert biases.std() == pytest.approx(1.0, rel=0.1)  # 510 draws
+    with pytest.raises(recipe.ConfigError, match="only --init normal takes"):
+        recipe.resolve({"init": "normal_fan_in", "init_std": 0.5})
 
 
 def test_no_bias_decay_decays_weights_only(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("none", "step", "cosine", "exponential", "onecycle", "warmup")
 INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
-         "orthogonal", "normal")
+         "orthogonal", "normal", "normal_fan_in")
 DTYPES = ("float32", "float64")
 DEFAULT_LR = {"sgd": 0.5, "momentum": 0.01, "nesterov": 0.01, "adam": 1e-3, "adamw": 1e-3,
               "rmsprop": 1e-3, "adagrad": 0.05}
@@ -386,7 +386,9 @@ def _build(config: dict[str, Any], in_features: int, num_classes: int) -> nn.Seq
 
 def _initialize(model: nn.Module, config: dict[str, Any]) -> None:
     """``--init``: the weights of every linear and conv layer drawn anew, biases zero; with
-    ``normal`` the weights and the biases drawn from N(0, init_std^2), as network.py does."""
+    ``normal`` the weights and the biases drawn from N(0, init_std^2), as network.py does;
+    with ``normal_fan_in`` the weights from N(0, 1/fan_in) and the biases from N(0, 1), as
+    network2.py's default_weight_initializer does."""
     if config["init"] == "default":
         return
     nonlinearity = {"relu": "relu", "tanh": "tanh", "leaky_relu": "leaky_relu"}.get(
@@ -394,10 +396,14 @@ def _initialize(model: nn.Module, config: dict[str, Any]) -> None:
     for module in model.modules():
         if not isinstance(module, nn.Linear | nn.Conv2d):
             continue
-        if config["init"] == "normal":
-            nn.init.normal_(module.weight, 0.0, config["init_std"])
+        if config["init"] in ("normal", "normal_fan_in"):
+            weight_std, bias_std = config["init_std"], config["init_std"]
+            if config["init"] == "normal_fan_in":
+                fan_in, _ = nn.init.fan_in_and_fan_out(module.weight)
+                weight_std, bias_std = 1.0 / math.sqrt(fan_in), 1.0
+            nn.init.normal_(module.weight, 0.0, weight_std)
             if module.bias is not None:
-                nn.init.normal_(module.bias, 0.0, config["init_std"])
+                nn.init.normal_(module.bias, 0.0, bias_std)
             continue
         init_by_name(config["init"], module.weight, nonlinearity)
         if module.bias is not None:
