@@ -14,7 +14,8 @@ Run:  python benchmarks/published_results.py                 # every row (15-25 
 
 Full MNIST must be where ``chainrule train`` finds it (``$CHAINRULE_DATA/mnist/`` or
 ``~/.cache/chainrule/mnist/``); a row that trained on another data set (the mini-MNIST
-fallback) is reported as an error, never as a result. The rows are long (minutes each): they belong here, not in the test suite.
+fallback) is reported as an error, never as a result. The rows are long (minutes each):
+they belong here, not in the test suite.
 """
 
 from __future__ import annotations
