@@ -17,6 +17,7 @@ from chainrule import dtypes
 from chainrule.backend import Device, to_device
 from chainrule.backend.device import _CPU, DEFAULT
 from chainrule.random import Generator, numpy_generator
+from chainrule.random_draws import draw_dtype
 from chainrule.tensor import Tensor
 
 
@@ -145,15 +146,17 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from the seeded generator."""
-    data = numpy_generator(generator).random(_size(size), dtype=np.float64)
-    return _finish(data.astype(_float_dtype(dtype)), None, device, requires_grad)
+    float_dtype = _float_dtype(dtype)
+    data = numpy_generator(generator).random(_size(size), draw_dtype(float_dtype))
+    return _finish(data.astype(float_dtype), None, device, requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the seeded generator."""
-    data = numpy_generator(generator).standard_normal(_size(size), dtype=np.float64)
-    return _finish(data.astype(_float_dtype(dtype)), None, device, requires_grad)
+    float_dtype = _float_dtype(dtype)
+    data = numpy_generator(generator).standard_normal(_size(size), draw_dtype(float_dtype))
+    return _finish(data.astype(float_dtype), None, device, requires_grad)
 
 
 def randint(low: int, high: int | None = None, size: Any = (), generator: Generator | None = None,
@@ -161,7 +164,7 @@ def randint(low: int, high: int | None = None, size: Any = (), generator: Genera
     """Integers in [low, high) (int64); ``randint(10, size=(3,))`` means [0, 10)."""
     if high is None:
         low, high = 0, low
-    data = numpy_generator(generator).integers(low, high, _size(tuple(size)), dtype=np.int64)
+    data = numpy_generator(generator).integers(low, high, _size(tuple(size)))
     return _finish(data, dtype, device, requires_grad)
 
 

@@ -64,7 +64,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
     weights = np.asarray(input.detach().cpu()._data)
     _check(weights, int(num_samples), replacement, shape, dtype)
     rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
-    rng = numpy_generator(generator)
+    rng = numpy_generator(generator).numpy()  # not PyTorch's multinomial: its own stream
     if replacement:
         cdf = np.cumsum(rows, axis=1)
         cdf /= cdf[:, -1:]

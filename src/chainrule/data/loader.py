@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.random import Generator, check_state, default_generator
+from chainrule.random_draws import permutation, random_int64
 from chainrule.tensor import Tensor
 
 AUGMENT_DOMAIN = 0x6175676D  # "augm": keeps the batches' streams apart from other uses
@@ -116,6 +117,7 @@ class DataLoader:
         self.sampler, self.batch_sampler, self.num_workers = sampler, batch_sampler, num_workers
         self.drop_last, self.collate_fn = drop_last, collate_fn
         self.generator = generator or default_generator
+        self._own_generator = generator is not None  # PyTorch shuffles with it directly
         self.augment = augment
         self._epoch_state: dict[str, Any] | None = None  # generator state at this epoch's start
         self._position = 0  # batches already handed out in the current epoch
@@ -144,9 +146,19 @@ class DataLoader:
         return collate([self.dataset[int(i)] for i in indices])
 
     def _order(self) -> np.ndarray | None:
+        """PyTorch's draws at the start of an epoch: the iterator's base seed (one 64-bit
+        word, drawn even without shuffling), then RandomSampler's order: ``randperm`` of a
+        new generator seeded from this one, or of the loader's own generator, which also
+        draws the (empty) remainder permutation at the end of the pass."""
+        random_int64(self.generator, ())
         if not self.shuffle:
             return None
-        return self.generator.np.permutation(len(self.dataset))
+        n = len(self.dataset)
+        if not self._own_generator:
+            return permutation(self.generator.spawn(), n)
+        order = permutation(self.generator, n)
+        permutation(self.generator, n)
+        return order
 
     def __iter__(self) -> Iterator[Any]:
         if self._resume and self._epoch_state is not None:
@@ -158,7 +170,7 @@ class DataLoader:
         self._resume = False
         order = self._order()
         # drawn after the order, so the first epoch's order is the one without augment
-        key = int(self.generator.np.integers(2**63)) if self.augment is not None else 0
+        key = int(random_int64(self.generator, ())) if self.augment is not None else 0
         if self.sampler is not None or self.batch_sampler is not None:
             yield from self._iter_sampled(skip, key)
             return

@@ -62,12 +62,17 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[int]:
-        rng, n = numpy_generator(self.generator), len(self.data_source)  # type: ignore[arg-type]
+        # PyTorch: without a generator of its own the sampler seeds a new one from the
+        # default generator (one 64-bit word); whole orders, then a cut one (maybe empty).
+        n = len(self.data_source)  # type: ignore[arg-type]
+        rng = numpy_generator(self.generator)
+        if self.generator is None:
+            rng = rng.spawn()
         if self.replacement:
             return iter(rng.integers(0, n, self.num_samples).tolist())
-        passes = -(-self.num_samples // n) if n else 0  # num_samples > n: whole orders, cut
-        orders = [rng.permutation(n) for _ in range(passes)]
-        return iter(np.concatenate(orders)[:self.num_samples].tolist() if orders else [])
+        orders = [rng.permutation(n) for _ in range(self.num_samples // n)]
+        orders.append(rng.permutation(n)[:self.num_samples % n])
+        return iter(np.concatenate(orders).tolist())
 
     def __len__(self) -> int:
         return self.num_samples
@@ -114,7 +119,7 @@ class WeightedRandomSampler(Sampler):
         self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self) -> Iterator[int]:
-        rng = numpy_generator(self.generator)
+        rng = numpy_generator(self.generator).numpy()
         p = self.weights / self.weights.sum()
         drawn = rng.choice(len(p), self.num_samples, replace=self.replacement, p=p)
         return iter(drawn.astype(np.int64).tolist())

@@ -32,6 +32,7 @@ from chainrule.ops import shape as shp
 from chainrule.ops.nn_ops import Dropout
 from chainrule.ops.shape import pad
 from chainrule.random import Generator, numpy_generator
+from chainrule.random_draws import bernoulli
 from chainrule.tensor import Tensor
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "dropout2d", "fold",
@@ -296,6 +297,6 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     if not training or p == 0.0:
         return input
     mask_shape = (*input.shape[:2], *(1,) * (input.ndim - 2))
-    keep = numpy_generator(generator).random(mask_shape) >= p
+    keep = bernoulli(numpy_generator(generator), 1.0 - p, mask_shape, dtype=bool)
     keep = input.device.xp.asarray(keep)
     return Dropout.apply(input, keep, p)

@@ -47,6 +47,7 @@ from chainrule.ops.loss import (
 from chainrule.ops.nn_ops import Dropout, EmbeddingLookup
 from chainrule.ops.reduce import log_softmax, softmax
 from chainrule.random import Generator, numpy_generator
+from chainrule.random_draws import bernoulli
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -102,7 +103,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
     if not training or p == 0.0:
         return x
     capture.unsupported("dropout draws a new random mask every step")
-    keep = numpy_generator(generator).random(x.shape) >= p
+    keep = bernoulli(numpy_generator(generator), 1.0 - p, x.shape, dtype=bool)
     if not isinstance(x._data, np.ndarray):
         from chainrule.backend import to_device
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from chainrule.backend import array_module, to_device
 from chainrule.random import Generator, numpy_generator
+from chainrule.random_draws import draw_dtype
 from chainrule.tensor import Tensor
 
 _GAINS = {"linear": 1.0, "identity": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0,
@@ -64,13 +65,15 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Generator | None = None) -> Tensor:
     """Fill with U(a, b)."""
-    return _fill(tensor, numpy_generator(generator).uniform(a, b, tensor.shape))
+    return _fill(tensor, numpy_generator(generator).uniform(a, b, tensor.shape,
+                                                                 draw_dtype(tensor.dtype)))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std^2)."""
-    return _fill(tensor, numpy_generator(generator).normal(mean, std, tensor.shape))
+    return _fill(tensor, numpy_generator(generator).normal(mean, std, tensor.shape,
+                                                                 draw_dtype(tensor.dtype)))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -145,7 +148,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = numpy_generator(generator).normal(0.0, 1.0, (rows, cols))
+    flat = numpy_generator(generator).normal(0.0, 1.0, (rows, cols), draw_dtype(tensor.dtype))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -170,12 +173,12 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
     rng = numpy_generator(generator)
-    values = rng.normal(mean, std, tensor.shape)
+    values = rng.normal(mean, std, tensor.shape, draw_dtype(tensor.dtype))
     outside = (values < a) | (values > b)
     for _ in range(1000):  # each round keeps at least P([a, b]) of what is left
         if not outside.any():
             break
-        values[outside] = rng.normal(mean, std, int(outside.sum()))
+        values[outside] = rng.normal(mean, std, int(outside.sum()), draw_dtype(tensor.dtype))
         outside = (values < a) | (values > b)
     return _fill(tensor, np.clip(values, a, b))
 
@@ -232,7 +235,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
         raise ValueError(f"sparse_: only 2-D tensors are supported, got {tuple(tensor.shape)}")
     rows, cols = tensor.shape
     rng = numpy_generator(generator)
-    values = rng.normal(0.0, std, (rows, cols))
+    values = rng.normal(0.0, std, (rows, cols), draw_dtype(tensor.dtype))
     zeros = int(math.ceil(sparsity * rows))
     for col in range(cols):
         values[rng.permutation(rows)[:zeros], col] = 0.0

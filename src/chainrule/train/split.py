@@ -55,7 +55,7 @@ def validation_indices(n: int, spec: int | float, seed: int) -> np.ndarray:
     """The sorted indices (int64) of the training images ``--val-split spec`` holds out of
     ``n``, drawn from ``seed``: the first ``count`` of a seeded permutation."""
     count = held_out_count(n, spec)
-    order = Generator(seed + SPLIT_STREAM).np.permutation(n)
+    order = Generator(seed + SPLIT_STREAM).permutation(n)
     return np.sort(order[:count]).astype(np.int64)
 
 

@@ -1,0 +1,265 @@
+"""How PyTorch's CPU generator turns raw Mersenne Twister words into numbers, in NumPy.
+
+Every function takes a :class:`~chainrule.random.Generator` and draws its raw words in one
+call (``generator.words32(n)`` / ``words64(n)``), then transforms them with whole-array
+NumPy operations, so the same seed gives the numbers PyTorch 2.x prints on a CPU:
+
+* a float32 uniform keeps the low 24 bits of one 32-bit word, a float64 one the low 53 bits
+  of a 64-bit word (two 32-bit words, the first one high): ``bits * 2**-digits``, scaled
+  to ``[low, high)`` as ``u * (high - low) + low`` in the tensor's dtype;
+* normals of 16 or more elements are Box-Muller over blocks of 16 uniforms (the first 8 give
+  the radius, the last 8 the angle), the ragged end recomputed from 16 fresh uniforms;
+  float32 uses the Cephes single-precision log and sincos PyTorch's AVX2 kernel uses
+  (with the fused multiply-adds its compiler emits), float64 uses the C library's log,
+  cos and sin; fewer than 16 elements use the double-precision Box-Muller pair, whose
+  sine is kept for the next draw;
+* integers in ``[low, high)`` are ``word % (high - low) + low`` (64-bit words when the range
+  needs more than 32 bits); ``randperm`` is PyTorch's forward Fisher-Yates swap.
+
+>>> import chainrule as cr
+>>> g = cr.Generator().manual_seed(0)
+>>> uniform(g, (3,), np.float32).tolist()
+[0.49625658988952637, 0.7682217955589294, 0.08847743272781372]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from chainrule.random import Generator
+
+f32 = np.float32
+# Randperm swaps with 32-bit words below this size, with the inside-out shuffle above it.
+RANDPERM_SMALL = (2**32 - 1) // 20
+CHUNK_BLOCKS = 4096  # blocks of 16 normals transformed at a time
+
+
+def _digits(dtype: Any) -> int:
+    return 24 if np.dtype(dtype) == np.float32 else 53
+
+
+def draw_dtype(dtype: Any) -> Any:
+    """The dtype PyTorch draws for a tensor of ``dtype``: float64 for float64, else float32."""
+    return np.float64 if np.dtype(dtype) == np.float64 else np.float32
+
+
+def unit_uniform(generator: Generator, count: int, dtype: Any) -> np.ndarray:
+    """``count`` uniforms in [0, 1) of ``dtype`` (float32: 24 bits, float64: 53 bits)."""
+    if np.dtype(dtype) == np.float32:
+        bits = generator.words32(count) & np.uint32(2**24 - 1)
+        return bits.astype(f32) * f32(2.0**-24)
+    bits64 = generator.words64(count) & np.uint64(2**53 - 1)
+    return bits64.astype(np.float64) * 2.0**-53
+
+
+def _split(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp's split of float64 ``x`` into two halves of 26 bits whose sum is ``x``."""
+    scaled = x * 134217729.0  # 2**27 + 1
+    high = scaled - (scaled - x)
+    return high, x - high
+
+
+def _fma64(a: np.ndarray, b: Any, c: Any) -> np.ndarray:
+    """``a * b + c`` in float64 with one rounding (up to ties of vanishing odds), from the
+    exact product (Dekker) and the exact sum (Knuth): what a fused multiply-add returns."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape)
+    product = a * b
+    a_high, a_low = _split(a)
+    b_high, b_low = _split(b)
+    product_error = (((a_high * b_high - product) + a_high * b_low) + a_low * b_high
+                     + a_low * b_low)
+    total = product + c
+    back = total - product
+    sum_error = (product - (total - back)) + (c - back)
+    return total + (sum_error + product_error)
+
+
+def _fused(a: np.ndarray, b: Any, c: Any, dtype: Any) -> np.ndarray:
+    """``a * b + c`` rounded once (a fused multiply-add, as PyTorch's compiled kernels do)."""
+    if np.dtype(dtype) == np.float32:  # the float64 product of two float32 is exact
+        return (a.astype(np.float64) * np.float64(b) + np.float64(c)).astype(f32)
+    return _fma64(a, b, c)
+
+
+def uniform(generator: Generator, shape: tuple[int, ...], dtype: Any, low: float = 0.0,
+            high: float = 1.0) -> np.ndarray:
+    """``Tensor.uniform_(low, high)``: ``u * (high - low) + low`` in ``dtype``."""
+    dtype = np.dtype(dtype)
+    count = math.prod(shape)
+    unit = unit_uniform(generator, count, dtype)
+    lo, hi = dtype.type(low), dtype.type(high)
+    if lo == 0 and hi == 1:
+        return unit.reshape(shape)
+    return _fused(unit, hi - lo, lo, dtype).reshape(shape)
+
+
+# Cephes single-precision log: log(m * 2**e) with m in [sqrt(1/2), sqrt(2)), a degree-8
+# polynomial in x = m - 1, and log(2) split into a coarse part and a correction.
+_LOG_POLY = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
+             1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
+             3.3333331174e-1)
+_LN2_HI, _LN2_LO = 0.693359375, -2.12194440e-4
+
+
+def _log_f32(x: np.ndarray) -> np.ndarray:
+    x = np.maximum(x, f32(np.finfo(f32).tiny))
+    bits = x.view(np.int32)
+    exponent = ((bits >> 23) - 126).astype(f32)
+    mantissa = ((bits & ~0x7F800000) | 0x3F000000).view(f32)  # in [0.5, 1)
+    small = mantissa < f32(math.sqrt(0.5))
+    exponent = exponent - small.astype(f32)
+    x = (mantissa - f32(1)) + np.where(small, mantissa, f32(0))
+    z = x * x
+    y = np.full_like(x, f32(_LOG_POLY[0]))
+    for coefficient in _LOG_POLY[1:]:
+        y = _fused(y, x, f32(coefficient), f32)
+    y = _fused(y * x, z, exponent * f32(_LN2_LO), f32)
+    y = _fused(z, f32(-0.5), y, f32)
+    return _fused(exponent, f32(_LN2_HI), x + y, f32)
+
+
+# Cephes single-precision sin and cos: reduce by multiples of pi/4 (pi/4 split in three),
+# then one polynomial for sin and one for cos on [-pi/4, pi/4], chosen by the octant.
+_PI4_PARTS = (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8)
+_SIN_POLY = (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1)
+_COS_POLY = (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)
+
+
+def _sincos_f32(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    negative = np.signbit(theta)
+    x = np.abs(theta)
+    octant = (x * f32(4 / math.pi)).astype(np.int32)
+    octant = (octant + 1) & ~1
+    y = octant.astype(f32)
+    for part in _PI4_PARTS:
+        x = _fused(y, f32(part), x, f32)
+    sin_negative = negative ^ ((octant & 4) != 0)
+    cos_negative = ((octant - 2) & 4) == 0
+    use_sin_poly = (octant & 2) == 0
+    z = x * x
+    cos_poly = _fused(np.full_like(z, f32(_COS_POLY[0])), z, f32(_COS_POLY[1]), f32)
+    cos_poly = _fused(cos_poly, z, f32(_COS_POLY[2]), f32) * z
+    cos_poly = _fused(cos_poly, z, -(z * f32(0.5)), f32) + f32(1)
+    sin_poly = _fused(np.full_like(z, f32(_SIN_POLY[0])), z, f32(_SIN_POLY[1]), f32)
+    sin_poly = _fused(sin_poly, z, f32(_SIN_POLY[2]), f32) * z
+    sin_poly = _fused(sin_poly, x, x, f32)
+    sin = np.where(use_sin_poly, sin_poly, cos_poly)
+    cos = np.where(use_sin_poly, cos_poly, sin_poly)
+    return np.where(sin_negative, -sin, sin), np.where(cos_negative, -cos, cos)
+
+
+_libm_log = np.frompyfunc(math.log, 1, 1)
+
+
+def _box_muller_16(unit: np.ndarray, mean: float, std: float, dtype: Any) -> np.ndarray:
+    """Blocks of 16 uniforms (rows) -> 16 normals each: cos half first, then sin half."""
+    one_minus = dtype.type(1) - unit[:, :8]
+    angle_unit = unit[:, 8:]
+    if dtype == np.float32:
+        radius = np.sqrt(f32(-2) * _log_f32(one_minus))
+        sin, cos = _sincos_f32(f32(2 * math.pi) * angle_unit)
+        halves = (radius * cos, radius * sin)
+        if mean == 0 and std == 1:
+            return np.concatenate(halves, axis=1)
+        return np.concatenate([_fused(h, f32(std), f32(mean), f32) for h in halves], axis=1)
+    log = _libm_log(one_minus).astype(np.float64)
+    radius = np.sqrt(-2 * log)
+    theta = 2.0 * math.pi * angle_unit
+    return np.concatenate([_fused(radius * np.cos(theta), std, mean, dtype),
+                           _fused(radius * np.sin(theta), std, mean, dtype)], axis=1)
+
+
+def normal(generator: Generator, shape: tuple[int, ...], dtype: Any, mean: float = 0.0,
+           std: float = 1.0) -> np.ndarray:
+    """``Tensor.normal_(mean, std)`` on a contiguous tensor of ``shape`` and ``dtype``."""
+    dtype = np.dtype(dtype)
+    count = math.prod(shape)
+    if count < 16:
+        return _normal_pairs(generator, count, mean, std).astype(dtype).reshape(shape)
+    unit = unit_uniform(generator, count, dtype)
+    blocks = count // 16
+    out = np.empty(count, dtype)
+    grid = unit[:blocks * 16].reshape(blocks, 16)
+    for start in range(0, blocks, CHUNK_BLOCKS):  # chunks that stay in the CPU's cache
+        stop = min(start + CHUNK_BLOCKS, blocks)
+        out[start * 16:stop * 16] = _box_muller_16(grid[start:stop], mean, std, dtype).ravel()
+    if count % 16:
+        tail = unit_uniform(generator, 16, dtype).reshape(1, 16)
+        out[count - 16:] = _box_muller_16(tail, mean, std, dtype).ravel()
+    return out.reshape(shape)
+
+
+def _normal_pairs(generator: Generator, count: int, mean: float, std: float) -> np.ndarray:
+    """Double-precision Box-Muller one value at a time: each pair of uniforms gives a cosine
+    value now and a sine value kept in the generator for the next normal draw."""
+    values = []
+    cached = generator.next_double_normal
+    if cached is not None and count > 0:
+        values.append(cached)
+        generator.next_double_normal = None
+    pairs = (count - len(values) + 1) // 2
+    if pairs:
+        unit = unit_uniform(generator, 2 * pairs, np.float64).reshape(pairs, 2)
+        for angle_unit, radius_unit in unit.tolist():  # at most 8 pairs
+            radius = math.sqrt(-2.0 * math.log1p(-radius_unit))
+            theta = 2.0 * math.pi * angle_unit
+            values += [radius * math.cos(theta), radius * math.sin(theta)]
+        if len(values) > count:
+            generator.next_double_normal = values.pop()
+    return _fma64(np.array(values, dtype=np.float64), std, mean)
+
+
+def integers(generator: Generator, low: int, high: int, shape: tuple[int, ...]) -> np.ndarray:
+    """``randint(low, high)`` / ``random_(low, high)``: ``word % (high - low) + low`` (int64)."""
+    span = high - low
+    if span <= 0:
+        raise ValueError(f"randint: expected low < high, found low={low}, high={high}")
+    count = math.prod(shape)
+    if span >= 2**32:
+        words = generator.words64(count) % np.uint64(span)
+    else:
+        words = generator.words32(count).astype(np.uint64) % np.uint64(span)
+    return (words.astype(np.int64) + np.int64(low)).reshape(shape)
+
+
+def random_int64(generator: Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """``Tensor.random_()`` of an int64 tensor: a 64-bit word modulo 2**63."""
+    words = generator.words64(math.prod(shape)) & np.uint64(2**63 - 1)
+    return words.astype(np.int64).reshape(shape)
+
+
+def permutation(generator: Generator, n: int) -> np.ndarray:
+    """``randperm(n)``: position i swaps with i + (word % (n - i)), for i = 0 .. n-2.
+
+    The words are drawn at once; the swaps depend on each other, so they run one by one
+    over a Python list (about 20 ms for n = 60,000).
+    """
+    if n >= RANDPERM_SMALL:
+        raise ValueError(f"randperm: n={n} is beyond the sizes chainrule reproduces "
+                         f"(below {RANDPERM_SMALL})")
+    if n <= 1:
+        return np.arange(n, dtype=np.int64)
+    offsets = (generator.words32(n - 1) % np.arange(n, 1, -1, dtype=np.uint32)).tolist()
+    order = list(range(n))
+    for i, offset in enumerate(offsets):
+        j = i + offset
+        order[i], order[j] = order[j], order[i]
+    return np.array(order, dtype=np.int64)
+
+
+def bernoulli(generator: Generator, p: Any, shape: tuple[int, ...],
+              dtype: Any = np.float32) -> np.ndarray:
+    """``Tensor.bernoulli_(p)`` without MKL: 1 where a float64 uniform is below ``p``.
+
+    ``p`` may be a number or an array broadcast to ``shape``; an array of float32
+    probabilities compares float32 uniforms, as PyTorch does.
+    """
+    p_array = np.asarray(p)
+    draw_dtype = np.float32 if p_array.dtype == np.float32 else np.float64
+    unit = unit_uniform(generator, math.prod(shape), draw_dtype).reshape(shape)
+    return (unit < p_array).astype(dtype)
