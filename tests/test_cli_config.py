@@ -39,7 +39,7 @@ def test_top_level_keys_and_a_train_table_are_merged(tmp_path: Path,
     ("hidden = [true]\n", ": hidden: expected sizes like 16,16, got [True]"),
     ("batch_size = 0\n", ": batch_size: 0 is out of range"),
     ('[train]\nactivation = "swish"\n', ": activation: 'swish' is not one of"),
-    ('colour = "blue"\n', "unknown config keys: colour (known: activation, batch_size, "),
+    ('colour = "blue"\n', "unknown config keys: colour (known: activation, augment, batch_size, "),
 ])
 def test_config_errors_name_the_file_and_the_key(tmp_path: Path, text: str, message: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:

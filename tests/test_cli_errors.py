@@ -75,7 +75,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("dataset-empty", ["train", "--dataset", ""], "--dataset: '' is not one of"),
     ("device-tpu", ["train", "--device", "tpu"], "--device: expected cpu, cuda or cuda:N"),
     ("unknown-flag", ["train", "--colour", "blue"], "unrecognized arguments: --colour blue"),
-    ("no-command", [], "the following arguments are required: command"),
+    ("no-command", [], "the following arguments are required: COMMAND (see chainrule --help)"),
     # a --data-dir that is not a folder is an error, whatever the data set
     ("data-dir-missing", ["train", "--data-dir", "/nonexistent"],
      "--data-dir /nonexistent: expected a folder, found nothing there"),
