@@ -223,6 +223,52 @@ IDIOMS: list[tuple[str, str]] = [
             print(x * 2)
         print(x.detach(), torch.nn.Parameter(torch.ones(2)))
      """),
+    ("printing a graph node itself", """
+        import re
+
+        def node(fn):  # '<AddBackward0 object at 0x...>' with the address left out
+            assert re.fullmatch(r"<\\w+ object at 0x[0-9a-f]+>", str(fn)), str(fn)
+            return str(fn).split(" object at")[0] + ">"
+
+        x, y = torch.ones(5), torch.zeros(3)
+        w = torch.linspace(-1, 1, 15).reshape(5, 3).requires_grad_()
+        b = torch.tensor([0.1, -0.2, 0.3], requires_grad=True)
+        z = torch.matmul(x, w) + b
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+        print(node(z.grad_fn), node(loss.grad_fn), loss)
+        print([node(fn) for fn, _ in z.grad_fn.next_functions])
+        X = torch.ones(2, 4, 5)
+        print([node(t.grad_fn) for t in (x @ w, w.t() @ x, X @ w, w.sum(), w.sum(0), w.mean(),
+                                         w.view(15), w[0], w[:, 1:], w.clamp(min=0), 1 - w,
+                                         torch.nn.functional.linear(X, w.t(), b),
+                                         torch.nn.functional.linear(x, w.t()))])
+        loss.backward()
+        total = torch.nn.functional.binary_cross_entropy_with_logits(
+            z, torch.ones(3), reduction="sum", pos_weight=torch.tensor([1.0, 2.0, 0.5]))
+        print(node(total.grad_fn), total)
+        result = [round(v, 6) for v in (loss.item(), *w.grad.flatten().tolist(), *b.grad.tolist())]
+     """),
+    ("Variable and the old loss flags (size_average, reduce)", """
+        import warnings
+        from torch.autograd import Variable
+
+        x = Variable(torch.tensor([[1.0, 0.5, -1.0], [2.0, -0.5, 0.25]]))
+        y = Variable(torch.ones(2, 1), requires_grad=False)
+        w = Variable(torch.full((3, 1), 0.5), requires_grad=True)
+        print(x.requires_grad, w.requires_grad, w.is_leaf, isinstance(x, Variable))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            flags = [torch.nn.MSELoss(size_average=False), torch.nn.MSELoss(reduce=False),
+                     torch.nn.L1Loss(size_average=True, reduce=True)]
+        print([loss_fn.reduction for loss_fn in flags], [str(c.message) for c in caught])
+        loss = flags[0](x @ w, y)
+        loss.backward()
+        try:
+            loss.data[0]  # old programs' loss.data[0] fails on a 0-d tensor in both
+        except IndexError:
+            print("IndexError")
+        result = [loss, w.grad, flags[1](x @ w, y)]
+     """),
     ("sizes", """
         x = torch.zeros(3, 4)
         print(x.shape, x.size(), x.size(1), x.size(-1), x.shape[0], len(x.shape))
@@ -308,6 +354,7 @@ def test_idiom_prints_and_computes_as_under_pytorch(name: str, program: str,
     monkeypatch.setitem(__import__("sys").modules, "torch", cr)
     monkeypatch.setitem(__import__("sys").modules, "torch.utils", cr.utils)
     monkeypatch.setitem(__import__("sys").modules, "torch.utils.data", cr.utils.data)
+    monkeypatch.setitem(__import__("sys").modules, "torch.autograd", cr.autograd)
     ours, our_result = _run(cr, program)
     expected = theirs.replace("torch.", "chainrule.")
     assert ours == expected, "\n".join(

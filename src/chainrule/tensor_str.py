@@ -224,6 +224,18 @@ def _index_name(index: Any) -> str:
     return "SliceBackward0" if last and isinstance(last[-1], slice) else "SelectBackward0"
 
 
+def _out_ndim(node: Any, op: str) -> int | None:
+    """The rank of a node's output where its name depends on it and no output is at hand:
+    a product's from its saved operands', a reduction's 0 when it reduced every dim."""
+    if op in ("Sum", "Mean") and hasattr(node, "axes") and hasattr(node, "shape"):
+        return 0 if len(node.axes) == len(node.shape) else 1
+    saved: tuple[Any, ...] = getattr(node, "to_save", ())  # both products save both operands
+    if op not in ("Linear", "MatMul") or len(saved) != 2:
+        return None
+    a, b = (len(getattr(array, "shape", ())) for array in saved)
+    return a if op == "Linear" else max(max(a, b) - (a == 1) - (b == 1), 0)
+
+
 def grad_fn_name(node: Any, out: Any = None) -> str:
     """PyTorch's name for the node that made ``out``: ``AddBackward0`` for chainrule's
     ``AddBackward``, and for the ops PyTorch names by their inputs (a matrix product,
@@ -233,19 +245,24 @@ def grad_fn_name(node: Any, out: Any = None) -> str:
         return str(node.name())
     op = function.__name__
     ndim = None if out is None else len(out._data.shape)
+    if ndim is None:  # the node alone (print(z.grad_fn)): the output's rank from the inputs
+        ndim = _out_ndim(node, op)
     if op in ("MatMul", "Linear") and ndim is not None:
-        first = _input_shape(node, 0)
-        if op == "MatMul" and first is not None and len(first) == 1 and ndim == 1:
+        saved: tuple[Any, ...] = getattr(node, "to_save", ())  # both products save both operands
+        first = len(saved[0].shape) if len(saved) == 2 else None
+        bias = op == "Linear" and len(node.inputs) == 3 and node.inputs[2] is not None
+        if first == 1 and ndim == 1 and not bias:
             return "SqueezeBackward4"  # vector @ matrix
         if op == "Linear" and ndim == 2:
-            return "MmBackward0" if len(node.inputs) < 3 or node.inputs[2] is None \
-                else "AddmmBackward0"
-        return _MATMUL_NAMES.get(ndim, "UnsafeViewBackward0" if op == "MatMul"
-                                 else "AddBackward0")
+            return "AddmmBackward0" if bias else "MmBackward0"
+        if bias:
+            return "ViewBackward0"  # addmm on the flattened batch, viewed back
+        return _MATMUL_NAMES.get(ndim, "UnsafeViewBackward0")
     if op in ("Sum", "Mean") and ndim is not None:
         return f"{op}Backward{0 if ndim == 0 else 1}"
-    if op == "Reshape" and out is not None and hasattr(node, "shape"):
-        return _reshape_name(tuple(node.shape), tuple(out._data.shape))
+    if op == "Reshape" and hasattr(node, "shape"):
+        return "ViewBackward0" if out is None else \
+            _reshape_name(tuple(node.shape), tuple(out._data.shape))
     if op == "GetItem" and hasattr(node, "index"):
         return _index_name(node.index)
     if op == "Sub" and _input_shape(node, 0) is None:

@@ -5,12 +5,14 @@ from chainrule.autograd.api import grad
 from chainrule.autograd.function import Function, Node
 from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.autograd.gradcheck import GradcheckError, gradcheck
+from chainrule.autograd.variable import Variable
 
 __all__ = [
     "AnomalyError",
     "Function",
     "GradcheckError",
     "Node",
+    "Variable",
     "detect_anomaly",
     "enable_grad",
     "grad",

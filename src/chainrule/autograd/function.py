@@ -127,7 +127,10 @@ class Node:
         self.out_hooks.setdefault(0, []).append(fn)
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        """As PyTorch prints a node: ``<AddBackward0 object at 0x7f...>`` (PyTorch's name)."""
+        from chainrule.tensor_str import grad_fn_name
+
+        return f"<{grad_fn_name(self)} object at {id(self):#x}>"
 
 
 class AccumulateGrad:
@@ -140,7 +143,7 @@ class AccumulateGrad:
         return "AccumulateGrad"
 
     def __repr__(self) -> str:
-        return "<AccumulateGrad>"
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 class Function:

@@ -360,7 +360,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
     _same_shape("binary_cross_entropy_with_logits", input, target)
     w = None if weight is None else weight._data
     pw = None if pos_weight is None else pos_weight._data
-    return _reduce(BCEWithLogits.apply(input, target, w, pw), reduction)
+    return BCEWithLogits.apply(input, target, w, pw, reduction)
 
 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1,  # noqa: A002

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from chainrule.nn import functional as F
@@ -16,9 +17,23 @@ from chainrule.ops.loss import check_reduction
 from chainrule.tensor import Tensor
 
 
+def legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
+    """PyTorch's pre-1.0 ``size_average`` / ``reduce`` flags as a ``reduction`` (either left
+    out counts as True), with PyTorch's deprecation warning."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn("size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+    return reduction
+
+
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, reduction: str = "mean", *, size_average: bool | None = None,
+                 reduce: bool | None = None) -> None:
         super().__init__()
+        if size_average is not None or reduce is not None:
+            reduction = legacy_reduction(size_average, reduce)
         check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 

@@ -172,14 +172,21 @@ class BCEWithLogits(Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, x: Any, y: Any, weight: Any, pos_weight: Any) -> Any:
+    def forward(ctx: Any, x: Any, y: Any, weight: Any, pos_weight: Any,
+                reduction: str = "none") -> Any:
         xp = array_module(x)
         softplus_neg = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)
         pw = 1.0 if pos_weight is None else pos_weight
         loss = (1 - y) * x + (1 + (pw - 1) * y) * softplus_neg
         ctx.save_for_backward(x, y)
-        ctx.weight, ctx.pw = weight, pw
-        return loss if weight is None else loss * weight
+        if weight is not None:
+            loss = loss * weight
+        ctx.weight, ctx.pw, ctx.reduction, ctx.count = weight, pw, reduction, loss.size
+        if reduction == "none":
+            return loss
+        # reduced here, as PyTorch's one node does (grad_fn BinaryCrossEntropyWithLogits)
+        total = loss.sum()
+        return total / loss.dtype.type(max(loss.size, 1)) if reduction == "mean" else total
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
@@ -187,6 +194,8 @@ class BCEWithLogits(Function):
 
         x, y = ctx.saved_tensors
         pw = ctx.pw
+        if ctx.reduction == "mean":
+            gy = gy / gy.dtype.type(max(ctx.count, 1))
         g = sigmoid_array(x) * (pw * y + 1 - y) - pw * y
         if ctx.weight is not None:
             g = g * ctx.weight
