@@ -265,8 +265,8 @@ IDIOMS: list[tuple[str, str]] = [
         loss.backward()
         try:
             loss.data[0]  # old programs' loss.data[0] fails on a 0-d tensor in both
-        except IndexError:
-            print("IndexError")
+        except IndexError as e:
+            print(str(e).split(".")[0])  # 'invalid index of a 0-dim tensor'
         result = [loss, w.grad, flags[1](x @ w, y)]
      """),
     ("sizes", """

@@ -171,6 +171,9 @@ class GetItem(Function):
         try:
             return x[index]
         except IndexError as exc:
+            if x.ndim == 0:  # old programs' loss.data[0]: PyTorch's words
+                raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to "
+                                 "convert a 0-dim tensor to a number") from None
             raise IndexError(f"getitem: index {index!r} on shape {tuple(x.shape)}: {exc}") from None
 
     @staticmethod
