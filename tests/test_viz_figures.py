@@ -96,7 +96,8 @@ def test_histogram_caption_fits_the_activation() -> None:
     cr.manual_seed(0)
     relu = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.Sigmoid())
     with cr.no_grad():
-        relu[0].bias[1] = -100.0  # unit 2 is 0 for every sample: dead
+        relu[0].bias[...] = 100.0  # every unit positive for inputs in [0, 1)^3 ...
+        relu[0].bias[1] = -100.0  # ... but unit 2, 0 for every sample: dead
     fig = viz.activation_histograms(relu, cr.rand(50, 3))
     first, second = (ax.get_title() for ax in fig.axes)
     assert "ReLU" in first and "dead units: 1 of 4" in first and "within" not in first

@@ -41,6 +41,7 @@ from chainrule.cli_run import (
 from chainrule.data import Augment, DataLoader
 from chainrule.limits import ENV as MEMORY_ENV
 from chainrule.paths import what_is_at
+from chainrule.random import default_generator
 from chainrule.train import models, recipe, split
 from chainrule.train.checkpoint import CheckpointError, read_checkpoint
 from chainrule.train.evaluation import test_best_and_last
@@ -381,6 +382,10 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
                   f"{config['epochs']}: nothing to train, only the test set is evaluated; pass "
                   f"--epochs {trainer.epoch + 1} or more to train on", file=sys.stderr)
     trainer.fit(loader, val_loader or test_loader, epochs=config["epochs"])
+    # the final test draws from the default generator (each pass over a loader takes its
+    # base seed, as in PyTorch): the checkpoint keeps the stream where training left it,
+    # so that a resumed run continues as one that never stopped
+    stream = default_generator.get_state()
     if val_set is not None:
         result, tested = test_best_and_last(trainer, test_loader, classes)
     else:
@@ -389,6 +394,7 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
                            "accuracy": result["accuracy"], "count": result["count"]}}
     saved = trainer.checkpoint_path
     wrote = bool(saved and os.path.exists(saved))
+    default_generator.set_state(stream)
     if wrote:  # the test results join the run's record (chainrule info shows them)
         trainer.extra["test"] = tested
         trainer.save()

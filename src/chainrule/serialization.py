@@ -38,6 +38,7 @@ from safetensors.numpy import save as save_arrays
 from chainrule.backend import Device, get_device, to_device
 from chainrule.backend.device import check_available
 from chainrule.tensor import Tensor
+from chainrule.wording import article
 
 FORMAT = "chainrule.save"
 VERSION = "1"
@@ -111,7 +112,7 @@ def _key(key: Any, path: str) -> Any:
 
 def _unsupported(value: Any, path: str) -> str:
     where = f" at {path}" if path else ""
-    text = (f"save(): cannot save a {type(value).__name__}{where}: chainrule saves tensors, "
+    text = (f"save(): cannot save {article(type(value).__name__)}{where}: chainrule saves tensors, "
             "NumPy arrays, numbers, strings, None and dicts, lists and tuples of them, "
             "without pickle")
     if hasattr(value, "state_dict"):
