@@ -27,6 +27,30 @@ def _check_betas(name: str, betas: tuple[float, float]) -> tuple[float, float]:
     return (float(betas[0]), float(betas[1]))
 
 
+def _next_step(param: Any, state: dict[str, Any], buffers: tuple[str, ...],
+               **scalars: Any) -> int:
+    """Count a step; on the first, make the state: ``step``, ``scalars``, zeroed ``buffers``."""
+    if not state:
+        xp = array_module(param)
+        state["step"] = 0
+        state.update(scalars)
+        for name in buffers:
+            state[name] = xp.zeros_like(param)
+    state["step"] += 1
+    return int(state["step"])
+
+
+def _with_weight_decay(g: Any, param: Any, group: dict[str, Any]) -> Any:
+    """L2 weight decay: added to the gradient, or (``decoupled_weight_decay``, AdamW's way)
+    taken from the weights before the update."""
+    wd = group["weight_decay"]
+    if wd and group.get("decoupled_weight_decay", False):
+        param *= 1 - group["lr"] * wd
+    elif wd:
+        g = g + wd * param
+    return g
+
+
 class Adadelta(Optimizer):
     """s = rho s + (1 - rho) g^2;  d = sqrt(u + eps) / sqrt(s + eps) g;
     u = rho u + (1 - rho) d^2;  w -= lr d (Zeiler 2012; lr 1 by default)."""
@@ -42,13 +66,8 @@ class Adadelta(Optimizer):
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(param)
         g = -grad if group["maximize"] else grad
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = xp.zeros_like(param)
-            state["acc_delta"] = xp.zeros_like(param)
-        state["step"] += 1
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * param
+        _next_step(param, state, ("square_avg", "acc_delta"))
+        g = _with_weight_decay(g, param, group)
         rho, eps = group["rho"], group["eps"]
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg *= rho
@@ -72,19 +91,14 @@ class Adamax(Optimizer):
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(param)
         g = -grad if group["maximize"] else grad
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_inf"] = xp.zeros_like(param)
-        state["step"] += 1
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * param
+        step = _next_step(param, state, ("exp_avg", "exp_inf"))
+        g = _with_weight_decay(g, param, group)
         beta1, beta2 = group["betas"]
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         exp_avg += (g - exp_avg) * (1 - beta1)
         exp_inf *= beta2
         xp.maximum(exp_inf, xp.abs(g) + group["eps"], out=exp_inf)
-        clr = group["lr"] / (1 - beta1 ** state["step"])
+        clr = group["lr"] / (1 - beta1 ** step)
         param += -clr * exp_avg / exp_inf
 
 
@@ -105,19 +119,10 @@ class NAdam(Optimizer):
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(param)
         g = -grad if group["maximize"] else grad
-        lr, wd = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         beta1, beta2 = group["betas"]
-        if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
-        state["step"] += 1
-        step = state["step"]
-        if wd and group["decoupled_weight_decay"]:
-            param *= 1 - lr * wd
-        elif wd:
-            g = g + wd * param
+        step = _next_step(param, state, ("exp_avg", "exp_avg_sq"), mu_product=1.0)
+        g = _with_weight_decay(g, param, group)
         decay = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * decay)))
@@ -149,18 +154,10 @@ class RAdam(Optimizer):
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(param)
         g = -grad if group["maximize"] else grad
-        lr, wd = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         beta1, beta2 = group["betas"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
-        state["step"] += 1
-        step = state["step"]
-        if wd and group["decoupled_weight_decay"]:
-            param *= 1 - lr * wd
-        elif wd:
-            g = g + wd * param
+        step = _next_step(param, state, ("exp_avg", "exp_avg_sq"))
+        g = _with_weight_decay(g, param, group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg += (g - exp_avg) * (1 - beta1)
         exp_avg_sq *= beta2
