@@ -2,7 +2,8 @@
 
 One table of draws (each a chainrule call and the PyTorch call it stands for), run for
 seeds 0..9 and sizes 1, 2, 15, 16, 17, 100, 1000 and 10**5 (normals switch algorithm at 16
-elements), then the draws a program makes without asking: ``nn.Linear``'s initial weights,
+elements; bernoulli_, dropout and exponential_ included), then the draws a program makes
+without asking: ``nn.Linear``'s initial weights,
 a DataLoader's shuffle, ``random_split`` and the stream position each leaves behind.
 """
 
@@ -70,6 +71,34 @@ DRAWS: dict[str, tuple[Callable[[int], Any], Callable[[int], Any]]] = {
         lambda n: random_draws.bernoulli(cr.random.default_generator,
                                          np.linspace(0, 1, n), (n,), np.float64),
         lambda n: torch.bernoulli(torch.linspace(0, 1, n, dtype=torch.float64))),
+    # A number p: one float64 uniform per element, whatever the dtype (torch 2.13's CPU
+    # wheel draws it from the Mersenne Twister, not from MKL's VSL stream).
+    "bernoulli_(0.3)": _pair(lambda n: cr.empty(n).bernoulli_(0.3),
+                             lambda n: torch.empty(n).bernoulli_(0.3)),
+    "bernoulli_(0.8) float64": _pair(lambda n: cr.empty(n, dtype=cr.float64).bernoulli_(0.8),
+                                     lambda n: torch.empty(n, dtype=torch.float64).bernoulli_(0.8)),
+    "bernoulli_ int64": _pair(lambda n: cr.zeros(n, dtype=cr.int64).bernoulli_(0.5),
+                              lambda n: torch.zeros(n, dtype=torch.int64).bernoulli_(0.5)),
+    "bernoulli_ bool": _pair(lambda n: cr.zeros(n, dtype=cr.bool).bernoulli_(0.1),
+                             lambda n: torch.zeros(n, dtype=torch.bool).bernoulli_(0.1)),
+    "bernoulli_(p tensor)": _pair(
+        lambda n: cr.empty(n).bernoulli_(cr.full((n,), 0.4)),
+        lambda n: torch.empty(n).bernoulli_(torch.full((n,), 0.4))),
+    "bernoulli(input, p)": _pair(lambda n: cr.bernoulli(cr.zeros(n, 2), 0.7),
+                                 lambda n: torch.bernoulli(torch.zeros(n, 2), 0.7)),
+    "bernoulli(input)": _pair(lambda n: cr.bernoulli(cr.full((n,), 0.25)),
+                              lambda n: torch.bernoulli(torch.full((n,), 0.25))),
+    "dropout": _pair(lambda n: cr.nn.functional.dropout(cr.full((n,), 1.7), 0.2),
+                     lambda n: torch.nn.functional.dropout(torch.full((n,), 1.7), 0.2)),
+    "nn.Dropout(0.5) 2-D": _pair(lambda n: cr.nn.Dropout(0.5)(cr.full((n, 3), -0.3)),
+                                 lambda n: torch.nn.Dropout(0.5)(torch.full((n, 3), -0.3))),
+    "dropout2d": _pair(lambda n: cr.nn.functional.dropout2d(cr.ones(2, n, 2, 2), 0.3),
+                       lambda n: torch.nn.functional.dropout2d(torch.ones(2, n, 2, 2), 0.3)),
+    "exponential_": _pair(lambda n: cr.empty(n).exponential_(),
+                          lambda n: torch.empty(n).exponential_()),
+    "exponential_(2.5) float64": _pair(
+        lambda n: cr.empty(n, dtype=cr.float64).exponential_(2.5),
+        lambda n: torch.empty(n, dtype=torch.float64).exponential_(2.5)),
 }
 
 
@@ -158,20 +187,36 @@ def test_random_split_matches_torch() -> None:
         assert [list(map(int, s.indices)) for s in ours] == [list(s.indices) for s in theirs]
 
 
-def test_dropout_mask_follows_the_generator_without_mkl() -> None:
-    """PyTorch builds with MKL draw dropout's mask from MKL's own stream; chainrule draws it
-    as PyTorch builds without MKL do: one float64 uniform per element, kept when < 1 - p."""
-    gen = cr.Generator().manual_seed(4)
-    out = cr.nn.functional.dropout(cr.ones(1000), p=0.25, generator=gen)
-    unit = random_draws.unit_uniform(cr.Generator().manual_seed(4), 1000, np.float64)
-    assert np.array_equal(_np(out) != 0, unit < 0.75)
+def test_bernoulli_and_exponential_do_not_depend_on_torchs_thread_count() -> None:
+    """PyTorch's MKL build splits an MKL-drawn fill across threads; these fills come from
+    its Mersenne Twister instead, so 1 thread and 2 give the numbers chainrule gives."""
+    threads = torch.get_num_threads()
+    try:
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            torch.manual_seed(6)
+            theirs = [torch.empty(20000).bernoulli_(0.3), torch.empty(20000).exponential_(),
+                      torch.nn.functional.dropout(torch.ones(20000), 0.1)]
+            cr.manual_seed(6)
+            ours = [cr.empty(20000).bernoulli_(0.3), cr.empty(20000).exponential_(),
+                    cr.nn.functional.dropout(cr.ones(20000), 0.1)]
+            for a, b in zip(ours, theirs, strict=True):
+                assert np.array_equal(_np(a), b.numpy()), count
+    finally:
+        torch.set_num_threads(threads)
 
 
-def _mlp_losses(lib: Any) -> list[float]:
-    """The tutorials' program: seed, a 784-16-16-10 MLP, a few SGD steps on fixed data."""
+def _mlp_losses(lib: Any, dropout: float = 0.0) -> list[float]:
+    """The tutorials' program: seed, a 784-16-16-10 MLP (with dropout after each hidden
+    layer when ``dropout`` > 0), a few SGD steps on fixed data."""
     lib.manual_seed(0)
-    model = lib.nn.Sequential(lib.nn.Linear(784, 16), lib.nn.ReLU(), lib.nn.Linear(16, 16),
-                              lib.nn.ReLU(), lib.nn.Linear(16, 10))
+
+    def drop() -> list[Any]:
+        return [lib.nn.Dropout(dropout)] if dropout else []
+
+    model = lib.nn.Sequential(lib.nn.Linear(784, 16), lib.nn.ReLU(), *drop(),
+                              lib.nn.Linear(16, 16), lib.nn.ReLU(), *drop(),
+                              lib.nn.Linear(16, 10))
     images, labels = lib.rand(64, 784), lib.randint(0, 10, (64,))
     optimizer = lib.optim.SGD(model.parameters(), lr=0.5)
     losses = []
@@ -188,3 +233,11 @@ def test_the_tutorial_mlp_prints_torchs_losses() -> None:
     ours, theirs = _mlp_losses(cr), _mlp_losses(torch)
     assert len(set(ours)) == 5  # the losses move: the check below is not of constants
     np.testing.assert_allclose(ours, theirs, rtol=2e-6)
+
+
+def test_the_tutorial_mlp_with_dropout_prints_torchs_losses() -> None:
+    """nn.Dropout(0.2) in training mode draws the masks PyTorch draws, step after step."""
+    ours, theirs = _mlp_losses(cr, 0.2), _mlp_losses(torch, 0.2)
+    assert len(set(ours)) == 5
+    np.testing.assert_allclose(ours, theirs, rtol=2e-6)
+    assert float(cr.rand(()).item()) == float(torch.rand(()))  # the stream moved alike

@@ -165,7 +165,7 @@ from chainrule.ops.shape import (
     unsqueeze,
 )
 from chainrule.random import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
-from chainrule.sampling import multinomial
+from chainrule.sampling import bernoulli, multinomial
 from chainrule.serialization import load, save
 from chainrule.size import Size
 from chainrule.tensor import Tensor
@@ -198,7 +198,7 @@ __all__ = [
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor",
     "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
-__all__ += [  # PyTorch's functions (chainrule/functions.py), linalg, multinomial
+__all__ += [  # PyTorch's functions (chainrule/functions.py), linalg, multinomial, bernoulli
     "absolute", "acos", "all", "allclose", "any", "arccos", "arcsin", "arctan", "arctan2",
     "argmax", "argmin", "argsort", "asin", "atan", "atan2", "bmm", "ceil", "cos", "cosh",
     "cumprod", "cumsum", "divide", "dot", "einsum", "eq", "equal", "erf", "erfc", "expm1",
@@ -206,5 +206,5 @@ __all__ += [  # PyTorch's functions (chainrule/functions.py), linalg, multinomia
     "gt", "isclose", "le", "less", "less_equal", "log10", "log1p", "log2", "lt", "mm",
     "multiply", "ne", "negative", "norm", "not_equal", "numel", "outer", "reciprocal",
     "remainder", "round", "rsqrt", "sgn", "sign", "sin", "sinh", "sort", "square", "subtract",
-    "tan", "topk", "true_divide", "trunc", "linalg", "multinomial",
+    "tan", "topk", "true_divide", "trunc", "linalg", "multinomial", "bernoulli",
 ]

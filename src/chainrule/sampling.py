@@ -1,8 +1,10 @@
-"""``multinomial``: draw category indices from rows of (unnormalized) probabilities.
+"""``multinomial``: draw category indices from rows of (unnormalized) probabilities;
+``bernoulli`` and the fills behind ``Tensor.bernoulli_`` and ``Tensor.exponential_``.
 
 Draws come from the seeded :class:`~chainrule.random.Generator` (``generator=`` or the
-default one), so a seed gives the same samples every run; they are not PyTorch's samples
-(its generator is another algorithm), only the same distribution.
+default one), so a seed gives the same samples every run. ``bernoulli`` and
+``exponential_`` are PyTorch's CPU samples bit for bit (tests/test_random_torch.py);
+``multinomial``'s are not (PyTorch's algorithm is another), only the same distribution.
 
 >>> import chainrule as cr
 >>> _ = cr.manual_seed(0)
@@ -16,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import random_draws
 from chainrule.backend import to_device
 from chainrule.random import Generator, numpy_generator
 from chainrule.tensor import Tensor
@@ -78,3 +81,46 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
         picks = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
     picks = picks.astype(np.int64).reshape(shape[:-1] + (int(num_samples),))
     return Tensor._wrap(to_device(picks, input.device))
+
+
+def bernoulli_values(like: Tensor, p: Any, generator: Generator | None) -> Tensor:
+    """0/1 values in ``like``'s shape, dtype and device: probability ``p`` (a number or a
+    tensor broadcast to the shape) of a 1."""
+    shape, dtype = tuple(like.shape), like._data.dtype
+    probs: Any
+    if isinstance(p, Tensor):
+        probs = np.asarray(p.detach().cpu()._data)
+        if probs.size and (float(probs.min()) < 0 or float(probs.max()) > 1):
+            raise ValueError("bernoulli: the probabilities must be in [0, 1]")
+        probs = np.broadcast_to(probs, shape)
+    else:
+        probs = float(p)
+        if not 0.0 <= probs <= 1.0:
+            raise ValueError(f"bernoulli_ expects p to be in [0, 1], but got p={probs}")
+    values = random_draws.bernoulli(numpy_generator(generator), probs, shape, dtype)
+    return Tensor._wrap(to_device(values, like.device))
+
+
+def bernoulli(input: Tensor, p: float | None = None, *,  # noqa: A002
+              generator: Generator | None = None) -> Tensor:
+    """1 with probability ``input`` (each element's, in [0, 1]) or ``p`` (one number for
+    all, ``input`` giving only the shape and dtype), else 0; PyTorch's CPU draws.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> cr.bernoulli(cr.tensor([0.0, 1.0, 0.5]))
+    tensor([0., 1., 1.])
+    """
+    return bernoulli_values(input, input if p is None else p, generator)
+
+
+def exponential_values(like: Tensor, lambd: float, generator: Generator | None) -> Tensor:
+    """Exponential samples of rate ``lambd`` in ``like``'s shape, dtype and device."""
+    dtype = like._data.dtype
+    if dtype.kind != "f":
+        raise RuntimeError(f"exponential_: the tensor must be floating point, got {dtype}")
+    if not lambd > 0:
+        raise ValueError(f"exponential_ expects lambd > 0.0, but found lambd={lambd}")
+    values = random_draws.exponential(numpy_generator(generator), float(lambd),
+                                      tuple(like.shape), dtype)
+    return Tensor._wrap(to_device(values, like.device))

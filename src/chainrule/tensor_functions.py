@@ -269,6 +269,14 @@ class TensorFunctions:
         me: Any = self
         return multinomial(me, num_samples, replacement, generator=generator)
 
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        """1 with probability ``self`` (or the number ``p``) else 0; see
+        :func:`chainrule.bernoulli`."""
+        from chainrule.sampling import bernoulli
+
+        me: Any = self
+        return bernoulli(me, p, generator=generator)
+
 
 class _Reduce:
     """``all``/``any`` over dims as a function of one array (what ``Logical`` records)."""

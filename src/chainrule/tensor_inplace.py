@@ -110,6 +110,21 @@ class TensorInplace:
         return self._inplace("copy_", lambda: me * 0 + src,
                              lambda d, o: np.copyto(d, o, casting="unsafe"), src)
 
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Any:
+        """Fill with 1 (probability ``p``: a number or a tensor of them) or 0, drawn as
+        PyTorch's CPU ``bernoulli_`` draws them."""
+        from chainrule.sampling import bernoulli_values
+
+        me: Any = self
+        return self.copy_(bernoulli_values(me, p, generator))
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Any:
+        """Fill with exponential samples of rate ``lambd``, PyTorch's CPU draws."""
+        from chainrule.sampling import exponential_values
+
+        me: Any = self
+        return self.copy_(exponential_values(me, lambd, generator))
+
     def clamp_(self, min: Any = None, max: Any = None) -> Any:  # noqa: A002
         """Clip in place."""
         me: Any = self

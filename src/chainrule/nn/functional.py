@@ -97,7 +97,10 @@ def _as_tensor(value: Any, like: Tensor) -> Tensor:
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True,
             generator: Generator | None = None) -> Tensor:
-    """Inverted dropout: zero units with probability ``p``, scale the rest by 1 / (1 - p)."""
+    """Inverted dropout: zero units with probability ``p``, scale the rest by 1 / (1 - p).
+
+    The mask is PyTorch's CPU mask for the same seed (its ``bernoulli_(1 - p)``: one float64
+    uniform per element), and the stream moves as PyTorch's does."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
