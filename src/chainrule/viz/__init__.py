@@ -9,6 +9,8 @@ from chainrule.viz.gradients import (
     gradient_flow,
     record_gradient_flow,
 )
+from chainrule.viz.graph import Graph, graph_of
+from chainrule.viz.graph_draw import draw_graph
 from chainrule.viz.training import (
     compare_curves,
     confusion_matrix,
@@ -18,8 +20,8 @@ from chainrule.viz.training import (
 from chainrule.viz.weights import activation_histograms, first_layer_weights
 
 __all__ = [
-    "activation_derivatives", "activation_functions", "activation_histograms",
-    "compare_curves", "confusion_matrix", "conv_filters", "decision_boundary", "feature_map_grid",
-    "feature_maps", "first_layer_weights", "gradient_flow",
+    "Graph", "activation_derivatives", "activation_functions", "activation_histograms",
+    "compare_curves", "confusion_matrix", "conv_filters", "decision_boundary", "draw_graph",
+    "feature_map_grid", "feature_maps", "first_layer_weights", "gradient_flow", "graph_of",
     "misclassified", "neuron_boundaries", "record_gradient_flow", "training_curves",
 ]
