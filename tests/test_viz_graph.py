@@ -81,6 +81,30 @@ def test_names_survive_backward_and_grads_label_the_leaf_edges() -> None:
         pytest.approx(norm)
 
 
+def test_watch_grads_labels_every_edge_with_the_gradient_backward_computed() -> None:
+    model, _ = _mlp_loss()
+    x = cr.randn(32, 784)
+    y = cr.randint(0, 10, (32,))
+    logits = model(x)
+    logits.retain_grad()
+    loss = nn.functional.cross_entropy(logits, y)
+    record = viz.watch_grads(loss)
+    loss.backward()
+    graph = viz.graph_of(loss, params=model, show_grads=record)
+    assert all(edge.label.startswith("|grad| ") for edge in graph.edges)
+    assert logits.grad is not None
+    into_root = next(e for e in graph.edges if e.target == graph.nodes[0].id)
+    assert into_root.label == f"|grad| {float(logits.grad.double().norm().item()):.3g}"
+    assert len(record.norms) == 6 and record.norms[(id(loss.grad_fn), 0)] == 1.0
+    # the hooks only look: the same gradients as without them
+    watched = [p.grad.numpy().copy() for p in model.parameters() if p.grad is not None]
+    assert len(watched) == 6
+    model.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    for before, p in zip(watched, model.parameters(), strict=True):
+        assert p.grad is not None and (p.grad.numpy() == before).all()
+
+
 def test_dot_and_mermaid_declare_every_endpoint_and_escape_names() -> None:
     a = cr.ones(2, 3, requires_grad=True)
     b = cr.ones(3, requires_grad=True)
@@ -110,6 +134,7 @@ def test_a_10000_deep_chain_is_walked_without_recursion() -> None:
     sys.setrecursionlimit(200)  # a recursive walk would fail at once
     try:
         graph = viz.graph_of(y.sum(), params={"x": x})
+        viz.watch_grads(y)
         layer = layer_of(graph)
         dot, mermaid = graph.to_dot(), graph.to_mermaid()
     finally:

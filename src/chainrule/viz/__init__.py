@@ -9,7 +9,7 @@ from chainrule.viz.gradients import (
     gradient_flow,
     record_gradient_flow,
 )
-from chainrule.viz.graph import Graph, graph_of
+from chainrule.viz.graph import Graph, graph_of, watch_grads
 from chainrule.viz.graph_draw import draw_graph
 from chainrule.viz.training import (
     compare_curves,
@@ -24,4 +24,5 @@ __all__ = [
     "compare_curves", "confusion_matrix", "conv_filters", "decision_boundary", "draw_graph",
     "feature_map_grid", "feature_maps", "first_layer_weights", "gradient_flow", "graph_of",
     "misclassified", "neuron_boundaries", "record_gradient_flow", "training_curves",
+    "watch_grads",
 ]

@@ -121,7 +121,67 @@ class Graph:
         return "\n".join(out)
 
 
-def graph_of(tensor: Any, params: Any = None, show_grads: bool = False) -> Graph:
+class GradRecord:
+    """The gradient norms at every op's outputs during a backward (see :func:`watch_grads`).
+
+    ``norms`` maps ``(id(node), output index)`` to the L2 norm of the gradient of the loss
+    with respect to that output (summed over all its uses, as backward sums it).
+    """
+
+    def __init__(self) -> None:
+        self.norms: dict[tuple[int, int], float] = {}
+
+    def hook(self, key: tuple[int, int]) -> Any:
+        def record(grad: Any) -> None:
+            self.norms[key] = float(grad.detach().double().norm().item())
+
+        return record
+
+
+def watch_grads(tensor: Any) -> GradRecord:
+    """Before ``backward()``: record the gradient norm at every op of ``tensor``'s graph, so
+    ``draw_graph(tensor, show_grads=record)`` writes them on every edge, not only on the
+    leaves' (their ``.grad`` is kept anyway; the ops' gradients are not).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([3.0, 4.0], requires_grad=True)
+    >>> loss = (2 * x).sum()
+    >>> record = watch_grads(loss)
+    >>> loss.backward()
+    >>> [edge.label for edge in graph_of(loss, show_grads=record).edges]
+    ['|grad| 1.41', '|grad| 2.83']
+    """
+    record = GradRecord()
+    for node in _ops(_root(tensor)):
+        hooks = dict(node.out_hooks or {})
+        for index in range(node.n_outputs):
+            hooks[index] = [*hooks.get(index, []), record.hook((id(node), index))]
+        node.out_hooks = hooks
+    return record
+
+
+def _root(tensor: Any) -> Node:
+    root = getattr(tensor, "grad_fn", None)
+    if not isinstance(root, Node):
+        raise ValueError(_no_graph_message(tensor))
+    return root
+
+
+def _ops(root: Node) -> list[Node]:
+    """Every op node that ``root`` depends on (``root`` first), found without recursion."""
+    found = {id(root)}
+    order = [root]
+    stack = [root]
+    while stack:
+        for item in stack.pop().inputs:
+            if item is not None and isinstance(item[0], Node) and id(item[0]) not in found:
+                found.add(id(item[0]))
+                order.append(item[0])
+                stack.append(item[0])
+    return order
+
+
+def graph_of(tensor: Any, params: Any = None, show_grads: bool | GradRecord = False) -> Graph:
     """The recorded graph that made ``tensor``, as a :class:`Graph`.
 
     Args:
@@ -129,14 +189,14 @@ def graph_of(tensor: Any, params: Any = None, show_grads: bool = False) -> Graph
         params: names for the leaves: a mapping name -> tensor
             (``dict(model.named_parameters())``) or a Module; other leaves are shown by shape.
         show_grads: label each edge from a leaf with the L2 norm of the leaf's ``.grad``
-            (run ``backward()`` first; leaves without a gradient get no label).
+            (run ``backward()`` first; leaves without a gradient get no label); the
+            record of :func:`watch_grads` labels the edges between ops too, each with the
+            norm of the gradient at its source op's output.
 
     Returns:
         a Graph; its ``to_dot()`` and ``to_mermaid()`` give the text forms.
     """
-    root = getattr(tensor, "grad_fn", None)
-    if not isinstance(root, Node):
-        raise ValueError(_no_graph_message(tensor))
+    root = _root(tensor)
     names = _leaf_names(params)
     graph = Graph()
     ids: dict[int, str] = {}
@@ -144,7 +204,7 @@ def graph_of(tensor: Any, params: Any = None, show_grads: bool = False) -> Graph
     found: list[Any] = [root]  # ops and leaves in the order the walk meets them
     ids[id(root)] = "n0"
     stack = [root]
-    edges: list[tuple[Any, Any]] = []
+    edges: list[tuple[Any, Any, int]] = []
     while stack:
         node = stack.pop()
         for item in node.inputs:
@@ -158,20 +218,22 @@ def graph_of(tensor: Any, params: Any = None, show_grads: bool = False) -> Graph
                     stack.append(target)
             if isinstance(target, Node):
                 out_shapes.setdefault(id(target), {})[index] = shape
-            edges.append((target, node))
+            edges.append((target, node, index))
     for obj in found:
-        graph.nodes.append(_make_node(obj, ids[id(obj)], out_shapes, names, show_grads))
+        graph.nodes.append(_make_node(obj, ids[id(obj)], out_shapes, names, bool(show_grads)))
     graph.nodes[0].root = True
     seen_edges: set[tuple[str, str]] = set()
-    for source, target in edges:
+    for source, target, index in edges:
         key = (ids[id(source)], ids[id(target)])
         if key in seen_edges:  # x * x: one arrow is enough
             continue
         seen_edges.add(key)
-        label = ""
-        if show_grads and not isinstance(source, Node):
+        norm = None
+        if isinstance(source, Node) and isinstance(show_grads, GradRecord):
+            norm = show_grads.norms.get((id(source), index))
+        elif show_grads and not isinstance(source, Node):
             norm = _grad_norm(source)
-            label = "" if norm is None else f"|grad| {norm:.3g}"
+        label = "" if norm is None else f"|grad| {norm:.3g}"
         graph.edges.append(GraphEdge(key[0], key[1], label))
     return graph
 

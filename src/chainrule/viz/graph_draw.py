@@ -13,14 +13,14 @@ import os
 from typing import Any
 
 from chainrule.viz._mpl import new_figure, suptitle
-from chainrule.viz.graph import Graph, graph_of
+from chainrule.viz.graph import GradRecord, Graph, graph_of
 
 LEAF_COLOUR = "#add8e6"
 OP_COLOUR = "#e0e0e0"
 ROOT_COLOUR = "#caff70"
 
 
-def draw_graph(tensor: Any, params: Any = None, show_grads: bool = False,
+def draw_graph(tensor: Any, params: Any = None, show_grads: bool | GradRecord = False,
                save: str | os.PathLike[str] | None = None, max_nodes: int = 300) -> Any:
     """Draw the graph that made ``tensor``: ops with output shapes, leaves with names.
 
@@ -28,7 +28,9 @@ def draw_graph(tensor: Any, params: Any = None, show_grads: bool = False,
         tensor: a Tensor with a ``grad_fn``, such as a loss (or a :class:`Graph` from
             ``graph_of``).
         params: names for the leaves: ``dict(model.named_parameters())`` or the model.
-        show_grads: after ``backward()``, write each leaf's gradient norm on its edge.
+        show_grads: after ``backward()``, write each leaf's gradient norm on its edge;
+            pass the record of ``watch_grads(tensor)``, made before ``backward()``, to
+            write the gradient norms on the edges between ops too.
         save: a path; the suffix picks the format (``.png``, ``.svg``, ``.pdf``).
         max_nodes: larger graphs raise ValueError (a picture of them is unreadable; use
             ``graph_of(tensor).to_dot()`` and Graphviz instead).
