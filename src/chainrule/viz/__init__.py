@@ -11,6 +11,7 @@ from chainrule.viz.gradients import (
 )
 from chainrule.viz.graph import Graph, graph_of, watch_grads
 from chainrule.viz.graph_draw import draw_graph
+from chainrule.viz.network import draw_network
 from chainrule.viz.training import (
     compare_curves,
     confusion_matrix,
@@ -22,6 +23,7 @@ from chainrule.viz.weights import activation_histograms, first_layer_weights
 __all__ = [
     "Graph", "activation_derivatives", "activation_functions", "activation_histograms",
     "compare_curves", "confusion_matrix", "conv_filters", "decision_boundary", "draw_graph",
+    "draw_network",
     "feature_map_grid", "feature_maps", "first_layer_weights", "gradient_flow", "graph_of",
     "misclassified", "neuron_boundaries", "record_gradient_flow", "training_curves",
     "watch_grads",
