@@ -105,6 +105,7 @@ def test_sampler_errors_and_defaults() -> None:
         dist.DistributedSampler(range(4), num_replicas=0, rank=0)
     sampler = dist.DistributedSampler(range(5), shuffle=False)  # from the process group
     assert (sampler.num_replicas, sampler.rank, list(sampler)) == (1, 0, [0, 1, 2, 3, 4])
+    assert cr.utils.data.DistributedSampler is dist.DistributedSampler  # torch.utils.data's
 
 
 # ---- DistributedDataParallel -------------------------------------------------------------

@@ -24,7 +24,8 @@ from chainrule.data import (
     default_collate,
     random_split,
 )
+from chainrule.distributed.sampler import DistributedSampler
 
-__all__ = ["BatchSampler", "DataLoader", "Dataset", "RandomSampler", "Sampler",
-           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+__all__ = ["BatchSampler", "DataLoader", "Dataset", "DistributedSampler", "RandomSampler",
+           "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
            "WeightedRandomSampler", "default_collate", "random_split"]
