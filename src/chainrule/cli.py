@@ -33,6 +33,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule import nn
+from chainrule.cli_example import add_example_parser
 from chainrule.cli_info import cmd_info
 from chainrule.cli_run import (
     UsageError,
@@ -198,33 +199,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 # ---- entry point --------------------------------------------------------------------------
 
 
-def cmd_example(args: argparse.Namespace) -> int:
-    from chainrule.explain import backprop, error_split, fmt, worked
-
-    if args.name == "error-split":
-        error_split()
-        return 0
-    if args.name == "convolution":
-        from chainrule.explain.convolution import convolution
-
-        convolution()
-        return 0
-    print("The worked 2-2-2 example: inputs (0.05, 0.10), targets (0.01, 0.99), sigmoid, "
-          "E = sum 1/2 (target - out)^2, lr 0.5; biases are not trained.\n")
-    model = worked.build()
-    x, target = worked.data()
-    backprop(model, x, target, lr=worked.LR)
-    correct = worked.run(steps=1)["error_after_1"]
-    published = worked.run(steps=1, as_published=True)["error_after_1"]
-    print(f"\nAFTER ONE STEP: E_total = {fmt(correct)} (was 0.298371109).")
-    printed = fmt(float(worked.PUBLISHED["error_after_1"]))
-    variant = ("reproduces it exactly" if fmt(published) == printed
-               else f"gives {fmt(published)}")
-    print(f"The tutorial prints {printed} here; running its variant (examples/worked_example.py "
-          f"--as-published) {variant}. {worked.DIFFERENCE}")
-    return 0
-
-
 DESCRIPTION = ("Train, evaluate and look inside neural networks written with PyTorch's API on "
                "NumPy.")
 EPILOG = """examples:
@@ -278,12 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", help="where the figure of several runs goes (default: "
                     "compare.png in the folder holding the runs)")
     pl.set_defaults(func=cmd_plot)
-    ex = sub.add_parser("example", help="walk through a tutorial calculation with real numbers")
-    ex.add_argument("name", choices=["backprop", "error-split", "convolution"],
-                    help="backprop: the worked 2-2-2 example; error-split: errors split by "
-                    "weights; convolution: a 3x3 kernel over a 5x5 image, and its gradient "
-                    "by hand vs autograd")
-    ex.set_defaults(func=cmd_example)
+    add_example_parser(sub)
     return parser
 
 

@@ -140,7 +140,9 @@ def record(model: Module, columns: list[Layer], x: Any, target: Any = None,
 def draw_network(model: Module, x: Any = None, target: Any = None,
                  loss: Callable[[Tensor, Tensor], Tensor] | None = None,
                  max_neurons: int = 16, weight_names: bool | None = None,
-                 title: str | None = None, ax: Any = None,
+                 values: Sequence[str] = ("net", "out", "delta", "error"),
+                 weight_text: Callable[[int, int, int, str], str] | None = None,
+                 title: str | None = None, ax: Any = None, legend: bool = True,
                  save: str | os.PathLike[str] | None = None) -> Any:
     """Draw a fully connected ``model`` neuron by neuron.
 
@@ -153,8 +155,14 @@ def draw_network(model: Module, x: Any = None, target: Any = None,
         max_neurons: wider layers are collapsed to this many neurons and a gap.
         weight_names: write w1, w2, ... (and their values) on the lines; default only
             when the net has at most 16 weights.
+        values: which numbers to write beside the neurons of a small net: any of "net",
+            "out", "delta" (and "error" for the targets and output errors).
+        weight_text: ``weight_text(layer, k, j, name)`` is the text on the line of the
+            weight ``name`` (w1, w2, ...) from neuron j into neuron k of ``layer`` (1 = the
+            first Linear), instead of the weight's name and value.
         title: the axes' title (default: the shape and the parameter count).
         ax: draw into this matplotlib Axes (several networks in one figure).
+        legend: explain the colours and thicknesses under the drawing.
         save: write the figure as a PNG.
 
     Returns:
@@ -178,11 +186,11 @@ def draw_network(model: Module, x: Any = None, target: Any = None,
     ax.set_axis_off()
     ax.set_aspect("equal")
     where = _place(columns, gap, row)
-    _draw_weights(ax, columns, where, weight_names, detailed)
-    _draw_neurons(ax, columns, where, detailed, tallest)
+    _draw_weights(ax, columns, where, weight_names, detailed, weight_text)
+    _draw_neurons(ax, columns, where, detailed, set(values))
     if detailed and any(c.bias is not None for c in columns):
         _draw_biases(ax, columns, where, gap, tallest * row / 2 + 0.6)
-    if detailed and target is not None and columns[-1].out is not None:
+    if detailed and target is not None and "error" in values:
         _draw_errors(ax, columns[-1], where, target, error, loss is None)
     ax.set_xlim(-1.0, gap * (len(columns) - 1) + (2.6 if detailed else 1.0))
     ax.set_ylim(-tallest * row / 2 - (2.0 if detailed else 1.1),
@@ -191,7 +199,8 @@ def draw_network(model: Module, x: Any = None, target: Any = None,
         title = (f"{shape_name(columns)} network: {weights + biases:,} parameters "
                  f"({weights:,} weights + {biases:,} biases)")
     ax.set_title(title, fontsize=10)
-    _legend(ax)
+    if legend:
+        _legend(ax)
     return finish(ax.figure, save)
 
 
@@ -234,7 +243,8 @@ def _neuron_name(columns: list[Layer], depth: int, k: int) -> str:
 
 
 def _draw_weights(ax: Any, columns: list[Layer], where: list[dict[int, tuple[float, float]]],
-                  names: bool, detailed: bool) -> None:
+                  names: bool, detailed: bool,
+                  weight_text: Callable[[int, int, int, str], str] | None) -> None:
     number = 1
     for depth in range(1, len(columns)):
         W = columns[depth].weight
@@ -249,9 +259,11 @@ def _draw_weights(ax: Any, columns: list[Layer], where: list[dict[int, tuple[flo
                 ax.plot([x0, x1], [y0, y1], color=POSITIVE if w >= 0 else NEGATIVE,
                         linewidth=0.25 + widest * abs(w) / scale,
                         alpha=faintest + 0.6 * abs(w) / scale, zorder=1, solid_capstyle="butt")
-                if names:
+                if names or weight_text is not None:
                     label = f"w{number + k * W.shape[1] + j}"
-                    if detailed:
+                    if weight_text is not None:
+                        label = weight_text(depth, k, j, label)
+                    elif detailed:
                         label += f" = {w:.4g}"
                     share = 0.28 if k % 2 == 0 else 0.6  # stagger labels on crossing lines
                     ax.text(x0 + share * (x1 - x0), y0 + share * (y1 - y0), label,
@@ -273,7 +285,7 @@ def _shade(column: Layer) -> dict[int, str]:
 
 
 def _draw_neurons(ax: Any, columns: list[Layer], where: list[dict[int, tuple[float, float]]],
-                  detailed: bool, tallest: int) -> None:
+                  detailed: bool, values: set[str]) -> None:
     from matplotlib.patches import Circle
 
     radius = 0.3 if detailed else 0.22
@@ -290,8 +302,8 @@ def _draw_neurons(ax: Any, columns: list[Layer], where: list[dict[int, tuple[flo
                         fontsize=8 if detailed else 6, ha="center", va="center", zorder=5,
                         color="white" if fill < 0.5 else "black")
             if detailed:
-                ax.text(cx, cy - radius - 0.08, _values(column, k), fontsize=7.5, ha="center",
-                        va="top", zorder=5, color="#222222")
+                ax.text(cx, cy - radius - 0.08, _values(column, k, values), fontsize=7.5,
+                        ha="center", va="top", zorder=5, color="#222222")
         if len(column.shown) < column.size:
             gap_at = next(i for i in range(1, len(column.shown))
                           if column.shown[i] != column.shown[i - 1] + 1)
@@ -306,14 +318,14 @@ def _draw_neurons(ax: Any, columns: list[Layer], where: list[dict[int, tuple[flo
                 caption, fontsize=8, ha="center", va="top", color="#333333")
 
 
-def _values(column: Layer, k: int) -> str:
+def _values(column: Layer, k: int, values: set[str]) -> str:
     lines = []
-    if column.net is not None:
+    if column.net is not None and "net" in values:
         lines.append(f"net {column.net[k]:.6g}")
-    if column.out is not None:
+    if column.out is not None and ("out" in values or column.net is None):
         lines.append(f"out {column.out[k]:.6g}" if column.net is not None
                      else f"x {column.out[k]:.6g}")
-    if column.delta is not None:
+    if column.delta is not None and "delta" in values:
         lines.append(f"\u03b4 {column.delta[k]:.6g}")
     return "\n".join(lines)
 

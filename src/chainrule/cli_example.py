@@ -1,0 +1,136 @@
+"""``chainrule example NAME``: a tutorial calculation or idea, run with real numbers.
+
+Each example prints what it computed or measured; with ``--plot`` (always, for the picture
+examples) it writes its figures as PNGs into ``--out`` (default: the current folder) and
+prints their paths. ``--quick`` runs a smaller version (fewer steps, seeds and depths),
+the one the tests run.
+
+    chainrule example backprop --plot    # the worked 2-2-2 network, every number; figures
+    chainrule example cycle              # forward -> loss -> backward -> update, one figure
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+
+from chainrule.cli_run import UsageError, need_matplotlib
+
+
+def _figure_path(args: argparse.Namespace, name: str) -> str:
+    """Where the figure ``name`` goes: ``--out`` (a folder, made when missing)."""
+    folder = args.out or "."
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise UsageError(f"--out {folder}: expected a folder for the figures, found a file")
+    return os.path.join(folder, name)
+
+
+def _wrote(path: str) -> None:
+    print(f"wrote {path}")
+
+
+def run_backprop(args: argparse.Namespace) -> int:
+    """The worked 2-2-2 example: every number, the bias gradients, figures with --plot."""
+    from chainrule.explain import backprop, fmt, worked
+    from chainrule.explain.biases import bias_walkthrough
+
+    if args.plot:
+        need_matplotlib()
+    print("The worked 2-2-2 example: inputs (0.05, 0.10), targets (0.01, 0.99), sigmoid, "
+          "E = sum 1/2 (target - out)^2, lr 0.5; biases are not trained.\n")
+    model = worked.build()
+    x, target = worked.data()
+    backprop(model, x, target, lr=worked.LR)
+    print()
+    bias_walkthrough(steps=100 if args.quick else 1000, lr=worked.LR)
+    correct = worked.run(steps=1)["error_after_1"]
+    published = worked.run(steps=1, as_published=True)["error_after_1"]
+    print(f"\nAFTER ONE STEP: E_total = {fmt(correct)} (was 0.298371109).")
+    printed = fmt(float(worked.PUBLISHED["error_after_1"]))
+    variant = ("reproduces it exactly" if fmt(published) == printed
+               else f"gives {fmt(published)}")
+    print(f"The tutorial prints {printed} here; running its variant (examples/worked_example.py "
+          f"--as-published) {variant}. {worked.DIFFERENCE}")
+    if args.plot:
+        _plot_worked(args)
+    return 0
+
+
+def _plot_worked(args: argparse.Namespace) -> None:
+    from chainrule.explain import worked
+    from chainrule.viz.cycle import draw_cycle
+    from chainrule.viz.network import draw_network
+
+    x, target = worked.data()
+    path = _figure_path(args, "backprop_network.png")
+    draw_network(worked.build(), x, target, save=path,
+                 title="The worked 2-2-2 example: weights, net inputs, outputs, deltas and "
+                       "errors (biases fixed)")
+    _wrote(path)
+    path = _figure_path(args, "backprop_cycle.png")
+    draw_cycle(worked.build(), x, target, lr=worked.LR, save=path)
+    _wrote(path)
+
+
+def run_cycle(args: argparse.Namespace) -> int:
+    """One real training step of the worked example as the four-stage figure."""
+    from chainrule.explain import fmt, worked
+    from chainrule.viz.cycle import draw_cycle
+
+    need_matplotlib()
+    model = worked.build()
+    x, target = worked.data()
+    path = _figure_path(args, "cycle.png")
+    draw_cycle(model, x, target, lr=worked.LR, save=path)
+    with_new = worked.total_error(model(x), target).item()
+    print("One training step of the worked 2-2-2 example: forward -> loss -> backward -> "
+          f"update; E_total 0.298371109 -> {fmt(with_new)} with the updated weights.")
+    _wrote(path)
+    return 0
+
+
+def run_error_split(args: argparse.Namespace) -> int:
+    from chainrule.explain import error_split
+
+    error_split()
+    return 0
+
+
+def run_convolution(args: argparse.Namespace) -> int:
+    from chainrule.explain.convolution import convolution
+
+    convolution()
+    return 0
+
+
+EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+    "backprop": ("the worked 2-2-2 example, every number, the bias gradients and what "
+                 "training the biases changes (--plot: the network and the step's cycle)",
+                 run_backprop),
+    "cycle": ("forward -> loss -> backward -> update of one real step, as one figure",
+              run_cycle),
+    "error-split": ("errors split by weights", run_error_split),
+    "convolution": ("a 3x3 kernel over a 5x5 image, and its gradient by hand vs autograd",
+                    run_convolution),
+}
+
+
+def add_example_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``example`` subcommand and its flags."""
+    ex = sub.add_parser("example", help="walk through a tutorial calculation or idea with "
+                        "real numbers and pictures")
+    ex.add_argument("name", choices=list(EXAMPLES), help="; ".join(
+        f"{name}: {text}" for name, (text, _) in EXAMPLES.items()))
+    ex.add_argument("--plot", action="store_true", help="also write the example's figures "
+                    "(PNG) into --out")
+    ex.add_argument("--out", metavar="DIR", help="folder for the figures (default: the "
+                    "current folder)")
+    ex.add_argument("--quick", action="store_true", help="a smaller, faster run (fewer "
+                    "steps, seeds and depths), as the tests run it")
+    ex.set_defaults(func=cmd_example)
+
+
+def cmd_example(args: argparse.Namespace) -> int:
+    """Run the example ``args.name``."""
+    return EXAMPLES[args.name][1](args)

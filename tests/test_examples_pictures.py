@@ -1,0 +1,74 @@
+"""``chainrule example NAME``: the worked example's biases and figures, the training cycle,
+and the runnable pictures (each in --quick mode, each writing its figure)."""
+
+import numpy as np
+import pytest
+
+from chainrule.cli import main
+from chainrule.explain import worked
+from chainrule.explain.biases import bias_walkthrough, step, trainable
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_bias_gradients_are_the_deltas_and_training_them_changes_the_error() -> None:
+    walk = bias_walkthrough(steps=20, file=None)
+    values = walk.values
+    assert values["dE/db_o1"] == pytest.approx(0.138498562, abs=1e-9)  # = delta_o1
+    shared = values["dE/db_o1"] + values["dE/db_o2"]
+    assert values["dE/db2"] == pytest.approx(shared, rel=1e-12)
+    assert values["b_o1+"] == pytest.approx(0.6 - 0.5 * 0.138498562, abs=1e-9)
+    assert values["E_after_1/fixed"] == pytest.approx(0.291027774, abs=1e-9)
+    assert values["E_after_1/per_neuron"] < values["E_after_1/fixed"]
+    assert "(-0.038098237)" in walk.text and "shared b1 feeds h1 and h2" in walk.text
+
+
+def test_shared_biases_stay_equal_and_fixed_ones_do_not_move() -> None:
+    shared, fixed = trainable("shared"), trainable("fixed")
+    for _ in range(3):
+        step(shared, "shared")
+        step(fixed, "fixed")
+    b = shared[2].bias.detach().numpy()
+    assert b[0] == b[1] and b[0] != worked.B_OUTPUT
+    assert fixed[2].bias.detach().numpy().tolist() == [worked.B_OUTPUT] * 2
+    with pytest.raises(ValueError, match="expected one of fixed, per_neuron, shared"):
+        trainable("tied")
+
+
+def test_example_backprop_plot_writes_the_network_and_the_cycle(tmp_path, capsys) -> None:
+    assert main(["example", "backprop", "--plot", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "AFTER ONE STEP: E_total = 0.291027774" in out
+    assert "the tutorial keeps b1 = 0.35 and b2 = 0.6 fixed" in out
+    assert "dE/db_o1 = delta_o1 = 0.138498562" in out
+    assert "b_o1+ = 0.6 - 0.5 * 0.138498562 = 0.530750719" in out
+    assert "after 100 steps" in out
+    for name in ("backprop_network.png", "backprop_cycle.png"):
+        assert f"wrote {tmp_path / name}" in out
+        assert (tmp_path / name).read_bytes().startswith(PNG)
+
+
+def test_example_cycle_takes_one_real_step(tmp_path, capsys) -> None:
+    assert main(["example", "cycle", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "E_total 0.298371109 -> 0.291027774" in out
+    assert (tmp_path / "cycle.png").read_bytes().startswith(PNG)
+
+
+def test_draw_cycle_updates_every_weight_by_its_gradient() -> None:
+    from chainrule.viz.cycle import draw_cycle
+
+    model = worked.build()
+    x, target = worked.data()
+    fig = draw_cycle(model, x, target, lr=0.5)
+    after = model[0].weight.detach().numpy()
+    assert np.allclose(after, [[0.149780716, 0.19956143], [0.24975114, 0.29950229]], atol=1e-8)
+    texts = [t.get_text() for t in fig.axes[2].texts]  # the update panel
+    assert "w5: 0.4 \u2192 0.3589" in texts
+
+
+def test_example_out_must_be_a_folder(tmp_path, capsys) -> None:
+    afile = tmp_path / "f"
+    afile.write_text("x")
+    assert main(["example", "cycle", "--out", str(afile)]) == 2
+    assert "expected a folder for the figures" in capsys.readouterr().err
