@@ -180,7 +180,7 @@ class Trainer:
     def _to_device(self, x: Any) -> Any:
         return x if self.device is None else x.to(self.device)
 
-    def train_step(self, x: Tensor, y: Tensor) -> tuple[float, int]:
+    def train_step(self, x: Tensor, y: Tensor) -> tuple[float, float]:
         """Forward, backward, update; returns (loss, number of correct predictions)."""
         x, y = self._to_device(x), self._to_device(y)
         if self.compiled is not None:  # captured and replayed; bit-identical to the lines below
@@ -191,6 +191,8 @@ class Trainer:
             output = self.model(x)
             loss = self.loss_fn(output, y)
         value = float(loss.item())
+        correct: float = int((predictions(output) == np.asarray(y.numpy())).sum())
+        value, correct = self._across_ranks(value, correct)
         if not math.isfinite(value):
             self._diagnose(x, y, value)
         if self.compiled is None:
@@ -201,7 +203,11 @@ class Trainer:
         if self.scheduler is not None and self.per_batch:
             self.scheduler.step()
         self.step += 1
-        correct = int((predictions(output) == np.asarray(y.numpy())).sum())
+        return value, correct
+
+    def _across_ranks(self, value: float, correct: float) -> tuple[float, float]:
+        """The step's loss and correct count as every rank should see them (one process:
+        as they are; :class:`chainrule.distributed.DistributedTrainer` averages them)."""
         return value, correct
 
     def _diagnose(self, x: Tensor, y: Tensor, value: float) -> None:
