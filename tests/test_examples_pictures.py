@@ -72,3 +72,18 @@ def test_example_out_must_be_a_folder(tmp_path, capsys) -> None:
     afile.write_text("x")
     assert main(["example", "cycle", "--out", str(afile)]) == 2
     assert "expected a folder for the figures" in capsys.readouterr().err
+
+
+def test_gradient_descent_starts_and_learning_rates(tmp_path, capsys) -> None:
+    from chainrule.explain.pictures_descent import MINIMA_1D, descend, surface_1d
+
+    assert main(["example", "gradient-descent", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "from (-2), lr 0.02           -> global minimum after" in out
+    assert "from (0.5), lr 0.02          -> local minimum after" in out
+    assert "from (-0.2), lr 0.16         -> no minimum in 120 steps: bounces across it" in out
+    assert "from (1.8, 1), lr 0.22       -> diverged" in out
+    assert (tmp_path / "gradient_descent.png").read_bytes().startswith(PNG)
+    path = descend(surface_1d, [0.0], lr=0.02, steps=300)  # f'(0) = 1: downhill is left
+    assert path[1, 0] == pytest.approx(-0.02) and path[-1] == pytest.approx(
+        MINIMA_1D["global"], abs=1e-6)

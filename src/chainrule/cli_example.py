@@ -104,6 +104,17 @@ def run_convolution(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_gradient_descent(args: argparse.Namespace) -> int:
+    """Paths of gradient descent on a 1-D and a 2-D surface: starts and learning rates."""
+    from chainrule.explain.pictures_descent import gradient_descent
+
+    need_matplotlib()
+    path = _figure_path(args, "gradient_descent.png")
+    gradient_descent(quick=args.quick, save=path)
+    _wrote(path)
+    return 0
+
+
 EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "backprop": ("the worked 2-2-2 example, every number, the bias gradients and what "
                  "training the biases changes (--plot: the network and the step's cycle)",
@@ -111,6 +122,9 @@ EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "cycle": ("forward -> loss -> backward -> update of one real step, as one figure",
               run_cycle),
     "error-split": ("errors split by weights", run_error_split),
+    "gradient-descent": ("paths on a 1-D and a 2-D loss surface from several starts (global "
+                         "vs local minimum) and with several learning rates",
+                         run_gradient_descent),
     "convolution": ("a 3x3 kernel over a 5x5 image, and its gradient by hand vs autograd",
                     run_convolution),
 }
