@@ -35,6 +35,7 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.cli_example import add_example_parser
 from chainrule.cli_info import cmd_info
+from chainrule.cli_playground import add_playground_parser
 from chainrule.cli_run import (
     UsageError,
     checkpoint_of,
@@ -207,6 +208,7 @@ EPILOG = """examples:
   chainrule eval runs/NAME             test accuracy, loss and confusion matrix
   chainrule plot runs/NAME             curves, confusion matrix, weights (PNG files)
   chainrule example backprop           the worked 2-2-2 example, every number
+  chainrule playground                 train a network in the browser and watch it learn
 
 'chainrule COMMAND --help' lists a command's flags."""
 
@@ -253,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "compare.png in the folder holding the runs)")
     pl.set_defaults(func=cmd_plot)
     add_example_parser(sub)
+    add_playground_parser(sub)
     return parser
 
 

@@ -1,0 +1,75 @@
+"""``chainrule playground``: the local web page where a network learns while you watch.
+
+The server (:mod:`chainrule.playground.server`) listens on 127.0.0.1 only, on a free port
+unless ``--port`` says which; the URL is printed and opened in the browser (unless
+``--no-browser``); Ctrl-C stops it. ``--load RUN`` starts every new tab with a trained 2-D
+run (``chainrule train --dataset spiral ...`` or a playground export).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import functools
+import webbrowser
+
+from chainrule.cli_run import UsageError
+
+
+def add_playground_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    play = sub.add_parser("playground", help="train a small network in the browser and watch "
+                          "it learn (local web page; needs the 'playground' extra)")
+    play.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: a "
+                      "free one)")
+    play.add_argument("--no-browser", dest="no_browser", action="store_true",
+                      help="print the URL without opening a browser")
+    play.add_argument("--load", metavar="RUN", help="open a trained 2-D run: a run folder of "
+                      "chainrule train --dataset circles|xor|gaussians|spiral|moons, or a "
+                      "playground export")
+    play.add_argument("--export-dir", dest="export_dir", metavar="DIR", default=None,
+                      help="where the page's Export button writes run folders (default runs)")
+    play.set_defaults(func=cmd_playground)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {port}")
+    return port
+
+
+def cmd_playground(args: argparse.Namespace) -> int:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(f"the playground needs its web server ({exc.name} is not "
+                         "installed): pip install 'chainrule[playground]'") from None
+    from chainrule.playground.runs import LoadError, load_run
+    from chainrule.playground.server import HOST, bind, create_app, serve
+
+    start = None
+    if args.load is not None:
+        try:
+            load_run(args.load)  # refused now, not in the first tab
+        except LoadError as exc:
+            raise UsageError(str(exc)) from None
+        start = functools.partial(load_run, args.load)
+    try:
+        sock = bind(args.port)
+    except OSError as exc:
+        reason = ("it is in use: choose another --port, or leave --port out for a free one"
+                  if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc))
+        raise UsageError(f"playground: cannot listen on {HOST}:{args.port} ({reason})") from None
+    port = sock.getsockname()[1]
+    url = f"http://{HOST}:{port}/"
+    print(f"chainrule playground on {url} (only this machine can open it); Ctrl-C stops it",
+          flush=True)
+    if not args.no_browser:
+        webbrowser.open(url)
+    serve(sock, create_app(start, export_dir=args.export_dir))
+    print("chainrule playground stopped", flush=True)
+    return 0
