@@ -87,3 +87,18 @@ def test_gradient_descent_starts_and_learning_rates(tmp_path, capsys) -> None:
     path = descend(surface_1d, [0.0], lr=0.02, steps=300)  # f'(0) = 1: downhill is left
     assert path[1, 0] == pytest.approx(-0.02) and path[-1] == pytest.approx(
         MINIMA_1D["global"], abs=1e-6)
+
+
+def test_vanishing_gradients_sigmoid_shrinks_most(tmp_path, capsys) -> None:
+    from chainrule.explain.pictures_vanishing import build, layer_gradient_norms, spiral
+
+    assert main(["example", "vanishing-gradients", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "the 6-layer net, ||dL/dW|| per layer" in out and "after 40 SGD steps" in out
+    assert (tmp_path / "vanishing_gradients.png").read_bytes().startswith(PNG)
+    x, y = spiral()
+    deep = {name: layer_gradient_norms(build(name, 10), x, y)
+            for name in ("sigmoid", "relu+He")}
+    ratio = {name: norms[0] / norms[-1] for name, norms in deep.items()}
+    assert ratio["sigmoid"] < 1e-6 < 1e-2 < ratio["relu+He"]  # 10 layers: 6e-9 vs 0.37
+    assert len(deep["sigmoid"]) == 10

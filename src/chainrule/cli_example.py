@@ -115,6 +115,17 @@ def run_gradient_descent(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_vanishing_gradients(args: argparse.Namespace) -> int:
+    """The depth sweep of gradient norms for sigmoid, tanh and ReLU."""
+    from chainrule.explain.pictures_vanishing import vanishing_gradients
+
+    need_matplotlib()
+    path = _figure_path(args, "vanishing_gradients.png")
+    vanishing_gradients(quick=args.quick, save=path)
+    _wrote(path)
+    return 0
+
+
 EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "backprop": ("the worked 2-2-2 example, every number, the bias gradients and what "
                  "training the biases changes (--plot: the network and the step's cycle)",
@@ -125,6 +136,9 @@ EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "gradient-descent": ("paths on a 1-D and a 2-D loss surface from several starts (global "
                          "vs local minimum) and with several learning rates",
                          run_gradient_descent),
+    "vanishing-gradients": ("a depth sweep (2 to 20 layers) of per-layer gradient norms for "
+                            "sigmoid, tanh and ReLU, at init and after training",
+                            run_vanishing_gradients),
     "convolution": ("a 3x3 kernel over a 5x5 image, and its gradient by hand vs autograd",
                     run_convolution),
 }
