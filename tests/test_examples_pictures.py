@@ -102,3 +102,27 @@ def test_vanishing_gradients_sigmoid_shrinks_most(tmp_path, capsys) -> None:
     ratio = {name: norms[0] / norms[-1] for name, norms in deep.items()}
     assert ratio["sigmoid"] < 1e-6 < 1e-2 < ratio["relu+He"]  # 10 layers: 6e-9 vs 0.37
     assert len(deep["sigmoid"]) == 10
+
+
+def test_follow_one_digit(tmp_path, capsys) -> None:
+    from chainrule.explain.pictures_digit import follow_one_digit
+
+    assert main(["example", "follow-one-digit", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "FOLLOW ONE DIGIT: training image 5 of mini-MNIST, a 2" in out
+    assert "trained 1 epoch on 2,000 images" in out
+    assert "  0: 0." in out and "  9: 0." in out  # the outputs labelled by digit
+    for name in ("follow_one_digit.png", "follow_one_digit_network.png"):
+        assert (tmp_path / name).read_bytes().startswith(PNG)
+    follow = follow_one_digit(quick=True, file=None)
+    probs = follow.probabilities
+    wanted = np.eye(10)[2]
+    assert np.allclose(follow.output_grad, probs - wanted, atol=1e-6)  # softmax - one-hot
+    assert follow.output_grad[2] < 0 and (np.delete(follow.output_grad, 2) >= 0).all()
+    # dL/dW1[k, :] = delta_k * x: every first-layer map is the image times one number
+    grad = follow.first_layer_grad.astype(np.float64)
+    k = int(np.abs(grad).sum(axis=1).argmax())
+    on = follow.image > 0
+    ratio = grad[k, on] / follow.image[on]
+    assert np.allclose(ratio, ratio[0], rtol=1e-4) and (grad[k, ~on] == 0).all()
+    assert sum(follow.layer_share.values()) == pytest.approx(1.0)

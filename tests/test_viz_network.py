@@ -72,7 +72,9 @@ def test_wide_layers_are_collapsed_with_their_width_written() -> None:
     assert len(ax.lines) == 16 * 16 + 16 * 16 + 16 * 10  # 16 of the 784 inputs drawn
     texts = _texts(fig)
     assert "input\n784 neurons" in texts and "\u22ee" in texts
-    assert [str(d) for d in range(10)] == [t for t in texts if t in "0123456789"][-10:]
+    assert "the input image" in texts and len(ax.images) == 1  # the 28x28 input beside it
+    assert "output\n(shaded by softmax)" in texts
+    assert [str(d) for d in range(10)] == [t for t in texts if len(t) == 1 and t.isdigit()][-10:]
     shades = {patch.get_facecolor() for patch in ax.patches}
     assert len(shades) > 3  # filled by the activations, not all white
 

@@ -126,6 +126,19 @@ def run_vanishing_gradients(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_follow_one_digit(args: argparse.Namespace) -> int:
+    """One training "2" through the tutorials' 784-16-16-10 net trained on mini-MNIST."""
+    from chainrule.explain.pictures_digit import follow_one_digit
+
+    need_matplotlib()
+    path = _figure_path(args, "follow_one_digit.png")
+    network = _figure_path(args, "follow_one_digit_network.png")
+    follow_one_digit(quick=args.quick, save=path, save_network=network)
+    _wrote(path)
+    _wrote(network)
+    return 0
+
+
 EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "backprop": ("the worked 2-2-2 example, every number, the bias gradients and what "
                  "training the biases changes (--plot: the network and the step's cycle)",
@@ -139,6 +152,10 @@ EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "vanishing-gradients": ("a depth sweep (2 to 20 layers) of per-layer gradient norms for "
                             "sigmoid, tanh and ReLU, at init and after training",
                             run_vanishing_gradients),
+    "follow-one-digit": ("one training 2 through 784-16-16-10 trained on the embedded "
+                         "mini-MNIST: every layer's activations, the outputs 0-9, the ranked "
+                         "gradient, the first layer's weight gradients as 28x28 maps",
+                         run_follow_one_digit),
     "convolution": ("a 3x3 kernel over a 5x5 image, and its gradient by hand vs autograd",
                     run_convolution),
 }

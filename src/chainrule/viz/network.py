@@ -192,7 +192,10 @@ def draw_network(model: Module, x: Any = None, target: Any = None,
         _draw_biases(ax, columns, where, gap, tallest * row / 2 + 0.6)
     if detailed and target is not None and "error" in values:
         _draw_errors(ax, columns[-1], where, target, error, loss is None)
-    ax.set_xlim(-1.0, gap * (len(columns) - 1) + (2.6 if detailed else 1.0))
+    left = -1.0
+    if columns[0].size == 28 * 28 and columns[0].out is not None:
+        left = _draw_image(ax, columns[0].out, tallest * row / 2)
+    ax.set_xlim(left, gap * (len(columns) - 1) + (2.6 if detailed else 1.0))
     ax.set_ylim(-tallest * row / 2 - (2.0 if detailed else 1.1),
                 tallest * row / 2 + (1.2 if detailed else 0.6))
     if title is None:
@@ -276,12 +279,22 @@ def _draw_weights(ax: Any, columns: list[Layer], where: list[dict[int, tuple[flo
 def _shade(column: Layer) -> dict[int, str]:
     if column.out is None:
         return {k: "1.0" for k in column.shown}
-    top = max(float(np.abs(column.out).max()), 1.0)
+    values = np.abs(column.out)
+    if _scores(column):
+        values = np.exp(column.out - column.out.max())
+        values /= values.sum()
+    top = max(float(values.max()), 1.0)
     shades = {}
     for k in column.shown:
-        level = 1.0 - 0.85 * min(abs(float(column.out[k])) / top, 1.0)
+        level = 1.0 - 0.85 * min(float(values[k]) / top, 1.0)
         shades[k] = str(round(level, 3))  # matplotlib's grey level: "1" white, "0" black
     return shades
+
+
+def _scores(column: Layer) -> bool:
+    """Whether a column is a classifier's output scores (an output layer of several
+    neurons with no activation after it): shaded by their softmax probabilities."""
+    return column.name == "output" and not column.activation and column.size > 1
 
 
 def _draw_neurons(ax: Any, columns: list[Layer], where: list[dict[int, tuple[float, float]]],
@@ -312,10 +325,25 @@ def _draw_neurons(ax: Any, columns: list[Layer], where: list[dict[int, tuple[flo
             ax.text(cx, (above + under) / 2, "\u22ee", fontsize=13, ha="center", va="center")
         below = min(y for spots in where for _, y in spots.values())
         caption = column.name + (f"\n{column.activation}" if column.activation else "")
+        if column.out is not None and _scores(column):
+            caption += "\n(shaded by softmax)"
         if column.size > 16 or len(column.shown) < column.size:
             caption += f"\n{column.size} neurons"
         ax.text(where[depth][column.shown[0]][0], below - (1.45 if detailed else 0.45),
                 caption, fontsize=8, ha="center", va="top", color="#333333")
+
+
+def _draw_image(ax: Any, pixels: np.ndarray, half_height: float) -> float:
+    """The 28x28 input drawn left of the input column (the column shows only some of its
+    784 pixels); returns the new left edge of the axes."""
+    side = min(2 * half_height, 4.0)
+    ax.imshow(pixels.reshape(28, 28), cmap="gray_r", vmin=0.0, vmax=max(1.0, pixels.max()),
+              extent=(-1.0 - side, -1.0, -side / 2, side / 2), zorder=2)
+    ax.annotate("", xy=(-0.35, 0.0), xytext=(-0.95, 0.0),
+                arrowprops={"arrowstyle": "-|>", "color": "#555555"})
+    ax.text(-1.0 - side / 2, -side / 2 - 0.3, "the input image", ha="center", va="top",
+            fontsize=8)
+    return -1.3 - side
 
 
 def _values(column: Layer, k: int, values: set[str]) -> str:
