@@ -39,6 +39,7 @@ from chainrule.cli_run import (
     saved_config,
 )
 from chainrule.data import Augment, DataLoader
+from chainrule.distributed.training import distributed_run
 from chainrule.limits import ENV as MEMORY_ENV
 from chainrule.paths import what_is_at
 from chainrule.random import default_generator
@@ -257,6 +258,9 @@ def _resume_from(args: argparse.Namespace, changes: dict[str, Any]
 
 def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
+    run = distributed_run()  # under mpiexec: rank 0 prints and writes, the others train too
+    if run is not None:
+        run.quiet()
     file_config = read_config_file(args.config) if args.config is not None else {}
     out, plot = file_config.pop("out", None), file_config.pop("plot", False)
     out = args.out if args.out is not None else out
@@ -279,7 +283,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if notice:
         print(notice, file=sys.stderr)
     data = recipe.load_data(config, name)
-    if resume_path and out is None:
+    folder: Any
+    if run is not None and run.rank:
+        folder = run.scratch(resume_path)  # the other ranks write nothing in the run
+    elif resume_path and out is None:
         folder = claim(os.path.dirname(resume_path) or ".", "", resume_path, flag="--resume")
     else:
         default = os.path.join("runs", f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -342,6 +349,9 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
     augment = Augment(config["augment"]) if config["augment"] else None
     loader = DataLoader(train_set, batch_size=config["batch_size"], shuffle=True,
                         generator=cr.Generator(config["seed"] + 1), augment=augment)
+    run = distributed_run()
+    if run is not None:  # this rank's shard of every batch
+        loader = run.train_loader(train_set, config["batch_size"], config["seed"], augment)
     test_loader = DataLoader(test_set, batch_size=recipe.EVAL_BATCH)
     val_loader = None if val_set is None else DataLoader(val_set, batch_size=recipe.EVAL_BATCH)
     scheduler, per_batch = recipe.build_scheduler(config, optimizer, len(loader))
@@ -366,10 +376,11 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
                      threads["blas_threads"])
     if hint:  # on stdout with the header: stderr keeps its one line per error
         print(hint)
-    trainer = Trainer(model, loss_fn, optimizer, scheduler, out_dir=out,
-                      config={**config, "environment": {**_environment(), **threads}},
-                      step_scheduler_per_batch=per_batch, device=device, log=sys.stderr,
-                      eval_name="val" if val_set is not None else "test")
+    trainer = (Trainer if run is None else run.trainer_class)(
+        model, loss_fn, optimizer, scheduler, out_dir=out,
+        config={**config, "environment": {**_environment(), **threads}},
+        step_scheduler_per_batch=per_batch, device=device, log=sys.stderr,
+        eval_name="val" if val_set is not None else "test")
     if held_out is not None:
         trainer.extra["validation"] = {"of": total, "indices": held_out.tolist()}
     if resume_path:
