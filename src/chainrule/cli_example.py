@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 
 from chainrule.cli_run import UsageError, need_matplotlib
+from chainrule.i18n import Messages, UnknownLanguage, messages
 
 
 def _figure_path(args: argparse.Namespace, name: str) -> str:
@@ -24,6 +25,15 @@ def _figure_path(args: argparse.Namespace, name: str) -> str:
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise UsageError(f"--out {folder}: expected a folder for the figures, found a file")
     return os.path.join(folder, name)
+
+
+def _words(args: argparse.Namespace) -> Messages:
+    """The catalogue of ``--lang`` (else $CHAINRULE_LANG or the locale); an unknown
+    language is a usage error (one line listing the available ones, exit 2)."""
+    try:
+        return messages(getattr(args, "lang", None))
+    except UnknownLanguage as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _wrote(path: str) -> None:
@@ -35,23 +45,22 @@ def run_backprop(args: argparse.Namespace) -> int:
     from chainrule.explain import backprop, fmt, worked
     from chainrule.explain.biases import bias_walkthrough
 
+    words = _words(args)
     if args.plot:
         need_matplotlib()
-    print("The worked 2-2-2 example: inputs (0.05, 0.10), targets (0.01, 0.99), sigmoid, "
-          "E = sum 1/2 (target - out)^2, lr 0.5; biases are not trained.\n")
+    print(words("worked.intro") + "\n")
     model = worked.build()
     x, target = worked.data()
-    backprop(model, x, target, lr=worked.LR)
+    backprop(model, x, target, lr=worked.LR, lang=words.lang)
     print()
-    bias_walkthrough(steps=100 if args.quick else 1000, lr=worked.LR)
+    bias_walkthrough(steps=100 if args.quick else 1000, lr=worked.LR, lang=words.lang)
     correct = worked.run(steps=1)["error_after_1"]
     published = worked.run(steps=1, as_published=True)["error_after_1"]
-    print(f"\nAFTER ONE STEP: E_total = {fmt(correct)} (was 0.298371109).")
+    print("\n" + words("worked.after_one", error=fmt(correct)))
     printed = fmt(float(worked.PUBLISHED["error_after_1"]))
-    variant = ("reproduces it exactly" if fmt(published) == printed
-               else f"gives {fmt(published)}")
-    print(f"The tutorial prints {printed} here; running its variant (examples/worked_example.py "
-          f"--as-published) {variant}. {worked.DIFFERENCE}")
+    variant = (words("worked.reproduces") if fmt(published) == printed
+               else words("worked.gives", error=fmt(published)))
+    print(words("worked.tutorial_prints", printed=printed, variant=variant))
     if args.plot:
         _plot_worked(args)
     return 0
@@ -173,9 +182,13 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
                     "current folder)")
     ex.add_argument("--quick", action="store_true", help="a smaller, faster run (fewer "
                     "steps, seeds and depths), as the tests run it")
+    ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
+                    "(default: $CHAINRULE_LANG, else the locale, else en); backprop speaks "
+                    "both, the other examples English for now")
     ex.set_defaults(func=cmd_example)
 
 
 def cmd_example(args: argparse.Namespace) -> int:
-    """Run the example ``args.name``."""
+    """Run the example ``args.name`` (after checking the language, whichever it is)."""
+    _words(args)
     return EXAMPLES[args.name][1](args)

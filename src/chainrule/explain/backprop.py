@@ -26,6 +26,7 @@ import numpy as np
 
 from chainrule import autograd, creation
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.i18n import Messages, messages
 from chainrule.nn.layers import Linear, Sequential
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
@@ -46,6 +47,7 @@ class Walkthrough:
 
     lines: list[str] = field(default_factory=list)
     values: dict[str, float] = field(default_factory=dict)
+    words: Messages = field(default_factory=lambda: Messages("en"))  # the catalogue
 
     @property
     def text(self) -> str:
@@ -120,15 +122,18 @@ def output_names(model: Sequential, names: Sequence[str] | None = None) -> list[
 def backprop(model: Sequential, x: Any, target: Any,
              loss: Callable[[Tensor, Tensor], Tensor] | None = None, lr: float | None = 0.5,
              file: TextIO | None | str = "stdout",
-             names: Sequence[str] | None = None) -> Walkthrough:
+             names: Sequence[str] | None = None, lang: str | None = None) -> Walkthrough:
     """Print and return the walk-through for one example ``x`` with ``target``.
 
     ``loss`` maps (output, target) to per-output terms or a scalar; default: 1/2 (t - o)^2
     per output, summed. ``names``: what to call the outputs (default
     :func:`output_names`: the digit each output scores for a 28x28 digit classifier, else
-    o1, o2, ...). Leaves ``.grad`` on the parameters (the printed values).
+    o1, o2, ...). ``lang``: the language of the explanations ("en", "zh"; default
+    ``$CHAINRULE_LANG`` or the locale, see :func:`chainrule.i18n.resolve`); the formulas
+    and numbers are the same in every language. Leaves ``.grad`` on the parameters (the
+    printed values).
     """
-    walk = Walkthrough()
+    walk = Walkthrough(words=messages(lang))
     x = x if isinstance(x, Tensor) else creation.tensor(x)
     target = target if isinstance(target, Tensor) else creation.tensor(target)
     x, target = x.reshape(1, -1).detach(), target.reshape(1, -1).detach()
@@ -196,10 +201,9 @@ def _grad(t: Tensor) -> Tensor:
 
 def _forward_report(walk: Walkthrough, layers: list[_Layer], terms: Tensor,
                     error: Tensor) -> None:
-    walk.say("FORWARD PASS")
+    walk.say(walk.words("backprop.forward"))
     if layers[-1].names[0].isdigit():
-        walk.say("(each output is named by the class it scores: out_7 is the output for the "
-                 "digit 7)")
+        walk.say(walk.words("backprop.digit_names"))
     for layer in layers:
         W = layer.linear.weight.detach().numpy()
         b = (layer.linear.bias.detach().numpy() if layer.linear.bias is not None
@@ -217,7 +221,7 @@ def _forward_report(walk: Walkthrough, layers: list[_Layer], terms: Tensor,
                 walk.say(f"out_{name} = {type(layer.act).__name__.lower()}(net_{name}) = "
                          f"{fmt(out)}")
     walk.say("")
-    walk.say("ERROR")
+    walk.say(walk.words("backprop.error"))
     out_names = layers[-1].names
     if terms.numel() == len(out_names):
         for k, name in enumerate(out_names):
@@ -228,7 +232,7 @@ def _forward_report(walk: Walkthrough, layers: list[_Layer], terms: Tensor,
 
 def _backward_report(walk: Walkthrough, layers: list[_Layer]) -> None:
     walk.say("")
-    walk.say("BACKWARD PASS (chain rule, output layer first)")
+    walk.say(walk.words("backprop.backward"))
     for index in range(len(layers) - 1, -1, -1):
         layer = layers[index]
         W = layer.linear.weight
@@ -269,7 +273,7 @@ def _backward_report(walk: Walkthrough, layers: list[_Layer]) -> None:
 
 def _update_report(walk: Walkthrough, layers: list[_Layer], lr: float) -> None:
     walk.say("")
-    walk.say(f"UPDATE (gradient descent, lr = {fmt(lr)}): w+ = w - lr * dE/dw")
+    walk.say(walk.words("backprop.update", lr=fmt(lr)))
     with no_grad():
         for layer in layers:
             W = layer.linear.weight

@@ -17,16 +17,16 @@ True
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TextIO
 
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.explain import worked
 from chainrule.explain.backprop import Walkthrough, emit, fmt
+from chainrule.i18n import messages
 from chainrule.nn.layers import Sequential
 
-VARIANTS = {"fixed": "biases fixed (the tutorial)",
-            "per_neuron": "each neuron's bias trained (nn.Linear)",
-            "shared": "b1 and b2 trained as shared biases (the tutorial's drawing)"}
+VARIANTS = ("fixed", "per_neuron", "shared")  # their words: biases.variant.* in i18n
 
 
 def trainable(variant: str) -> Sequential:
@@ -62,13 +62,13 @@ def step(model: Sequential, variant: str, lr: float = worked.LR) -> float:
 
 
 def bias_walkthrough(steps: int = 1000, lr: float = worked.LR,
-                     file: TextIO | None | str = "stdout") -> Walkthrough:
+                     file: TextIO | None | str = "stdout", lang: str | None = None
+                     ) -> Walkthrough:
     """Print the bias gradients and updates of the first step and the error of the three
-    variants after 1 and ``steps`` steps."""
-    walk = Walkthrough()
-    walk.say("BIASES (the tutorial keeps b1 = 0.35 and b2 = 0.6 fixed; here is what training "
-             "them would do)")
-    walk.say("A bias enters net = w * in + b with the factor 1, so dE/db = dE/dnet = delta.")
+    variants after 1 and ``steps`` steps (``lang``: see :func:`chainrule.i18n.resolve`)."""
+    walk = Walkthrough(words=messages(lang))
+    walk.say(walk.words("biases.title"))
+    walk.say(walk.words("biases.factor"))
     model = trainable("per_neuron")
     x, target = worked.data()
     model.zero_grad()
@@ -86,11 +86,12 @@ def bias_walkthrough(steps: int = 1000, lr: float = worked.LR,
     for prefix, shared, layer in layers:
         grads = layer.bias.grad.numpy()
         total = walk.keep(f"dE/d{shared}", grads.sum())
-        walk.say(f"shared {shared} feeds {prefix}1 and {prefix}2: dE/d{shared} = "
-                 f"delta_{prefix}1 + delta_{prefix}2 = {_term(grads[0])} + {_term(grads[1])} = "
-                 f"{fmt(total)}")
+        walk.say(walk.words("biases.shared", shared=shared, first=f"{prefix}1",
+                            second=f"{prefix}2")
+                 + f": dE/d{shared} = delta_{prefix}1 + delta_{prefix}2 = "
+                 f"{_term(grads[0])} + {_term(grads[1])} = {fmt(total)}")
     walk.say("")
-    walk.say(f"BIAS UPDATE (lr = {fmt(lr)}): b+ = b - lr * dE/db")
+    walk.say(walk.words("biases.update", lr=fmt(lr)))
     for prefix, shared, layer in layers:
         old = float(layer.bias.detach().numpy()[0])
         for k, grad in enumerate(layer.bias.grad.numpy()):
@@ -98,7 +99,7 @@ def bias_walkthrough(steps: int = 1000, lr: float = worked.LR,
             new = walk.keep(f"b_{name}+", old - lr * grad)
             walk.say(f"b_{name}+ = {fmt(old)} - {fmt(lr)} * {_term(grad)} = {fmt(new)}")
         new = walk.keep(f"{shared}+", old - lr * walk.values[f"dE/d{shared}"])
-        walk.say(f"{shared}+ (shared) = {fmt(old)} - {fmt(lr)} * "
+        walk.say(f"{shared}+ {walk.words('biases.shared_mark')} = {fmt(old)} - {fmt(lr)} * "
                  f"{fmt(walk.values[f'dE/d{shared}'])} = {fmt(new)}")
     walk.say("")
     _compare(walk, steps, lr)
@@ -121,20 +122,33 @@ def _compare(walk: Walkthrough, steps: int, lr: float) -> None:
         with no_grad():
             after[variant] = walk.keep(f"E_after_{steps}/{variant}",
                                        worked.total_error(model(x), target).item())
-    walk.say("WHAT TRAINING THE BIASES CHANGES (E_total, 0.298371109 before the first step)")
-    width = max(len(text) for text in VARIANTS.values())
-    walk.say(f"  {'':{width}}  after 1 step    after {steps:,} steps")
-    for variant, text in VARIANTS.items():
-        walk.say(f"  {text:{width}}  {fmt(after_1[variant]):<14}  {fmt(after[variant])}")
+    words = walk.words
+    walk.say(words("biases.compare"))
+    labels = {variant: words(f"biases.variant.{variant}") for variant in VARIANTS}
+    width = max(display_width(text) for text in labels.values())
+    first = words("biases.after_1")
+    column = max(14, display_width(first))
+    walk.say(f"  {pad('', width)}  {pad(first, column)}  "
+             f"{words('biases.after', steps=f'{steps:,}')}")
+    for variant, text in labels.items():
+        walk.say(f"  {pad(text, width)}  {pad(fmt(after_1[variant]), column)}  "
+                 f"{fmt(after[variant])}")
     gain = after["fixed"] / after["per_neuron"] if after["per_neuron"] > 0 else float("inf")
     walk.keep("gain", gain)
     if gain > 1:
-        walk.say(f"Training every bias too leaves {gain:.2f}x less error after {steps:,} "
-                 "steps: a bias shifts a sigmoid sideways, one more way to move the outputs "
-                 "towards their targets.")
+        walk.say(words("biases.less", gain=f"{gain:.2f}", steps=f"{steps:,}"))
     else:
-        walk.say(f"Training every bias too leaves {1 / gain:.2f}x more error after {steps:,} "
-                 "steps here.")
+        walk.say(words("biases.more", gain=f"{1 / gain:.2f}", steps=f"{steps:,}"))
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns."""
+    return text + " " * max(width - display_width(text), 0)
 
 
 def _term(value: float) -> str:

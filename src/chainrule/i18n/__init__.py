@@ -1,0 +1,78 @@
+"""Message catalogues: every explanation the examples print, in English and in Chinese.
+
+One plain table per language (:mod:`chainrule.i18n.en`, :mod:`chainrule.i18n.zh`), keyed by
+a dotted name; a message is a ``str.format`` template. The language comes from the caller
+(``--lang zh``), else ``$CHAINRULE_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``,
+``LANG``: ``zh_CN.UTF-8`` picks Chinese), else English. A message missing from a catalogue
+falls back to English, never to its key.
+
+>>> say = messages("zh")
+>>> say("backprop.forward")
+'前向传播 (FORWARD PASS)'
+>>> messages("en")("backprop.update", lr="0.5")
+'UPDATE (gradient descent, lr = 0.5): w+ = w - lr * dE/dw'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from chainrule.i18n import en, zh
+
+CATALOGUES: dict[str, Mapping[str, str]] = {"en": en.MESSAGES, "zh": zh.MESSAGES}
+AVAILABLE = tuple(CATALOGUES)
+NAMES = {"en": "English", "zh": "中文 (Chinese)"}
+
+
+class UnknownLanguage(ValueError):
+    """A language with no catalogue (the CLI prints it as one line and exits 2)."""
+
+
+def resolve(lang: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The language to speak: ``lang`` when given, else ``CHAINRULE_LANG``, else a Chinese
+    locale picks ``zh``; else ``en``. ``zh-CN``, ``zh_TW.UTF-8`` and ``ZH`` all mean ``zh``.
+
+    >>> resolve("zh_CN.UTF-8"), resolve(None, {"LANG": "zh_CN.UTF-8"}), resolve(None, {})
+    ('zh', 'zh', 'en')
+    """
+    env = os.environ if environ is None else environ
+    chosen = lang if lang is not None else env.get("CHAINRULE_LANG") or None
+    if chosen is None:
+        for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+            value = env.get(name)
+            if value:
+                return "zh" if _base(value) == "zh" else "en"
+        return "en"
+    base = _base(chosen)
+    if base not in CATALOGUES:
+        where = "--lang" if lang is not None else "CHAINRULE_LANG"
+        raise UnknownLanguage(
+            f"{where} {chosen!r}: no such language; available: "
+            + ", ".join(f"{code} ({NAMES[code]})" for code in AVAILABLE))
+    return base
+
+
+def _base(value: str) -> str:
+    """'zh_CN.UTF-8' -> 'zh', 'en-US' -> 'en', 'C' -> 'c'."""
+    return value.split(".")[0].replace("-", "_").split("_")[0].lower()
+
+
+class Messages:
+    """The messages of one language: ``say(key, **fields)`` formats the template."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.table = CATALOGUES[lang]
+
+    def __call__(self, key: str, **fields: Any) -> str:
+        template = self.table.get(key)
+        if template is None:
+            template = en.MESSAGES[key]  # a KeyError here is a bug: English has every key
+        return template.format(**fields)
+
+
+def messages(lang: str | None = None) -> Messages:
+    """The catalogue for ``lang`` (see :func:`resolve`)."""
+    return Messages(resolve(lang))

@@ -1,0 +1,47 @@
+"""English messages (the reference catalogue: every key is here).
+
+Templates are ``str.format`` strings; the numbers written in them must appear in every other
+catalogue's message of the same key too (``tests/test_i18n.py`` checks both).
+"""
+
+MESSAGES: dict[str, str] = {
+    # the backpropagation walk-through (chainrule.explain.backprop)
+    "backprop.forward": "FORWARD PASS",
+    "backprop.digit_names": "(each output is named by the class it scores: out_7 is the "
+                            "output for the digit 7)",
+    "backprop.error": "ERROR",
+    "backprop.backward": "BACKWARD PASS (chain rule, output layer first)",
+    "backprop.update": "UPDATE (gradient descent, lr = {lr}): w+ = w - lr * dE/dw",
+    # chainrule example backprop: the worked 2-2-2 example
+    "worked.intro": "The worked 2-2-2 example: inputs (0.05, 0.10), targets (0.01, 0.99), "
+                    "sigmoid, E = sum 1/2 (target - out)^2, lr 0.5; biases are not trained.",
+    "worked.after_one": "AFTER ONE STEP: E_total = {error} (was 0.298371109).",
+    "worked.reproduces": "reproduces it exactly",
+    "worked.gives": "gives {error}",
+    "worked.tutorial_prints": "The tutorial prints {printed} here; running its variant "
+                              "(examples/worked_example.py --as-published) {variant}. The "
+                              "tutorial's published numbers propagate the hidden-layer error "
+                              "through the output weights already updated in the same step; "
+                              "correct backpropagation uses the weights of the forward pass, "
+                              "which gives slightly different numbers.",
+    # the biases of the worked example (chainrule.explain.biases)
+    "biases.title": "BIASES (the tutorial keeps b1 = 0.35 and b2 = 0.6 fixed; here is what "
+                    "training them would do)",
+    "biases.factor": "A bias enters net = w * in + b with the factor 1, so dE/db = dE/dnet = "
+                     "delta.",
+    "biases.shared": "shared {shared} feeds {first} and {second}",
+    "biases.shared_mark": "(shared)",
+    "biases.update": "BIAS UPDATE (lr = {lr}): b+ = b - lr * dE/db",
+    "biases.compare": "WHAT TRAINING THE BIASES CHANGES (E_total, 0.298371109 before the "
+                      "first step)",
+    "biases.after_1": "after 1 step",
+    "biases.after": "after {steps} steps",
+    "biases.variant.fixed": "biases fixed (the tutorial)",
+    "biases.variant.per_neuron": "each neuron's bias trained (nn.Linear)",
+    "biases.variant.shared": "b1 and b2 trained as shared biases (the tutorial's drawing)",
+    "biases.less": "Training every bias too leaves {gain}x less error after {steps} steps: a "
+                   "bias shifts a sigmoid sideways, one more way to move the outputs towards "
+                   "their targets.",
+    "biases.more": "Training every bias too leaves {gain}x more error after {steps} steps "
+                   "here.",
+}

@@ -1,0 +1,41 @@
+"""中文消息 (Chinese messages), with the tutorials' terms: 前向传播 (forward pass), 反向传播
+(backpropagation), 链式法则 (chain rule), 梯度下降 (gradient descent), 学习率 (learning rate),
+误差 (error), 偏置 (bias), 权重 (weight), 净输入 (net input), 激活函数 (activation function).
+
+Each message keeps the English key, placeholders and numbers; the formulas printed around
+them (net_h1 = w1 * i1 + ...) are the same in both languages. A key missing here falls
+back to English.
+"""
+
+MESSAGES: dict[str, str] = {
+    "backprop.forward": "前向传播 (FORWARD PASS)",
+    "backprop.digit_names": "（每个输出以它所打分的类别命名：out_7 是数字 7 的输出）",
+    "backprop.error": "误差 (ERROR)",
+    "backprop.backward": "反向传播（链式法则，从输出层开始）(BACKWARD PASS)",
+    "backprop.update": "更新（梯度下降，学习率 lr = {lr}）：w+ = w - lr * dE/dw",
+    "worked.intro": "反向传播的 2-2-2 算例：输入 (0.05, 0.10)，目标 (0.01, 0.99)，激活函数为 "
+                    "sigmoid，误差 E = sum 1/2 (target - out)^2，学习率 0.5；偏置不参与训练。",
+    "worked.after_one": "一步之后：E_total = {error}（原为 0.298371109）。",
+    "worked.reproduces": "完全复现了这个数",
+    "worked.gives": "得到 {error}",
+    "worked.tutorial_prints": "教程在这里给出的是 {printed}；运行它的做法"
+                              "（examples/worked_example.py --as-published）{variant}。"
+                              "教程公布的数字在同一步里用已经更新过的输出层权重去反向传播"
+                              "隐藏层的误差；正确的反向传播应使用前向传播时的权重，"
+                              "所以数字略有不同。",
+    "biases.title": "偏置（教程中 b1 = 0.35 和 b2 = 0.6 保持不变；下面看看训练它们会怎样）",
+    "biases.factor": "偏置以系数 1 进入净输入 net = w * in + b，所以 dE/db = dE/dnet = delta"
+                     "（该神经元的误差项）。",
+    "biases.shared": "共享的 {shared} 同时输入 {first} 和 {second}",
+    "biases.shared_mark": "（共享）",
+    "biases.update": "偏置更新（学习率 lr = {lr}）：b+ = b - lr * dE/db",
+    "biases.compare": "训练偏置带来的变化（E_total，第一步之前为 0.298371109）",
+    "biases.after_1": "1 步之后",
+    "biases.after": "{steps} 步之后",
+    "biases.variant.fixed": "偏置固定（教程的做法）",
+    "biases.variant.per_neuron": "每个神经元的偏置都训练 (nn.Linear)",
+    "biases.variant.shared": "b1 和 b2 作为共享偏置训练（教程的图）",
+    "biases.less": "把每个偏置也一起训练，{steps} 步之后误差小 {gain}x：偏置让 sigmoid "
+                   "左右平移，多了一种把输出推向目标的办法。",
+    "biases.more": "把每个偏置也一起训练，{steps} 步之后误差在这里反而大 {gain}x。",
+}
