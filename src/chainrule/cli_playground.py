@@ -70,6 +70,9 @@ def cmd_playground(args: argparse.Namespace) -> int:
           flush=True)
     if not args.no_browser:
         webbrowser.open(url)
-    serve(sock, create_app(start, export_dir=args.export_dir))
+    try:
+        serve(sock, create_app(start, export_dir=args.export_dir))
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown
+        pass
     print("chainrule playground stopped", flush=True)
     return 0

@@ -87,7 +87,7 @@ class Live:
 
     # ---- the training thread ---------------------------------------------------------
     def _train(self) -> None:
-        last = 0.0
+        last, cost = 0.0, 0.0
         while self._alive:
             session = self.session
             if session is None or not session.playing:
@@ -104,8 +104,11 @@ class Live:
                     self.say(_error("internal", f"training stopped: {exc}"))
                     traceback.print_exc()
                 now = time.perf_counter()
-                if now - last >= 1.0 / FRAME_RATE or not session.playing:
+                if now - last >= max(1.0 / FRAME_RATE, cost) or not session.playing:
                     self._publish(session)
+                    # a frame no more often than it takes to build one: on a busy machine
+                    # pictures thin out first, and training keeps at least half the thread
+                    cost = time.perf_counter() - now
                     last = now
                     self.last_active = time.monotonic()
             time.sleep(0)  # let the server's thread take the lock between steps

@@ -172,7 +172,11 @@ def bind(port: int = 0) -> socket.socket:
 def serve(sock: socket.socket, app: Starlette) -> None:
     """Run until Ctrl-C (uvicorn's signal handling stops it cleanly)."""
     import uvicorn
+    from threadpoolctl import threadpool_limits
 
+    # the playground's matrices are tiny: one BLAS thread each is fastest, and leaves the
+    # other cores to the browser and the other tabs
+    threadpool_limits(limits=1)
     config = uvicorn.Config(app, log_level="warning", ws_max_size=WS_MAX_SIZE,
                             ws_ping_interval=None, timeout_graceful_shutdown=2,
                             lifespan="on")

@@ -215,7 +215,7 @@ class Session:
             raw = self.points[batch] + self.batches.normal(0, self.setup["input_noise"],
                                                            (len(batch), 2))
             x = cr.tensor(data.feature_matrix(raw, self.setup["features"]).astype(np.float32))
-        with self._own_rng():
+        with self._own_rng(), np.errstate(over="ignore", invalid="ignore"):
             loss = self.loss_fn(self.model(x), self.targets[batch])
             value = float(loss.item())
             if not math.isfinite(value):

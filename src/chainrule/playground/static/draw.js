@@ -93,6 +93,7 @@ function drawCurve(canvas, curve) {
   let top = 0;
   for (const row of curve) for (const v of row.slice(1)) if (v !== null) top = Math.max(top, v);
   top = top || 1;
+  document.getElementById("curve-top").textContent = t("loss_top", { value: top.toFixed(3) });
   const last = curve[curve.length - 1][0] || 1, first = curve[0][0];
   const x = (e) => (e - first) / Math.max(last - first, 1e-9) * (canvas.width - 4) + 2;
   const y = (v) => canvas.height - 2 - v / top * (canvas.height - 6);

@@ -33,7 +33,8 @@ const CATALOGUES = {
     lost: "Connection lost: reconnecting...", stopped: "Stopped",
     point: "Point", label: "label", split_train: "training point", split_test: "test point",
     sgd_only: "The update step is shown for plain SGD (choose SGD to see it).",
-    vanishing: "layer 1 gets {ratio}x the gradient of the last layer",
+    choose_file: "Choose a CSV file", test: "test", train: "training",
+    loss_top: "top of the scale: {value}",
   },
   zh: {
     playground: "游乐场", reset_title: "重置网络", play_title: "运行 / 暂停",
@@ -62,7 +63,8 @@ const CATALOGUES = {
     lost: "连接断开：正在重连……", stopped: "已停止",
     point: "样本点", label: "标签", split_train: "训练点", split_test: "测试点",
     sgd_only: "更新步骤只对普通 SGD 显示（选择 SGD 即可看到）。",
-    vanishing: "第 1 层得到的梯度是最后一层的 {ratio} 倍",
+    choose_file: "选择 CSV 文件", test: "测试", train: "训练",
+    loss_top: "纵轴上限：{value}",
   },
 };
 // the walk-through's section headings, in Chinese beside the English lines
