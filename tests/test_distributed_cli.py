@@ -130,3 +130,35 @@ def test_a_killed_rank_ends_the_run_and_the_checkpoint_resumes(tmp_path: Path) -
     assert f"at epoch {epoch}" in resumed.stdout
     _, meta = read_checkpoint(out / "checkpoint.safetensors")
     assert meta["epoch"] == epoch + 1
+
+
+def test_ctrl_c_stops_every_rank_at_the_same_step(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    job = subprocess.Popen(command(2, "--epochs", "100000", "--out", str(out)),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=environment(tmp_path))
+    try:
+        deadline = time.monotonic() + 30
+        while not (out / "checkpoint.safetensors").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        job.send_signal(signal.SIGINT)  # what Ctrl-C on mpiexec does: it passes it on
+        stdout, stderr = job.communicate(timeout=30)
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.wait()
+    assert job.returncode == 130, stderr[-2000:]
+    stopped = re.search(r"interrupted at epoch (\d+), step (\d+): checkpoint saved", stderr)
+    assert stopped is not None, stderr[-2000:]
+    _, meta = read_checkpoint(out / "checkpoint.safetensors")
+    assert meta["step"] == int(stopped.group(2)) and meta["partial"]  # mid-epoch
+    refused = subprocess.run(command(4, "--epochs", "100000", "--resume", str(out)),
+                             capture_output=True, text=True, timeout=50,
+                             env=environment(tmp_path), check=False)
+    assert refused.returncode != 0
+    assert "taken in the middle of an epoch by 2 ranks; it resumes only with mpiexec -n 2" \
+        in refused.stderr
+    epoch = int(stopped.group(1))
+    resumed = train(tmp_path, 2, "--epochs", str(epoch), "--resume", str(out))
+    assert f"at epoch {epoch - 1}, step {stopped.group(2)}" in resumed.stdout

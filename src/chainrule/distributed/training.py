@@ -45,6 +45,7 @@ from chainrule.random import Generator
 from chainrule.train.checkpoint import CheckpointError
 from chainrule.train.recipe import ConfigError
 from chainrule.train.trainer import Trainer
+from chainrule.wording import plural
 
 
 class DistributedTrainer(Trainer):
@@ -103,14 +104,23 @@ class DistributedTrainer(Trainer):
                 "accuracy": float(np.trace(confusion) / count) if count else float("nan"),
                 "confusion": confusion, "count": count}
 
+    def save(self, path: str | None = None, rows: list[dict[str, Any]] | None = None
+             ) -> str | None:
+        """Every rank saves (the others into their scratch folders), then waits for the
+        rest: a rank leaving early (an interrupted run exits) must not end the job while
+        rank 0 is still writing."""
+        written = super().save(path, rows)
+        self.comm.barrier()
+        return written
+
     def resume(self, path: str, train_loader: Any = None) -> dict[str, Any]:
         meta = super().resume(path, train_loader)
         saved = int(meta.get("world_size", 1))
         if saved != self.comm.size and meta["partial"]:
             raise CheckpointError(
-                f"{path}: this checkpoint was taken in the middle of an epoch by {saved} "
-                f"rank(s); it resumes only with mpiexec -n {saved} (checkpoints written at the "
-                "end of an epoch resume with any number of ranks)")
+                f"{path}: this checkpoint was taken in the middle of an epoch by "
+                f"{plural(saved, 'rank')}; it resumes only with mpiexec -n {saved} "
+                "(checkpoints written at the end of an epoch resume with any number of ranks)")
         return meta
 
 
