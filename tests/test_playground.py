@@ -278,6 +278,17 @@ def test_explain_reads_the_sessions_own_numbers_and_keeps_its_gradients():
         np.testing.assert_array_equal(p.grad.numpy(), grad)
 
 
+def test_explain_in_chinese_prints_the_same_numbers():
+    session = Session({"data": "moons", "hidden": [3], "optimizer": "sgd"})
+    english, chinese = explain(session, 0.5, 0.5), explain(session, 0.5, 0.5, lang="zh")
+    assert chinese["lines"][0].startswith("前向传播")
+    numbers = [re.findall(r"-?\d+\.\d+", "\n".join(view["lines"]))
+               for view in (english, chinese)]
+    assert numbers[0] == numbers[1] and len(numbers[0]) > 50
+    with pytest.raises(SetupError, match="not one of en, zh"):
+        explain(session, 0.5, 0.5, lang="fr")
+
+
 def test_explain_refuses_maxout_with_a_reason():
     with pytest.raises(SetupError, match="Maxout"):
         explain(Session({"activation": "maxout", "hidden": [2]}), 0.0, 0.0)

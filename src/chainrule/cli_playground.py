@@ -16,7 +16,7 @@ import webbrowser
 from chainrule.cli_run import UsageError
 
 
-def add_playground_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_playground_parser(sub: argparse._SubParsersAction) -> None:
     play = sub.add_parser("playground", help="train a small network in the browser and watch "
                           "it learn (local web page; needs the 'playground' extra)")
     play.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: a "

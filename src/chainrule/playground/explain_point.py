@@ -15,6 +15,7 @@ it was: the gradients of the last training step are put back afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,8 @@ from chainrule.explain.backprop import backprop, half_squared_error
 from chainrule.playground.options import SetupError
 from chainrule.playground.session import Session
 from chainrule.tensor import Tensor
+
+LANGUAGES = ("en", "zh")
 
 
 def _cross_entropy_terms(output: Tensor, target: Tensor) -> Tensor:
@@ -41,14 +44,17 @@ def nearest(session: Session, x: float, y: float) -> int:
     return int(distance.argmin())
 
 
-def explain(session: Session, x: float, y: float) -> dict[str, Any]:
-    """The walk-through of the data point nearest to (x, y) as lines of text, with the point,
-    its label, the network's output and the step size it would take."""
+def explain(session: Session, x: float, y: float, lang: str = "en") -> dict[str, Any]:
+    """The walk-through of the data point nearest to (x, y) as lines of text (headings in
+    ``lang``, English or Chinese, from :mod:`chainrule.i18n`), with the point and its label."""
+    if lang not in LANGUAGES:
+        raise SetupError("lang", f"{lang!r:.20} is not one of {', '.join(LANGUAGES)}")
     if session.setup["activation"] == "maxout":
         raise SetupError("explain", "the step-through covers Linear layers followed by an "
                          "elementwise activation; Maxout takes the larger of two linear "
                          "pieces per neuron: choose another activation to step through")
     index = nearest(session, x, y)
+    loss: Callable[[Tensor, Tensor], Tensor]
     label = session.labels[index]
     features = session.inputs[index:index + 1]
     if session.regression:
@@ -65,7 +71,7 @@ def explain(session: Session, x: float, y: float) -> dict[str, Any]:
     lr = session.setup["lr"] if session.setup["optimizer"] == "sgd" else None
     try:
         walk = backprop(nn.Sequential(*layers), features, target, loss=loss, lr=lr,
-                        file=None, names=names)
+                        file=None, names=names, lang=lang)
     finally:
         for p, grad in zip(session.model.parameters(), kept, strict=True):
             p.grad = grad

@@ -31,7 +31,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from chainrule.cli_run import UsageError
 from chainrule.playground.data import MAX_ABS, parse_csv
@@ -224,7 +224,8 @@ class Live:
         if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
                    and abs(v) <= MAX_ABS for v in (x, y)):
             raise SetupError("explain", f"expected finite x and y, got {x!r:.20}, {y!r:.20}")
-        self.say(explain(session, float(x), float(y)))
+        self.say(explain(session, float(cast(float, x)), float(cast(float, y)),
+                         message.get("lang", "en")))
 
     def _export(self, session: Session, message: dict[str, Any]) -> None:
         from chainrule.playground.runs import export_run

@@ -31,7 +31,6 @@ from chainrule.playground.options import (
     CLASSIFICATION_SETS,
     OPTIMIZERS,
     SetupError,
-    check_setup,
 )
 from chainrule.playground.session import Session
 from chainrule.tensor import Tensor

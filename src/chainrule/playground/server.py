@@ -87,8 +87,10 @@ def create_app(start: Callable[[], Session] | None = None, export_dir: str | Non
             return
         loop = asyncio.get_running_loop()
         ready = asyncio.Event()
-        live = Live(start, notify=lambda: loop.call_soon_threadsafe(ready.set),
-                    export_dir=export_dir)
+        def notify() -> None:  # called from the session's threads
+            loop.call_soon_threadsafe(ready.set)
+
+        live = Live(start, notify=notify, export_dir=export_dir)
         registry.open[id(live)] = (live, ws)
         sender = asyncio.create_task(_send(ws, live, ready))
         try:

@@ -309,8 +309,7 @@ function onExplain(message) {
   $("explain-head").textContent = `${t("point")} (${x.toFixed(3)}, ${y.toFixed(3)}), ${t("label")} ` +
     `${message.label}, ${t(message.split === "test" ? "split_test" : "split_train")}` +
     (message.update ? "" : ". " + t("sgd_only"));
-  const lines = message.lines.map((line) => (LANG === "zh" && EXPLAIN_HEADINGS_ZH[line]) || line);
-  $("explain-text").textContent = lines.join("\n");
+  $("explain-text").textContent = message.lines.join("\n");
   $("explain-panel").hidden = false;
   if (state.frame) drawBoundary($("boundary"), state, state.frame);
 }
@@ -360,7 +359,7 @@ function wire() {
     const [x, y] = toData(event.target, state.data.box,
       (event.clientX - rect.left) * event.target.width / rect.width,
       (event.clientY - rect.top) * event.target.height / rect.height);
-    if (state.clickMode === "explain") send({ type: "explain", x, y });
+    if (state.clickMode === "explain") send({ type: "explain", x, y, lang: LANG });
     else send({ type: "add_point", x, y, label: Number(state.clickMode.slice(2)) });
   };
   for (const lang of ["en", "zh"]) $("lang-" + lang).onclick = () => {

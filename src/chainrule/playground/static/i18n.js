@@ -67,12 +67,6 @@ const CATALOGUES = {
     loss_top: "纵轴上限：{value}",
   },
 };
-// the walk-through's section headings, in Chinese beside the English lines
-const EXPLAIN_HEADINGS_ZH = {
-  "FORWARD PASS": "前向传播 FORWARD PASS",
-  "ERROR": "误差 ERROR",
-  "BACKWARD PASS (chain rule, output layer first)": "反向传播（链式法则，从输出层开始）BACKWARD PASS",
-};
 let LANG = "en";
 function t(key, values) {
   const table = CATALOGUES[LANG] || CATALOGUES.en;
