@@ -17,17 +17,19 @@ Step capture (``chainrule.compile(ddp_model, loss_fn, optimizer)``) works: the r
 each parameter's gradient through the same hooks, so the reduction runs in replayed steps
 too (the capture's check step reduces twice, once for the replay and once eagerly).
 
+On one rank (no mpiexec) the wrapper changes nothing: the same script trains alone.
+
 >>> import chainrule as cr
 >>> from chainrule import nn, distributed as dist
 >>> dist.init(backend="local")
 >>> model = dist.DistributedDataParallel(nn.Linear(3, 2))
 >>> model(cr.ones(4, 3)).sum().backward()
->>> tuple(model.module.weight.grad.shape), model.reducer.rounds
-((2, 3), 1)
->>> with model.no_sync():
+>>> tuple(model.module.weight.grad.shape), model.reducer.bytes_per_step
+((2, 3), 32)
+>>> with model.no_sync():  # gradient accumulation: the next backward outside averages
 ...     model(cr.ones(4, 3)).sum().backward()
->>> model.reducer.rounds
-1
+>>> model.module.bias.grad.tolist()
+[8.0, 8.0]
 >>> dist.destroy_process_group()
 """
 

@@ -17,14 +17,21 @@ graph has been walked, so the hooks (and the reductions they start) run at the e
 backward, overlapping only each other and the copies, not the ops' backward. The engine
 seam would have to call a leaf's hooks as soon as its last gradient arrives for more.
 
->>> import numpy as np
->>> from chainrule.distributed.comm import LocalCommunicator
+With one rank there is nothing to average: no hooks are registered, and training costs
+what it costs without the wrapper.
+
 >>> import chainrule as cr
+>>> from chainrule.distributed.comm import LocalCommunicator
+>>> class TwoEqualRanks(LocalCommunicator):  # the other rank has the same gradient
+...     size = 2
+...     def iallreduce(self, array, op="sum"):
+...         array *= 2
+...         return super().iallreduce(array, op)
 >>> w = cr.nn.Parameter(cr.ones(2, 2))
->>> reducer = Reducer([("w", w)], LocalCommunicator(), bucket_cap_mb=1.0)
+>>> reducer = Reducer([("w", w)], TwoEqualRanks(), bucket_cap_mb=1.0)
 >>> (w * 3).sum().backward()
->>> w.grad.tolist(), reducer.rounds
-([[3.0, 3.0], [3.0, 3.0]], 1)
+>>> w.grad.tolist(), reducer.rounds, reducer.bytes_per_step
+([[3.0, 3.0], [3.0, 3.0]], 1, 16)
 """
 
 from __future__ import annotations
@@ -46,13 +53,11 @@ class Bucket:
         sizes = [int(p._data.size) for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
         self.buffer = np.zeros(self.offsets[-1], dtype)
+        # the part of the flat buffer that holds each parameter's gradient, in its shape
+        self.views = [self.buffer[start:stop].reshape(p._data.shape) for start, stop, p in
+                      zip(self.offsets[:-1], self.offsets[1:], params, strict=True)]
         self.filled: set[int] = set()
         self.request: Request | None = None
-
-    def view(self, slot: int) -> Any:
-        """The part of the flat buffer that holds parameter ``slot``, in its shape."""
-        start, stop = self.offsets[slot], self.offsets[slot + 1]
-        return self.buffer[start:stop].reshape(self.params[slot]._data.shape)
 
     @property
     def nbytes(self) -> int:
@@ -71,6 +76,8 @@ class Reducer:
         self.buckets = _make_buckets(named_params, bucket_cap_mb, first_bucket_mb)
         self.next_to_start = 0
         self.handles = []
+        if comm.size == 1:
+            return
         for bucket in self.buckets:
             for slot, p in enumerate(bucket.params):
                 self.handles.append(p.register_hook(self._hook_for(bucket, slot)))
@@ -111,20 +118,23 @@ class Reducer:
 
     def _ready(self, bucket: Bucket, slot: int, grad: Any) -> Any:
         param = bucket.params[slot]
-        view = bucket.view(slot)
         if param.grad is None:
-            np.copyto(view, grad)
+            np.copyto(bucket.views[slot], grad)
         else:  # accumulated without sync (no_sync) or zero_grad(set_to_none=False)
-            np.add(param.grad._data, grad, out=view)
-        bucket.filled.add(slot)
-        while (self.next_to_start < len(self.buckets)
-               and len(self.buckets[self.next_to_start].filled)
-               == len(self.buckets[self.next_to_start].params)):
-            ready = self.buckets[self.next_to_start]
+            np.add(param.grad._data, grad, out=bucket.views[slot])
+        filled = bucket.filled
+        filled.add(slot)
+        if len(filled) < len(bucket.params):
+            return None  # the engine adds ``grad`` as it is; _finish overwrites it later
+        buckets = self.buckets
+        while (self.next_to_start < len(buckets)
+               and len(buckets[self.next_to_start].filled)
+               == len(buckets[self.next_to_start].params)):
+            ready = buckets[self.next_to_start]
             ready.request = self.comm.iallreduce(ready.buffer, "sum")
             self.next_to_start += 1
-        if self.next_to_start < len(self.buckets):
-            return None  # the engine adds ``grad`` as it is; _finish overwrites it later
+        if self.next_to_start < len(buckets):
+            return None
         return self._finish(param)
 
     def _finish(self, last: Tensor) -> Any:
@@ -136,8 +146,7 @@ class Reducer:
             bucket.request.wait()
             if size > 1:
                 bucket.buffer /= size
-            for slot, p in enumerate(bucket.params):
-                view = bucket.view(slot)
+            for p, view in zip(bucket.params, bucket.views, strict=True):
                 if p is last:
                     result = view.copy()
                     p.grad = None  # the engine stores ``result`` as .grad
