@@ -3,7 +3,8 @@
 The reducer registers one hook on every parameter that requires grad. The backward engine
 calls a leaf's hook with its finished gradient (the sum of all its uses) just before adding
 it into ``.grad``; the hook copies ``.grad + gradient`` into the parameter's slot in its
-bucket's flat buffer. When a bucket's last slot is filled the bucket's ``Iallreduce`` starts,
+bucket's flat buffer. When a bucket's last slot is filled the bucket's ``Iallreduce`` starts
+(the last bucket's is a blocking ``Allreduce``, as it is waited for at once),
 buckets always in the same order (``0, 1, 2...``: a bucket that completes early waits for
 the ones before it), so every rank issues the same collectives in the same order. The hook
 that fills the last slot waits for all reductions, divides by the number of ranks, and
@@ -131,8 +132,13 @@ class Reducer:
                and len(buckets[self.next_to_start].filled)
                == len(buckets[self.next_to_start].params)):
             ready = buckets[self.next_to_start]
-            ready.request = self.comm.iallreduce(ready.buffer, "sum")
             self.next_to_start += 1
+            if self.next_to_start < len(buckets):
+                ready.request = self.comm.iallreduce(ready.buffer, "sum")
+            else:  # the last one is waited for at once: MPICH's blocking Allreduce is
+                # faster than Iallreduce + Wait (37 against 169 us for 52 KB on 2 ranks)
+                self.comm.allreduce(ready.buffer, "sum")
+                ready.request = Request()
         if self.next_to_start < len(buckets):
             return None
         return self._finish(param)
