@@ -122,9 +122,13 @@ class FakeRanks(LocalCommunicator):
     def __init__(self, size: int, others: Any = None) -> None:
         self.size, self.others, self.reduced = size, others, []
 
-    def iallreduce(self, array: Any, op: str = "sum") -> Request:
+    def allreduce(self, array: Any, op: str = "sum") -> Any:
         self.reduced.append(array.size)
         array *= self.size
+        return array
+
+    def iallreduce(self, array: Any, op: str = "sum") -> Request:
+        self.allreduce(array, op)
         return Request()
 
     def allgather_bytes(self, data: bytes) -> list[bytes]:
