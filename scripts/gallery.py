@@ -13,6 +13,7 @@ from pathlib import Path
 import chainrule as cr
 from chainrule import nn, viz
 from chainrule.explain import worked
+from chainrule.explain.pictures_convergence import convergence
 from chainrule.explain.pictures_descent import gradient_descent
 from chainrule.explain.pictures_digit import follow_one_digit
 from chainrule.explain.pictures_vanishing import vanishing_gradients
@@ -20,6 +21,9 @@ from chainrule.viz.cycle import draw_cycle
 from chainrule.viz.network import draw_cs231n_nets, draw_network
 
 FOLDER = Path(__file__).resolve().parents[1] / "docs" / "img"
+OURS = ("backprop_network.png", "convergence.png", "cs231n_nets.png", "cycle.png",
+        "follow_one_digit.png", "follow_one_digit_network.png", "gradient_descent.png",
+        "mlp_graph.png", "vanishing_gradients.png")
 
 
 def main() -> None:
@@ -43,9 +47,11 @@ def main() -> None:
     with contextlib.redirect_stdout(io.StringIO()):
         gradient_descent(quick, save=FOLDER / "gradient_descent.png")
         vanishing_gradients(quick, save=FOLDER / "vanishing_gradients.png")
+        convergence(quick, save=FOLDER / "convergence.png")
         follow_one_digit(quick, save=FOLDER / "follow_one_digit.png",
                          save_network=FOLDER / "follow_one_digit_network.png")
-    for path in sorted(FOLDER.glob("*.png")):
+    for name in sorted(OURS):  # only this script's figures (docs/img holds others too)
+        path = FOLDER / name
         shrink(path)
         print(f"{path.relative_to(FOLDER.parents[1])}: {path.stat().st_size // 1024} KiB")
 

@@ -126,3 +126,23 @@ def test_follow_one_digit(tmp_path, capsys) -> None:
     ratio = grad[k, on] / follow.image[on]
     assert np.allclose(ratio, ratio[0], rtol=1e-4) and (grad[k, ~on] == 0).all()
     assert sum(follow.layer_share.values()) == pytest.approx(1.0)
+
+
+def test_convergence_counts_steps_to_the_threshold(tmp_path, capsys) -> None:
+    from chainrule.explain.pictures_convergence import build, data, steps_to_threshold
+
+    assert main(["example", "convergence", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "lr         sigmoid      tanh      relu   relu+He" in out
+    assert "the notes say about 6x" in out
+    assert (tmp_path / "convergence.png").read_bytes().startswith(PNG)
+    relu, tanh = build("relu"), build("tanh")
+    assert np.array_equal(relu[0].weight.detach().numpy(), tanh[0].weight.detach().numpy())
+    arrays = data(300)
+    never = steps_to_threshold("sigmoid", 0.1, max_steps=5, window=2, threshold=0.01,
+                               arrays=arrays)
+    assert never.steps is None and len(never.curve) == 5 and not never.diverged
+    soon = steps_to_threshold("tanh", 0.5, max_steps=50, window=2, threshold=2.2,
+                              arrays=arrays)
+    assert soon.steps is not None and soon.curve[soon.steps - 1] < 2.2
+    assert all(value >= 2.2 for value in soon.curve[1:soon.steps - 1])
