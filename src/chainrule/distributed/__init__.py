@@ -19,7 +19,7 @@ The communicator (:mod:`chainrule.distributed.comm`) is the one seam to the tran
 NCCL one for CUDA tensors can be added there without touching DDP.
 
 >>> from chainrule import distributed as dist
->>> sorted(set(__all__) - set(dir(dist)))
+>>> [name for name in __all__ if not hasattr(dist, name)]
 []
 """
 
@@ -48,7 +48,17 @@ from chainrule.distributed.comm import (
 from chainrule.distributed.ddp import DistributedDataParallel, ModelMismatchError
 from chainrule.distributed.sampler import DistributedSampler
 
-__all__ = ["Communicator", "DistributedDataParallel", "DistributedSampler",
+
+def __getattr__(name: str) -> object:
+    """``DistributedTrainer`` on first use (it imports the training loop)."""
+    if name == "DistributedTrainer":
+        from chainrule.distributed.training import DistributedTrainer
+
+        return DistributedTrainer
+    raise AttributeError(f"module 'chainrule.distributed' has no attribute {name!r}")
+
+
+__all__ = ["Communicator", "DistributedDataParallel", "DistributedSampler", "DistributedTrainer",
            "LocalCommunicator", "MPICommunicator", "ModelMismatchError", "ReduceOp",
            "all_gather", "all_reduce", "barrier", "broadcast", "destroy_process_group",
            "get_communicator", "get_rank", "get_world_size", "init", "init_process_group",

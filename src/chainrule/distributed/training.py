@@ -85,8 +85,12 @@ class DistributedTrainer(Trainer):
 
     def evaluate(self, loader: Any, num_classes: int | None = None) -> dict[str, Any]:
         """Loss, accuracy and confusion matrix of the whole ``loader``: each rank evaluates
-        every ``world_size``-th sample, and the sums are added over ranks."""
+        every ``world_size``-th sample with rank 0's buffers, and the sums are added over
+        ranks."""
         size, rank = self.comm.size, self.comm.rank
+        for _, buffer in self.model.named_buffers():  # batch norm's statistics: rank 0's,
+            if buffer is not None:  # the ones its checkpoints hold
+                self.comm.broadcast(buffer._data, 0)
         dataset = loader.dataset
         shard = DataLoader(Subset(dataset, np.arange(rank, len(dataset), size)),
                            batch_size=loader.batch_size or 1)
