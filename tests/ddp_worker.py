@@ -8,6 +8,7 @@ Run alone (no mpiexec) it is the single-process reference. Modes:
 * ``raise``: rank 1 raises at its third step.
 * ``kill``: rank 1 SIGKILLs itself at its third step; the others keep training.
 * ``mismatch-shape`` / ``mismatch-seed``: rank 1 builds a different model.
+* ``collectives``: all_reduce (sum, avg, max, min), broadcast, all_gather, barrier.
 """
 
 from __future__ import annotations
@@ -112,12 +113,34 @@ def main(argv: list[str]) -> None:
                     raise RuntimeError("rank 1 fails on purpose")
                 os.kill(os.getpid(), signal.SIGKILL)
             model(_ones()).sum().backward()
+    elif mode == "collectives":
+        collectives(rank, dist.world_size())
     elif mode == "mismatch-shape":
         dist.DistributedDataParallel(build(hidden=HIDDEN + rank))
     elif mode == "mismatch-seed":
         dist.DistributedDataParallel(build(seed=rank))
     else:
         raise SystemExit(f"ddp_worker: unknown mode {mode!r}")
+
+
+def collectives(rank: int, world: int) -> None:
+    """Each collective on real ranks, checked on every rank (an assert aborts the job)."""
+    import chainrule as cr
+    from chainrule import distributed as dist
+
+    t = cr.tensor([rank + 1.0, -(rank + 1.0)], dtype=cr.float64)
+    total = world * (world + 1) / 2
+    assert dist.all_reduce(t).tolist() == [total, -total]
+    assert dist.all_reduce(cr.tensor([rank + 1.0]), dist.ReduceOp.AVG).tolist() == [
+        total / world]
+    assert dist.all_reduce(cr.tensor([rank]), "max").tolist() == [world - 1]
+    assert dist.all_reduce(cr.tensor([rank]), dist.ReduceOp.MIN).tolist() == [0]
+    b = cr.tensor([float(rank)] * 3)
+    assert dist.broadcast(b, src=world - 1).tolist() == [world - 1.0] * 3
+    gathered = dist.all_gather([cr.zeros(2) for _ in range(world)], cr.tensor([rank, 1.0]))
+    assert [g.tolist() for g in gathered] == [[float(r), 1.0] for r in range(world)]
+    dist.barrier()
+    print(f"rank {rank} of {world}: collectives ok", flush=True)
 
 
 def _ones() -> object:

@@ -82,6 +82,14 @@ def test_ranks_match_one_process_with_the_global_batch(ranks: int,
     assert set(per_rank[0]) == set(reference)
 
 
+@pytest.mark.parametrize("ranks", [2, 4])
+def test_collectives_across_ranks(ranks: int) -> None:
+    result = launch(ranks, "collectives", timeout=30)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(result.stdout.splitlines()) == [
+        f"rank {r} of {ranks}: collectives ok" for r in range(ranks)]
+
+
 def test_a_run_is_reproducible_bit_for_bit() -> None:
     first, second = run_ranks(2)[0], run_ranks(2)[0]
     for k in first:
