@@ -1,6 +1,8 @@
 """``chainrule example NAME``: the worked example's biases and figures, the training cycle,
 and the runnable pictures (each in --quick mode, each writing its figure)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -146,3 +148,33 @@ def test_convergence_counts_steps_to_the_threshold(tmp_path, capsys) -> None:
                               arrays=arrays)
     assert soon.steps is not None and soon.curve[soon.steps - 1] < 2.2
     assert all(value >= 2.2 for value in soon.curve[1:soon.steps - 1])
+
+
+def test_linear_collapse_is_one_matrix(tmp_path, capsys) -> None:
+    from chainrule.explain.pictures_activations import linear_collapse
+
+    assert main(["example", "linear-collapse", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Linear(2, 16) -> Linear(16, 2) is one matrix" in out
+    assert (tmp_path / "linear_collapse.png").read_bytes().startswith(PNG)
+    result = linear_collapse(quick=True, file=None)
+    assert result["max_difference"] < 1e-5 and np.asarray(result["W"]).shape == (2, 2)
+    assert result["accuracy"]["linear"] < 0.7 < 0.95 < result["accuracy"]["tanh"]
+
+
+def test_saturation_and_dead_relus(tmp_path, capsys) -> None:
+    from chainrule.explain.pictures_activations import saturation
+
+    assert main(["example", "saturation", "--quick", "--out", str(tmp_path)]) == 0
+    assert "init N(0, 1)  saturated: layer 1" in capsys.readouterr().out
+    result = saturation(quick=True, file=None)
+    assert min(result["N(0, 1)"]["saturated"]) > 0.2 > 0.01 > max(result["Xavier"]["saturated"])
+    assert main(["example", "dead-relus", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("  lr ")}
+    assert set(lines) == {"0.01", "0.5", "2"}
+    dead_at_2 = [int(n) for n in re.findall(r"layer \d (\d+) of 64", lines["2"])]
+    dead_at_half = [int(n) for n in re.findall(r"layer \d (\d+) of 64", lines["0.5"])]
+    assert sum(dead_at_2) > 20 > sum(dead_at_half)  # a too-large rate kills units
+    for name in ("saturation.png", "dead_relus.png"):
+        assert (tmp_path / name).read_bytes().startswith(PNG)

@@ -159,6 +159,21 @@ def run_convergence(args: argparse.Namespace) -> int:
     return 0
 
 
+def _picture(name: str, figure: str) -> Callable[[argparse.Namespace], int]:
+    """An example that is one function of chainrule.explain.pictures_activations."""
+
+    def run(args: argparse.Namespace) -> int:
+        from chainrule.explain import pictures_activations
+
+        need_matplotlib()
+        path = _figure_path(args, figure)
+        getattr(pictures_activations, name)(quick=args.quick, save=path)
+        _wrote(path)
+        return 0
+
+    return run
+
+
 EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "backprop": ("the worked 2-2-2 example, every number, the bias gradients and what "
                  "training the biases changes (--plot: the network and the step's cycle)",
@@ -179,6 +194,14 @@ EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "convergence": ("steps to a training-loss threshold for sigmoid, tanh and ReLU at several "
                     "learning rates: the notes' 'ReLU about 6x faster than tanh', measured",
                     run_convergence),
+    "linear-collapse": ("without a non-linearity two layers are one matrix: numerically, and "
+                        "as a straight boundary on the circles", _picture(
+                            "linear_collapse", "linear_collapse.png")),
+    "saturation": ("large initial weights saturate sigmoid units: the saturated share and "
+                   "the accuracy after one epoch, vs Xavier's init", _picture(
+                       "saturation", "saturation.png")),
+    "dead-relus": ("ReLU units dead after one epoch, per layer, across learning rates",
+                   _picture("dead_relus", "dead_relus.png")),
     "convolution": ("a 3x3 kernel over a 5x5 image, and its gradient by hand vs autograd",
                     run_convolution),
 }

@@ -1,0 +1,240 @@
+"""What the activation function does, by taking it away or pushing it too far.
+
+* :func:`linear_collapse`: without a non-linearity, Linear(2, 16) then Linear(16, 2) is one
+  2x2 matrix W2 W1 and one bias W2 b1 + b2: the outputs agree to float rounding, and on the
+  circles data the best such model draws a straight boundary, where the same layers with
+  tanh between them separate the rings.
+* :func:`saturation`: sigmoid units with large initial weights (N(0, 1)) sit at 0 or 1,
+  where the slope is nearly 0; the share of saturated units (output below 0.01 or above
+  0.99) and the test accuracy after one epoch, against Xavier's initialisation.
+* :func:`dead_relus`: ReLU units that output 0 for every test image after one epoch of
+  SGD, counted per layer, across a sweep of learning rates.
+
+>>> collapse = linear_collapse(quick=True, file=None)
+>>> collapse["max_difference"] < 1e-5, collapse["rank"] <= 2
+(True, True)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from chainrule import creation, random
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.data.datasets import MiniMNIST
+from chainrule.data.toy import make_circles
+from chainrule.nn import functional as F
+from chainrule.nn import init
+from chainrule.nn.activations import ReLU, Sigmoid, Tanh
+from chainrule.nn.layers import Linear, Sequential
+from chainrule.nn.module import Module
+from chainrule.optim.adam import Adam
+from chainrule.optim.sgd import SGD
+from chainrule.tensor import Tensor
+
+SATURATED = 0.01  # a sigmoid output below 0.01 or above 0.99 counts as saturated
+
+
+def _fit_full_batch(model: Module, x: Tensor, y: Tensor, steps: int) -> float:
+    """Adam (lr 0.01) on the whole set; returns the training accuracy."""
+    optimizer = Adam(model.parameters(), lr=0.01)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    with no_grad():
+        return float((model(x).numpy().argmax(axis=1) == y.numpy()).mean())
+
+
+def linear_collapse(quick: bool = False, save: str | os.PathLike[str] | None = None,
+                    file: Any = "stdout") -> dict[str, Any]:
+    """Two Linear layers without and with tanh between them, on the circles data."""
+    x, y = make_circles(400, noise=0.05, factor=0.5, seed=0)
+    steps = 150 if quick else 600
+    random.manual_seed(0)
+    linear = Sequential(Linear(2, 16), Linear(16, 2))
+    random.manual_seed(0)
+    bent = Sequential(Linear(2, 16), Tanh(), Linear(16, 2))
+    accuracy = {"linear": _fit_full_batch(linear, x, y, steps),
+                "tanh": _fit_full_batch(bent, x, y, steps)}
+    first, second = linear[0], linear[1]
+    W = (second.weight @ first.weight).detach()
+    b = (second.weight @ first.bias + second.bias).detach()
+    single = Linear(2, 2)
+    with no_grad():
+        single.weight.copy_(W)
+        single.bias.copy_(b)
+        difference = float((linear(x) - single(x)).abs().max().item())
+    rank = int(np.linalg.matrix_rank(W.numpy().astype(np.float64)))
+    result = {"W": W.numpy(), "b": b.numpy(), "max_difference": difference, "rank": rank,
+              "accuracy": accuracy, "steps": steps}
+    lines = ["NO NON-LINEARITY: Linear(2, 16) -> Linear(16, 2) is one matrix",
+             f"trained with Adam (lr 0.01, {steps} full-batch steps) on 400 circles points",
+             f"W = W2 @ W1 = {_flat(W.numpy())} (2x2, rank {rank}), "
+             f"b = W2 @ b1 + b2 = {_flat(b.numpy())}",
+             f"the two layers and the single Linear(2, 2) with W, b: largest output difference "
+             f"{difference:.2g} (float32 rounding)",
+             f"training accuracy: two layers, no activation {accuracy['linear']:.1%} (a "
+             f"straight line through two rings); with tanh between them "
+             f"{accuracy['tanh']:.1%}"]
+    if file is not None:
+        print("\n".join(lines), file=None if file == "stdout" else file)
+    if save is not None:
+        from chainrule.viz._mpl import finish
+        from chainrule.viz.boundary import decision_boundary
+
+        fig = decision_boundary([("Linear-Linear = one 2x2 matrix", linear),
+                                 ("Linear-tanh-Linear", bent)], x, y)
+        fig.suptitle("Without a non-linearity two layers collapse into one linear map",
+                     fontsize=11)
+        finish(fig, save)
+    return result
+
+
+def _flat(values: np.ndarray) -> str:
+    """An array on one line, 4 decimals: [[0.0961, 0.1506], [-0.0838, 0.2528]]."""
+    return " ".join(np.array2string(values, precision=4, separator=", ").split())
+
+
+def _mnist(images: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    train_set, test_set = MiniMNIST(train=True), MiniMNIST(train=False)
+    x = train_set.arrays[0].reshape(len(train_set), -1)[:images]  # type: ignore[index]
+    test_x = test_set.arrays[0].reshape(len(test_set), -1)  # type: ignore[index]
+    return x, train_set.targets[:images], test_x, test_set.targets
+
+
+def _mlp(activation: type[Module], seed: int = 0) -> Sequential:
+    random.manual_seed(seed)
+    return Sequential(Linear(784, 64), activation(), Linear(64, 64), activation(),
+                      Linear(64, 10))
+
+
+def _one_epoch(model: Module, x: np.ndarray, y: np.ndarray, lr: float, seed: int = 1) -> None:
+    """One epoch of SGD, batch 32, seeded shuffle."""
+    optimizer = SGD(model.parameters(), lr=lr)
+    random.manual_seed(seed)
+    order = creation.randperm(len(y)).numpy()
+    for start in range(0, len(y), 32):
+        batch = order[start:start + 32]
+        optimizer.zero_grad()
+        with np.errstate(over="ignore", invalid="ignore"):
+            F.cross_entropy(model(creation.tensor(x[batch])),
+                            creation.tensor(y[batch])).backward()
+            optimizer.step()
+
+
+def _hidden(model: Sequential, x: np.ndarray) -> list[np.ndarray]:
+    """The outputs of each hidden activation for the images ``x``."""
+    outputs = []
+    a = creation.tensor(x)
+    with no_grad(), np.errstate(over="ignore", invalid="ignore"):
+        for module in model:
+            a = module(a)
+            if not isinstance(module, Linear):
+                outputs.append(a.numpy())
+    return outputs
+
+
+def _accuracy(model: Module, x: np.ndarray, y: np.ndarray) -> float:
+    with no_grad(), np.errstate(over="ignore", invalid="ignore"):
+        return float((model(creation.tensor(x)).numpy().argmax(axis=1) == y).mean())
+
+
+def saturation(quick: bool = False, save: str | os.PathLike[str] | None = None,
+               file: Any = "stdout") -> dict[str, Any]:
+    """784-64-64-10 sigmoid: N(0, 1) initial weights vs Xavier's, saturated shares and
+    the accuracy after one epoch (SGD lr 0.5)."""
+    x, y, test_x, test_y = _mnist(2000 if quick else 10_000)
+    result: dict[str, Any] = {}
+    for name in ("N(0, 1)", "Xavier"):
+        model = _mlp(Sigmoid)
+        for module in model:
+            if isinstance(module, Linear):
+                if name == "Xavier":
+                    init.xavier_uniform_(module.weight)
+                else:
+                    init.normal_(module.weight, 0.0, 1.0)
+                init.zeros_(module.bias)
+        hidden = _hidden(model, test_x)
+        shares = [float(((h < SATURATED) | (h > 1 - SATURATED)).mean()) for h in hidden]
+        _one_epoch(model, x, y, lr=0.5)
+        result[name] = {"saturated": shares, "accuracy": _accuracy(model, test_x, test_y),
+                        "hidden": hidden}
+    lines = [f"LARGE INITIAL WEIGHTS SATURATE SIGMOID UNITS (784-64-64-10, {len(y):,} "
+             "mini-MNIST images, one epoch of SGD lr 0.5, batch 32)",
+             f"saturated = sigmoid output below {SATURATED} or above {1 - SATURATED:g}, "
+             "over the 2,000 test images at initialisation"]
+    for name, numbers in result.items():
+        share = ", ".join(f"layer {i + 1} {s:.1%}" for i, s in enumerate(numbers["saturated"]))
+        lines.append(f"  init {name:<8} saturated: {share}; test accuracy after one epoch "
+                     f"{numbers['accuracy']:.1%}")
+    if file is not None:
+        print("\n".join(lines), file=None if file == "stdout" else file)
+    if save is not None:
+        _draw_saturation(result, save)
+    return result
+
+
+def _draw_saturation(result: dict[str, Any], save: str | os.PathLike[str]) -> Any:
+    from chainrule.viz._mpl import finish, new_figure
+
+    fig = new_figure(11, 4)
+    axes = fig.subplots(1, 2)
+    for ax, (name, numbers) in zip(axes, result.items(), strict=True):
+        for i, h in enumerate(numbers["hidden"]):
+            ax.hist(h.ravel(), bins=50, range=(0, 1), alpha=0.6,
+                    label=f"layer {i + 1}: {numbers['saturated'][i]:.0%} saturated")
+        ax.set_title(f"init {name}: sigmoid outputs at init; test accuracy after one epoch "
+                     f"{numbers['accuracy']:.1%}", fontsize=9.5)
+        ax.set_xlabel("sigmoid output")
+        ax.set_ylabel("count (units x test images)")
+        ax.legend(fontsize=8)
+    fig.suptitle("Large initial weights push sigmoid units to 0 or 1, where they barely learn",
+                 fontsize=11)
+    return finish(fig, save)
+
+
+def dead_relus(quick: bool = False, save: str | os.PathLike[str] | None = None,
+               file: Any = "stdout") -> dict[float, list[int]]:
+    """784-64-64-10 ReLU, one epoch of SGD per learning rate: units that output 0 for every
+    test image, per hidden layer."""
+    x, y, test_x, test_y = _mnist(2000 if quick else 10_000)
+    rates = [0.01, 0.5, 2.0] if quick else [0.01, 0.1, 0.5, 1.0, 2.0]
+    dead: dict[float, list[int]] = {}
+    accuracy: dict[float, float] = {}
+    at_init = [int((h.max(axis=0) <= 0).sum()) for h in _hidden(_mlp(ReLU), test_x)]
+    for lr in rates:
+        model = _mlp(ReLU)
+        _one_epoch(model, x, y, lr)
+        dead[lr] = [int((h.max(axis=0) <= 0).sum()) for h in _hidden(model, test_x)]
+        accuracy[lr] = _accuracy(model, test_x, test_y)
+    lines = [f"DEAD RELUS: units that output 0 for all 2,000 test images (784-64-64-10, one "
+             f"epoch of SGD, batch 32, on {len(y):,} mini-MNIST images)",
+             f"  at initialisation: layer 1 {at_init[0]} of 64, layer 2 {at_init[1]} of 64"]
+    for lr in rates:
+        lines.append(f"  lr {lr:<5g} dead: layer 1 {dead[lr][0]:>2} of 64, layer 2 "
+                     f"{dead[lr][1]:>2} of 64; test accuracy {accuracy[lr]:.1%}")
+    if file is not None:
+        print("\n".join(lines), file=None if file == "stdout" else file)
+    if save is not None:
+        from chainrule.viz._mpl import finish, new_figure
+
+        fig = new_figure(7.5, 4)
+        ax = fig.add_subplot()
+        spots = np.arange(len(rates))
+        for i in range(2):
+            ax.bar(spots + (i - 0.5) * 0.38, [dead[lr][i] for lr in rates], 0.38,
+                   label=f"hidden layer {i + 1}")
+        for spot, lr in zip(spots, rates, strict=True):
+            ax.text(spot, 66, f"test acc.\n{accuracy[lr]:.0%}", ha="center", va="bottom",
+                    fontsize=8)
+        ax.set_ylim(0, 76)
+        ax.set_xticks(spots, [f"lr {lr:g}" for lr in rates])
+        ax.set_ylabel("dead units (of 64)")
+        ax.set_title("Dead ReLUs after one epoch, per learning rate", fontsize=10)
+        ax.legend(fontsize=8)
+        finish(fig, save)
+    return dead
