@@ -13,7 +13,12 @@ from pathlib import Path
 import chainrule as cr
 from chainrule import nn, viz
 from chainrule.explain import worked
-from chainrule.explain.pictures_activations import dead_relus, linear_collapse, saturation
+from chainrule.explain.pictures_activations import (
+    dead_relus,
+    linear_collapse,
+    saturation,
+    zigzag,
+)
 from chainrule.explain.pictures_convergence import convergence
 from chainrule.explain.pictures_descent import gradient_descent
 from chainrule.explain.pictures_digit import follow_one_digit
@@ -25,7 +30,7 @@ FOLDER = Path(__file__).resolve().parents[1] / "docs" / "img"
 OURS = ("backprop_network.png", "convergence.png", "cs231n_nets.png", "cycle.png",
         "dead_relus.png", "follow_one_digit.png", "follow_one_digit_network.png",
         "gradient_descent.png", "linear_collapse.png", "mlp_graph.png", "saturation.png",
-        "vanishing_gradients.png")
+        "vanishing_gradients.png", "zigzag.png")
 
 
 def main() -> None:
@@ -53,6 +58,7 @@ def main() -> None:
         linear_collapse(quick, save=FOLDER / "linear_collapse.png")
         saturation(quick, save=FOLDER / "saturation.png")
         dead_relus(quick, save=FOLDER / "dead_relus.png")
+        zigzag(quick, save=FOLDER / "zigzag.png")
         follow_one_digit(quick, save=FOLDER / "follow_one_digit.png",
                          save_network=FOLDER / "follow_one_digit_network.png")
     for name in sorted(OURS):  # only this script's figures (docs/img holds others too)

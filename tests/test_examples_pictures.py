@@ -178,3 +178,16 @@ def test_saturation_and_dead_relus(tmp_path, capsys) -> None:
     assert sum(dead_at_2) > 20 > sum(dead_at_half)  # a too-large rate kills units
     for name in ("saturation.png", "dead_relus.png"):
         assert (tmp_path / name).read_bytes().startswith(PNG)
+
+
+def test_zigzag_positive_inputs_move_all_weights_together(tmp_path, capsys) -> None:
+    from chainrule.explain.pictures_activations import zigzag
+
+    assert main(["example", "zigzag", "--quick", "--out", str(tmp_path)]) == 0
+    assert "steps moving both weights the same way: 100%" in capsys.readouterr().out
+    assert (tmp_path / "zigzag.png").read_bytes().startswith(PNG)
+    result = zigzag(quick=True, file=None)
+    positive, centred = result["sigmoid (all > 0)"], result["tanh (centred)"]
+    assert positive["same_sign"] == 1.0 and 0.2 < centred["same_sign"] < 0.8
+    assert centred["steps"] is not None and positive["steps"] is not None
+    assert centred["steps"] < positive["steps"]

@@ -202,6 +202,8 @@ EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
                        "saturation", "saturation.png")),
     "dead-relus": ("ReLU units dead after one epoch, per layer, across learning rates",
                    _picture("dead_relus", "dead_relus.png")),
+    "zigzag": ("sigmoid's outputs are not centred on 0: every step moves the next layer's "
+               "weights the same way, a zig-zag path", _picture("zigzag", "zigzag.png")),
     "convolution": ("a 3x3 kernel over a 5x5 image, and its gradient by hand vs autograd",
                     run_convolution),
 }

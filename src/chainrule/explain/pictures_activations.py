@@ -9,6 +9,8 @@
   0.99) and the test accuracy after one epoch, against Xavier's initialisation.
 * :func:`dead_relus`: ReLU units that output 0 for every test image after one epoch of
   SGD, counted per layer, across a sweep of learning rates.
+* :func:`zigzag`: sigmoid's outputs are all positive, so the gradient of the next layer's
+  weights has one sign per example and their path to the optimum zig-zags.
 
 >>> collapse = linear_collapse(quick=True, file=None)
 >>> collapse["max_difference"] < 1e-5, collapse["rank"] <= 2
@@ -238,3 +240,71 @@ def dead_relus(quick: bool = False, save: str | os.PathLike[str] | None = None,
         ax.legend(fontsize=8)
         finish(fig, save)
     return dead
+
+
+def zigzag(quick: bool = False, save: str | os.PathLike[str] | None = None,
+           file: Any = "stdout") -> dict[str, Any]:
+    """One linear neuron w . x learning w* = (1, -1) by SGD (one example a step, squared
+    error), fed sigmoid outputs (all positive) or tanh outputs (centred on 0).
+
+    With positive inputs every component of dL/dw = (w . x - y) x has the sign of the
+    error, so each step moves both weights up or both down: the path to w*, which needs one
+    up and one down, zig-zags. Returns the paths and the share of same-sign steps.
+    """
+    steps = 150 if quick else 400
+    target = np.array([1.0, -1.0])
+    random.manual_seed(0)
+    z = creation.randn(steps, 2, dtype="float64").numpy() * 2.0
+    inputs = {"sigmoid (all > 0)": 1.0 / (1.0 + np.exp(-z)), "tanh (centred)": np.tanh(z)}
+    result: dict[str, Any] = {}
+    for name, x in inputs.items():
+        w = creation.tensor(np.zeros(2), requires_grad=True)
+        path = [w.detach().numpy().copy()]
+        for example in x:
+            xt = creation.tensor(example)
+            loss = 0.5 * ((w * xt).sum() - float(example @ target)) ** 2
+            loss.backward()
+            with no_grad():
+                w -= 0.5 * w.grad  # type: ignore[operator]
+            w.grad = None
+            path.append(w.detach().numpy().copy())
+        moves = np.diff(np.array(path), axis=0)
+        moving = np.abs(moves).sum(axis=1) > 1e-12
+        same = float((np.sign(moves[moving, 0]) == np.sign(moves[moving, 1])).mean())
+        distance = np.abs(np.array(path) - target).max(axis=1)
+        near = np.flatnonzero(distance < 0.05)
+        result[name] = {"path": np.array(path), "same_sign": same,
+                        "steps": int(near[0]) if near.size else None}
+    lines = ["SIGMOID'S OUTPUTS ARE NOT CENTRED ON 0: the zig-zag of the next layer's weights",
+             f"one neuron w . x learns w* = (1, -1), SGD lr 0.5, one example a step, {steps} "
+             "steps, inputs x = sigmoid(z) or tanh(z), z ~ N(0, 4)"]
+    for name, numbers in result.items():
+        reached = (f"within 0.05 of w* after {numbers['steps']} steps" if numbers["steps"]
+                   is not None else f"not within 0.05 of w* in {steps} steps")
+        lines.append(f"  {name:<18} steps moving both weights the same way: "
+                     f"{numbers['same_sign']:.0%}; {reached}")
+    if file is not None:
+        print("\n".join(lines), file=None if file == "stdout" else file)
+    if save is not None:
+        from chainrule.viz._mpl import finish, new_figure
+
+        fig = new_figure(11, 4.8)
+        for ax, (name, numbers) in zip(fig.subplots(1, 2), result.items(), strict=True):
+            path = numbers["path"][:60]
+            ax.plot(path[:, 0], path[:, 1], "o-", markersize=2.5, linewidth=0.9)
+            ax.plot(*target, marker="*", markersize=14, color="gold", markeredgecolor="k")
+            ax.annotate("w* = (1, -1)", target, textcoords="offset points", xytext=(6, -12),
+                        fontsize=8)
+            ax.plot(0, 0, "ks", markersize=5)
+            ax.set_title(f"inputs {name}: {numbers['same_sign']:.0%} of steps move w1 and w2 "
+                         "the same way", fontsize=9.5)
+            ax.set_xlabel("w1")
+            ax.set_ylabel("w2")
+            ax.set_xlim(-0.25, 1.45)
+            ax.set_ylim(-1.25, 0.3)
+            ax.set_aspect("equal")
+            ax.grid(alpha=0.3)
+        fig.suptitle("Non-zero-centred inputs (sigmoid outputs) make every gradient step "
+                     "move all weights the same way: the first 60 steps", fontsize=10.5)
+        finish(fig, save)
+    return result
