@@ -86,8 +86,8 @@ def test_ranks_match_one_process_with_the_global_batch(ranks: int,
 def test_collectives_across_ranks(ranks: int) -> None:
     result = launch(ranks, "collectives", timeout=30)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert sorted(result.stdout.splitlines()) == [
-        f"rank {r} of {ranks}: collectives ok" for r in range(ranks)]
+    for r in range(ranks):  # (the launcher may interleave the ranks' lines)
+        assert result.stdout.count(f"rank {r} of {ranks}: collectives ok") == 1
 
 
 def test_a_run_is_reproducible_bit_for_bit() -> None:
