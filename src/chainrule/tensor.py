@@ -282,11 +282,21 @@ class Tensor(TensorMath, TensorInplace, TensorCompat):
         ``zero_grad()`` between steps. The graph is freed afterwards unless
         ``retain_graph=True``.
         """
-        if create_graph:
-            raise NotImplementedError(
-                "create_graph=True (higher-order gradients) is not supported: chainrule's ops "
-                "differentiate raw arrays, so gradients are not themselves recorded"
-            )
+        if create_graph:  # the gradients get a graph of their own (autograd.higher_order)
+            gradient = (gradient if isinstance(gradient, Tensor) and gradient.requires_grad
+                        else self._root_grad(gradient))
+            if inputs is not None:
+                from chainrule.autograd.api import grad as autograd_grad
+
+                inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+                grads = autograd_grad([self], inputs, [gradient], create_graph=True,
+                                      allow_unused=True)
+                for t, g in zip(inputs, grads, strict=True):
+                    if g is not None:
+                        t.grad = g if t.grad is None else t.grad + g
+                return
+            run_backward([self], [gradient], True, create_graph=True)
+            return
         if inputs is not None:
             from chainrule.autograd.api import grad as autograd_grad
 

@@ -19,13 +19,13 @@ from chainrule.autograd.engine import run_backward
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool = False) -> tuple[Any, ...]:
-    """Return d(outputs)/d(inputs) weighted by ``grad_outputs``, leaving ``.grad`` untouched."""
+    """Return d(outputs)/d(inputs) weighted by ``grad_outputs``, leaving ``.grad`` untouched.
+
+    With ``create_graph=True`` the returned gradients have a graph of their own (see
+    :mod:`chainrule.autograd.higher_order`) and can be differentiated again; the graph of
+    ``outputs`` is then kept, as ``retain_graph`` defaults to ``create_graph``.
+    """
     Tensor = sys.modules["chainrule.tensor"].Tensor  # noqa: N806
-    if create_graph:
-        raise NotImplementedError(
-            "create_graph=True (higher-order gradients) is not supported: chainrule's ops "
-            "differentiate raw arrays, so gradients are not themselves recorded"
-        )
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
@@ -35,8 +35,15 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"grad(): input {i} does not require grad")
-    roots = [o._root_grad(g) for o, g in zip(outputs, grad_outputs, strict=True)]
-    captured = run_backward(outputs, roots, bool(retain_graph), capture=inputs)
+    if create_graph:  # a grad_output with a graph of its own keeps it
+        roots = [g if isinstance(g, Tensor) and g.requires_grad else o._root_grad(g)
+                 for o, g in zip(outputs, grad_outputs, strict=True)]
+    else:
+        roots = [o._root_grad(g) for o, g in zip(outputs, grad_outputs, strict=True)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = run_backward(outputs, roots, bool(retain_graph), capture=inputs,
+                            create_graph=create_graph)
     assert captured is not None
     result = []
     for i, g in enumerate(captured):
@@ -45,5 +52,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
                 f"grad(): input {i} was not used to compute the outputs; pass "
                 "allow_unused=True to get None for it"
             )
-        result.append(None if g is None else Tensor._wrap(g.copy() if g.base is not None else g))
+        if g is None or create_graph:
+            result.append(g)
+        else:
+            result.append(Tensor._wrap(g.copy() if g.base is not None else g))
     return tuple(result)

@@ -25,7 +25,7 @@ from typing import Any
 
 from chainrule.autograd import anomaly, retention
 from chainrule.autograd.capture import STATE as CAPTURE
-from chainrule.autograd.function import Node
+from chainrule.autograd.function import RECORDING, Node
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.backend import array_module, writeable
 
@@ -58,7 +58,7 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
 
 def _check_versions(node: Node) -> None:
     """Raise if an array saved for backward was changed in place since forward."""
-    for counter, version, array_id in node.saved_versions or ():
+    for counter, version, array_id, _ in node.saved_versions or ():
         if counter[0] == version:
             continue
         for i, saved in enumerate(node.to_save):
@@ -73,6 +73,14 @@ def _check_versions(node: Node) -> None:
 
 
 def _call_hooks(hooks: list[Any], grad: Any) -> Any:
+    if RECORDING.on:  # hooks see the recorded gradient Tensor and may return another
+        from chainrule.autograd.traced import as_tensor, traced
+
+        for hook in hooks:
+            result = hook(as_tensor(traced(grad)))
+            if result is not None:
+                grad = traced(result)
+        return grad
     for hook in hooks:
         result = hook(Tensor._wrap(grad))
         if result is not None:
@@ -85,13 +93,19 @@ def run_backward(
     root_grads: Sequence[Any],
     retain_graph: bool = False,
     capture: Sequence[Any] | None = None,
+    create_graph: bool = False,
 ) -> list[Any] | None:
     """Backpropagate ``root_grads`` (arrays) from ``roots`` (Tensors).
 
     With ``capture`` (a list of tensors) nothing is accumulated into ``.grad``;
     the gradients reaching those tensors are returned instead (for
-    :func:`chainrule.autograd.grad`).
+    :func:`chainrule.autograd.grad`). With ``create_graph`` the walk itself is recorded
+    (:mod:`chainrule.autograd.higher_order`): the gradients are Tensors with a graph.
     """
+    if create_graph:
+        from chainrule.autograd.higher_order import run_recorded
+
+        return run_recorded(roots, root_grads, capture)
     heap: list[tuple[int, Node]] = []
     pending: dict[Node, list[Any]] = {}  # node -> one pending gradient per output
     leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, pending gradient]
@@ -158,13 +172,20 @@ def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
             fill_missing(node.out_meta, grads)
         versions = node.saved_versions
         if versions:
-            for counter, version, _ in versions:
+            for counter, version, _, _ in versions:
                 if counter[0] != version:
                     _check_versions(node)  # raises if it was a saved array that changed
                     break
         if recorder is not None:
             recorder.append(node)
-        result = node.function.backward(node, *grads)
+        try:  # (free in Python 3.11 unless something raises)
+            result = node.function.backward(node, *grads)
+        except Exception as exc:
+            if RECORDING.on and not isinstance(exc, RuntimeError):
+                from chainrule.autograd.traced import double_backward_error
+
+                raise double_backward_error(node, exc) from exc
+            raise
         if type(result) is not tuple:
             result = (result,)
         if not retain_graph:
@@ -247,7 +268,12 @@ def _visit_outputs(
             captured[(id(node), i)] = g
         if retain and node.retained and i in node.retained:
             tensor = node.retained[i]()
-            if tensor is not None:
+            if tensor is not None and RECORDING.on:
+                from chainrule.autograd.traced import as_tensor, traced
+
+                tensor.grad = (as_tensor(traced(g)) if tensor.grad is None
+                               else tensor.grad + as_tensor(traced(g)))
+            elif tensor is not None:
                 handed_out.add(id(g))
                 if tensor.grad is None:
                     tensor.grad = Tensor._wrap(g)

@@ -42,6 +42,15 @@ from chainrule.autograd import anomaly
 from chainrule.autograd.capture import STATE as CAPTURE
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 
+
+class _Recording:
+    """``on`` while the engine records a backward pass (``create_graph=True``)."""
+
+    on = False
+
+
+RECORDING = _Recording()
+
 _seq = itertools.count()
 
 
@@ -81,12 +90,20 @@ class Node:
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
-        """The arrays given to ``save_for_backward`` (raw arrays, like forward's inputs)."""
+        """The arrays given to ``save_for_backward`` (raw arrays, like forward's inputs).
+
+        While a backward is recorded (``create_graph=True``) each saved input or output
+        comes back as a :class:`~chainrule.autograd.traced.Traced` array tied to the graph,
+        so the gradient formula that reads it can be differentiated in turn."""
         if self.freed:
             raise RuntimeError(
                 f"{self.name()}: its saved arrays were freed after the first backward; "
                 "call backward(retain_graph=True) the first time to backward twice"
             )
+        if RECORDING.on:
+            from chainrule.autograd.traced import recorded_saves
+
+            return recorded_saves(self)
         return self.to_save
 
     def mark_non_differentiable(self, *arrays: Any) -> None:
@@ -215,7 +232,7 @@ class Function:
                 data = a._data
                 arrays.append(data)
                 version = a._version
-                versions.append((version, version[0], id(data)))
+                versions.append((version, version[0], id(data), len(arrays) - 1))
                 if a._requires_grad:  # an edge to its node (or to the leaf itself)
                     record = True
                     needs.append(True)
@@ -244,7 +261,7 @@ class Function:
         _link(ctx, inputs)
         out = Tensor._wrap(raw, ctx, 0)
         if ctx.to_save:
-            versions.append((out._version, 0, id(raw)))
+            versions.append((out._version, 0, id(raw), -1))
             ctx.saved_versions = versions
         if CAPTURE.tape is not None:
             CAPTURE.tape.append((cls, args, ctx, (out,), False))
@@ -286,7 +303,7 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
         for i, o in enumerate(outs)
     )
     if ctx.to_save:
-        versions.extend((t._version, 0, id(t._data)) for t in results)
+        versions.extend((t._version, 0, id(t._data), -1 - i) for i, t in enumerate(results))
         ctx.saved_versions = versions
     if CAPTURE.tape is not None:
         CAPTURE.tape.append((cls, args, ctx, results, True))

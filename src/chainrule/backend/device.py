@@ -77,7 +77,12 @@ def array_module(array: Any) -> ModuleType:
     >>> array_module(np.zeros(2)).__name__
     'numpy'
     """
-    if isinstance(array, np.ndarray) or type(array).__module__.split(".")[0] != "cupy":
+    if isinstance(array, np.ndarray):
+        return np
+    namespace = getattr(type(array), "_xp", None)  # a recorded gradient (autograd.traced)
+    if namespace is not None:
+        return namespace
+    if type(array).__module__.split(".")[0] != "cupy":
         return np
     return _import_cupy()
 

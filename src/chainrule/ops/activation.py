@@ -31,6 +31,8 @@ def sigmoid_array(x: Any) -> Any:
     otherwise exp is only ever taken of -|x|.
     """
     xp = array_module(x)
+    if getattr(type(x), "_xp", None) is not None:  # a recorded backward's array
+        return xp.sigmoid(x)
     limit = _EXP_LIMIT.get(x.dtype.char)
     if limit is not None and x.size and largest(x) < limit:
         e = xp.exp(x)
@@ -100,7 +102,7 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         (x,) = ctx.saved_tensors
-        return np.where(x > 0, gy, gy * ctx.slope)
+        return array_module(gy).where(x > 0, gy, gy * ctx.slope)
 
 
 class ELU(Function):
@@ -117,11 +119,13 @@ class ELU(Function):
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         x, y = ctx.saved_tensors
-        return np.where(x > 0, gy, gy * (y + ctx.alpha))
+        return array_module(gy).where(x > 0, gy, gy * (y + ctx.alpha))
 
 
 def _erf(x: Any) -> Any:
     xp = array_module(x)
+    if getattr(type(x), "_xp", None) is not None:  # a recorded backward's array
+        return xp.erf(x)
     if xp is not np:  # pragma: no cover - GPU only
         from cupyx.scipy.special import erf
 
@@ -174,15 +178,16 @@ class Softplus(Function):
     def forward(ctx: Any, x: Any, beta: float, threshold: float) -> Any:
         xp = array_module(x)
         z = x * beta
-        ctx.save_for_backward(z)
+        ctx.save_for_backward(x)  # (the input: backward scales it again, one pass)
         ctx.beta, ctx.threshold = beta, threshold
         soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
         return xp.where(z > threshold, x, soft)
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
-        (z,) = ctx.saved_tensors
-        return np.where(z > ctx.threshold, gy, gy * sigmoid_array(z))
+        (x,) = ctx.saved_tensors
+        z = x * ctx.beta if ctx.beta != 1 else x
+        return array_module(gy).where(z > ctx.threshold, gy, gy * sigmoid_array(z))
 
 
 def sigmoid(x: Any) -> Any:

@@ -200,7 +200,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         (a,) = ctx.saved_tensors
-        return gy * np.sign(a)
+        return gy * array_module(a).sign(a)
 
 
 class Maximum(Function):
@@ -248,8 +248,9 @@ class Where(Function):
     def backward(ctx: Any, gy: Any) -> Any:
         (cond,) = ctx.saved_tensors
         zero = gy.dtype.type(0)
-        ga = np.where(cond, gy, zero) if ctx.needs_input_grad[1] else None
-        gb = np.where(cond, zero, gy) if ctx.needs_input_grad[2] else None
+        xp = array_module(gy)
+        ga = xp.where(cond, gy, zero) if ctx.needs_input_grad[1] else None
+        gb = xp.where(cond, zero, gy) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
 

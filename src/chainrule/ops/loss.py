@@ -56,7 +56,7 @@ class CrossEntropy(Function):
             smooth = -(logp.sum(axis=1) if weight is None else logp @ weight) * keep
             loss = (1 - smoothing) * loss + (smoothing / c) * smooth
         denom = w_t.sum()
-        ctx.save_for_backward(logp, safe_t, w_t, keep, weight)
+        ctx.save_for_backward(logp, safe_t, w_t, keep, weight, x)
         ctx.reduction, ctx.smoothing, ctx.denom = reduction, smoothing, denom
         if reduction == "none":
             return loss
@@ -74,7 +74,7 @@ class CrossEntropy(Function):
         total = row_sums(e)
         loss = xp.log(total) - shifted[rows, target]  # -log softmax at the target
         e /= total[:, None]
-        ctx.save_for_backward(e, rows, target)  # the softmax p: the gradient is p - onehot
+        ctx.save_for_backward(e, rows, target, x)  # the softmax p: the gradient is p - onehot
         ctx.reduction = reduction
         if reduction == "none":
             return loss
@@ -82,9 +82,22 @@ class CrossEntropy(Function):
         return total_loss / x.dtype.type(n) if reduction == "mean" else total_loss
 
     @staticmethod
+    def recompute(ctx: Any, saved: tuple[Any, ...]) -> tuple[Any, ...]:
+        """For a recorded backward (create_graph=True): the saved softmax (or log-softmax)
+        again, from the recorded input, so the gradient formula below stays differentiable;
+        the weights and masks are constants."""
+        import chainrule as cr
+        from chainrule.autograd.traced import Traced
+
+        x = saved[-1]
+        if ctx.plain:
+            return (Traced(cr.softmax(x.tensor, dim=1)), *saved[1:])
+        return (Traced(cr.log_softmax(x.tensor, dim=1)), *saved[1:])
+
+    @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         if ctx.plain:
-            p, rows, target = ctx.saved_tensors
+            p, rows, target, _ = ctx.saved_tensors
             if ctx.reduction == "none":
                 g = p * gy[:, None]
                 g[rows, target] -= gy
@@ -93,7 +106,7 @@ class CrossEntropy(Function):
             g = p * coef
             g[rows, target] -= coef
             return g
-        logp, safe_t, w_t, keep, weight = ctx.saved_tensors
+        logp, safe_t, w_t, keep, weight, _ = ctx.saved_tensors
         xp = array_module(logp)
         n, c = logp.shape
         p = xp.exp(logp)
@@ -138,6 +151,8 @@ class NLL(Function):
     w_t (PyTorch's convention). dL_i/dx_ij = -w_t [j = t]: one entry per row.
     """
 
+    constant_saves = True  # the per-row weights w_t: constants (no gradient flows to them)
+
     @staticmethod
     def forward(ctx: Any, x: Any, target: Any, weight: Any, ignore_index: int,
                 reduction: str) -> Any:
@@ -158,7 +173,7 @@ class NLL(Function):
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         rows, safe, w_t = ctx.saved_tensors
-        xp = array_module(w_t)
+        xp = array_module(gy)
         coef = gy / ctx.denom if ctx.reduction == "mean" else gy
         g = xp.zeros(ctx.shape, dtype=w_t.dtype)
         g[rows, safe] = -(w_t * coef)
@@ -215,7 +230,7 @@ class SquaredError(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any, reduction: str) -> Any:
         diff = x - y
-        ctx.save_for_backward(diff)
+        ctx.save_for_backward(x, y)  # (the inputs: backward subtracts again, one pass)
         ctx.reduction = reduction
         sq = diff * diff
         if reduction == "none":
@@ -225,7 +240,8 @@ class SquaredError(Function):
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
-        (diff,) = ctx.saved_tensors
+        x, y = ctx.saved_tensors
+        diff = x - y
         scale = 2 * gy
         if ctx.reduction == "mean":
             scale = scale / diff.dtype.type(max(diff.size, 1))

@@ -53,19 +53,21 @@ class VectorNorm(Function):
             y = a.sum(axis=axes, keepdims=True)
         else:
             y = (a**p).sum(axis=axes, keepdims=True) ** (1.0 / p)
-        ctx.save_for_backward(x, y)
         ctx.p = p
         ctx.axes = axes
-        if keepdim:
-            return y
-        return y.reshape([s for i, s in enumerate(y.shape) if i not in axes])
+        if not keepdim:
+            y = y.reshape([s for i, s in enumerate(y.shape) if i not in axes])
+        ctx.save_for_backward(x, y)  # the output itself (what a recorded backward needs)
+        return y
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         x, y = ctx.saved_tensors
         xp = array_module(gy)
         p = ctx.p
-        g = gy.reshape(y.shape)
+        keep = tuple(1 if i in ctx.axes else s for i, s in enumerate(x.shape))
+        y = y.reshape(keep)
+        g = gy.reshape(keep)
         if p == 0:
             return xp.zeros_like(x)
         if p == 1:

@@ -89,13 +89,16 @@ class Amax(Function):
     def forward(ctx: Any, x: Any, axes: tuple[int, ...], keepdim: bool, largest: bool) -> Any:
         _check_nonempty("max" if largest else "min", x, axes)
         y = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
-        ctx.save_for_backward(x, y)
         ctx.axes = axes
-        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in axes])
+        if not keepdim:
+            y = y.reshape([s for i, s in enumerate(y.shape) if i not in axes])
+        ctx.save_for_backward(x, y)  # the output itself (what a recorded backward needs)
+        return y
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         x, y = ctx.saved_tensors
+        y = y.reshape(_keep_shape(x.shape, ctx.axes))
         mask = x == y
         count = mask.sum(axis=ctx.axes, keepdims=True)
         return mask * (gy.reshape(y.shape) / count).astype(gy.dtype, copy=False)
@@ -134,14 +137,15 @@ class Var(Function):
     def forward(ctx: Any, x: Any, axes: tuple[int, ...], correction: int, keepdim: bool) -> Any:
         n = int(np.prod([x.shape[a] for a in axes]))
         diff = x - x.mean(axis=axes, keepdims=True) if n else x
-        ctx.save_for_backward(diff)
+        ctx.save_for_backward(x)  # (the input: backward recomputes diff, one pass)
         ctx.axes, ctx.denom = axes, x.dtype.type(_bi.max(n - correction, 0))
         with np.errstate(invalid="ignore", divide="ignore"):
             return (diff * diff).sum(axis=axes, keepdims=keepdim) / ctx.denom
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
-        (diff,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
+        diff = x - x.mean(axis=ctx.axes, keepdims=True) if x.size else x
         with np.errstate(invalid="ignore", divide="ignore"):
             return gy.reshape(_keep_shape(diff.shape, ctx.axes)) * 2 * diff / ctx.denom
 
@@ -163,16 +167,17 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
         out = _logsumexp_keep(x, axes)
-        ctx.save_for_backward(x, out)
         ctx.axes = axes
-        if keepdim:
-            return out
-        return out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+        if not keepdim:
+            out = out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+        ctx.save_for_backward(x, out)  # the output itself (what a recorded backward needs)
+        return out
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         x, out = ctx.saved_tensors
-        return gy.reshape(out.shape) * np.exp(x - out)
+        keep = _keep_shape(x.shape, ctx.axes)
+        return gy.reshape(keep) * array_module(x).exp(x - out.reshape(keep))
 
 
 class Softmax(Function):
@@ -206,7 +211,7 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         (y,) = ctx.saved_tensors
-        return gy - np.exp(y) * gy.sum(axis=ctx.axis, keepdims=True)
+        return gy - array_module(y).exp(y) * gy.sum(axis=ctx.axis, keepdims=True)
 
 
 # ---- functions ----------------------------------------------------------------------

@@ -1,0 +1,476 @@
+"""Arrays that record: how one backward formula serves both first and higher derivatives.
+
+Every op's ``backward`` is written once, against NumPy's names (``gy * b``,
+``xp.where(mask, gy, 0)``, ``g.sum(axis=0)``, ``g.reshape(shape)``). On the fast path it
+gets raw arrays and ``xp`` is NumPy. With ``create_graph=True`` the engine hands it
+:class:`Traced` values instead: each wraps a chainrule Tensor and answers NumPy's methods
+and operators by calling chainrule's ops, and ``array_module`` of a Traced value is
+:data:`NAMESPACE`, NumPy's functions done the same way. The same lines of backward then
+build a graph, which can be differentiated again, to any order.
+
+A formula that needs something this facade does not offer (an in-place update, a NumPy
+function not listed here) fails on a Traced value, and the engine turns that into one
+error naming the op (see :func:`double_backward_error`): no op is differentiated wrongly
+in silence. Comparisons give plain boolean arrays (masks are constants, as in PyTorch).
+
+>>> import numpy as np
+>>> import chainrule as cr
+>>> x = cr.tensor([1.0, 2.0], dtype=cr.float64, requires_grad=True)
+>>> t = Traced(x * 1)
+>>> u = NAMESPACE.where(np.array([True, False]), t * t, -t)
+>>> u.tensor.sum().backward()
+>>> x.grad
+tensor([ 2., -1.], dtype=chainrule.float64)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import chainrule as cr
+
+_Tensor: Any = None
+
+
+def _tensor_class() -> Any:
+    global _Tensor
+    if _Tensor is None:
+        from chainrule.tensor import Tensor
+
+        _Tensor = Tensor
+    return _Tensor
+
+
+def as_tensor(value: Any) -> Any:
+    """The chainrule Tensor behind ``value`` (a constant one for arrays and numbers)."""
+    if isinstance(value, Traced):
+        return value.tensor
+    tensor_class = _tensor_class()
+    if isinstance(value, tensor_class):
+        return value
+    if isinstance(value, np.ndarray | np.generic):
+        return tensor_class._wrap(np.asarray(value))
+    return value  # a Python number: chainrule's ops take those as they are
+
+
+def traced(value: Any) -> Any:
+    """``value`` as a Traced array (None stays None)."""
+    if value is None or isinstance(value, Traced):
+        return value
+    return Traced(as_tensor(value) if not isinstance(value, int | float) else
+                  _tensor_class()._wrap(np.asarray(value)))
+
+
+def _axes(axis: Any) -> Any:
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+class Traced:
+    """A NumPy-shaped view of a chainrule Tensor whose operations are recorded."""
+
+    __slots__ = ("tensor",)
+    __array_ufunc__ = None  # ndarray (op) Traced defers to Traced's reflected operator
+
+    def __init__(self, tensor: Any) -> None:
+        self.tensor = tensor
+
+    # ---- what NumPy code reads --------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.tensor._data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return int(self.tensor._data.ndim)
+
+    @property
+    def size(self) -> int:
+        return int(self.tensor._data.size)
+
+    @property
+    def dtype(self) -> Any:
+        return self.tensor._data.dtype
+
+    @property
+    def data_array(self) -> Any:
+        return self.tensor._data
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a recorded gradient cannot become a plain array: this backward "
+                        "formula leaves chainrule's ops")
+
+    def __len__(self) -> int:
+        return int(self.tensor._data.shape[0])
+
+    def __repr__(self) -> str:
+        return f"Traced({self.tensor!r})"
+
+    # ---- arithmetic -------------------------------------------------------------------
+    def __add__(self, other: Any) -> Traced:
+        return Traced(self.tensor + as_tensor(other))
+
+    def __radd__(self, other: Any) -> Traced:
+        return Traced(as_tensor(other) + self.tensor)
+
+    def __sub__(self, other: Any) -> Traced:
+        return Traced(self.tensor - as_tensor(other))
+
+    def __rsub__(self, other: Any) -> Traced:
+        return Traced(as_tensor(other) - self.tensor)
+
+    def __mul__(self, other: Any) -> Traced:
+        return Traced(self.tensor * as_tensor(other))
+
+    def __rmul__(self, other: Any) -> Traced:
+        return Traced(as_tensor(other) * self.tensor)
+
+    def __truediv__(self, other: Any) -> Traced:
+        return Traced(self.tensor / as_tensor(other))
+
+    def __rtruediv__(self, other: Any) -> Traced:
+        return Traced(as_tensor(other) / self.tensor)
+
+    def __pow__(self, other: Any) -> Traced:
+        return Traced(self.tensor ** as_tensor(other))
+
+    def __rpow__(self, other: Any) -> Traced:
+        return Traced(as_tensor(other) ** self.tensor)
+
+    def __neg__(self) -> Traced:
+        return Traced(-self.tensor)
+
+    def __matmul__(self, other: Any) -> Traced:
+        return Traced(self.tensor @ as_tensor(other))
+
+    def __rmatmul__(self, other: Any) -> Traced:
+        return Traced(as_tensor(other) @ self.tensor)
+
+    # comparisons are constants: masks carry no gradient
+    def __gt__(self, other: Any) -> Any:
+        return self.tensor._data > _plain(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self.tensor._data >= _plain(other)
+
+    def __lt__(self, other: Any) -> Any:
+        return self.tensor._data < _plain(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self.tensor._data <= _plain(other)
+
+    def __eq__(self, other: Any) -> Any:
+        return self.tensor._data == _plain(other)
+
+    def __ne__(self, other: Any) -> Any:
+        return self.tensor._data != _plain(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # ---- NumPy's methods ----------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Traced:
+        if len(shape) == 1 and isinstance(shape[0], tuple | list):
+            shape = tuple(shape[0])
+        return Traced(self.tensor.reshape(*shape))
+
+    def ravel(self) -> Traced:
+        return Traced(self.tensor.reshape(-1))
+
+    def sum(self, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Traced:
+        out = self.tensor.sum(dim=_axes(axis), keepdim=keepdims)
+        return Traced(out if dtype is None else out.to(dtype))
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Traced:
+        return Traced(self.tensor.mean(dim=_axes(axis), keepdim=keepdims))
+
+    def astype(self, dtype: Any, copy: bool = True) -> Traced:
+        return Traced(self.tensor.to(np.dtype(dtype)))
+
+    def copy(self) -> Traced:
+        return Traced(self.tensor.clone())
+
+    def swapaxes(self, a: int, b: int) -> Traced:
+        return Traced(self.tensor.transpose(a, b))
+
+    def transpose(self, *axes: Any) -> Traced:
+        if len(axes) == 1 and isinstance(axes[0], tuple | list):
+            axes = tuple(axes[0])
+        if not axes:
+            axes = tuple(reversed(range(self.ndim)))
+        return Traced(self.tensor.permute(*axes))
+
+    @property
+    def T(self) -> Traced:  # noqa: N802 - NumPy's name
+        return self.transpose()
+
+    def dot(self, other: Any) -> Traced:
+        return Traced(self.tensor @ as_tensor(other))
+
+    def __getitem__(self, index: Any) -> Traced:
+        return Traced(self.tensor[_plain_index(index)])
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """NumPy's in-place assignment, recorded out of place: the Traced array now holds
+        a new Tensor (a copy with ``value`` written in; both stay differentiable)."""
+        updated = self.tensor.clone()
+        updated[_plain_index(index)] = as_tensor(traced(value))
+        self.tensor = updated
+
+
+def _plain_index(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(_plain(i) for i in index)
+    return _plain(index)
+
+
+def _plain(value: Any) -> Any:
+    return value.tensor._data if isinstance(value, Traced) else value
+
+
+def _unary(name: str) -> Any:
+    def function(x: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(x, Traced):
+            return getattr(np, name)(x, *args, **kwargs)
+        return Traced(getattr(cr, name)(x.tensor))
+    function.__name__ = name
+    return function
+
+
+class Namespace:
+    """NumPy's functions for Traced values (``array_module`` of a Traced array)."""
+
+    errstate = staticmethod(np.errstate)
+    newaxis = None
+    pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
+    float16, float32, float64 = np.float16, np.float32, np.float64
+    int32, int64, bool_, intp = np.int32, np.int64, np.bool_, np.intp
+    exp, log, log1p, sqrt, tanh, sign, erf, sigmoid = (
+        staticmethod(_unary(n)) for n in ("exp", "log", "log1p", "sqrt", "tanh", "sign", "erf",
+                                          "sigmoid"))
+    cos, sin, cosh, sinh, abs, expm1 = (
+        staticmethod(_unary(n)) for n in ("cos", "sin", "cosh", "sinh", "abs", "expm1"))
+    absolute = abs
+
+    @staticmethod
+    def where(condition: Any, a: Any, b: Any) -> Traced:
+        return Traced(cr.where(cr.tensor(np.asarray(_plain(condition)), dtype=cr.bool),
+                               _as_operand(a), _as_operand(b)))
+
+    @staticmethod
+    def maximum(a: Any, b: Any) -> Traced:
+        return Traced(cr.maximum(_as_operand(a), _as_operand(b)))
+
+    @staticmethod
+    def minimum(a: Any, b: Any) -> Traced:
+        return Traced(cr.minimum(_as_operand(a), _as_operand(b)))
+
+    @staticmethod
+    def multiply(a: Any, b: Any) -> Traced:
+        return traced(a) * b
+
+    @staticmethod
+    def matmul(a: Any, b: Any) -> Traced:
+        return traced(a) @ b
+
+    dot = matmul
+
+    @staticmethod
+    def zeros(shape: Any, dtype: Any = float) -> Traced:
+        return traced(np.zeros(shape, dtype))
+
+    @staticmethod
+    def zeros_like(x: Any, dtype: Any = None) -> Traced:
+        return traced(np.zeros(x.shape, dtype or x.dtype))
+
+    @staticmethod
+    def ones_like(x: Any, dtype: Any = None) -> Traced:
+        return traced(np.ones(x.shape, dtype or x.dtype))
+
+    @staticmethod
+    def full(shape: Any, value: Any, dtype: Any = None) -> Traced:
+        if isinstance(value, Traced):  # a recorded value, spread over the shape
+            return value * np.ones(shape, dtype or value.dtype)
+        return traced(np.full(shape, value, dtype))
+
+    @staticmethod
+    def ascontiguousarray(x: Any) -> Any:
+        return x
+
+    @staticmethod
+    def broadcast_to(x: Any, shape: Any) -> Traced:
+        return Traced(as_tensor(traced(x)).expand(*shape))
+
+    @staticmethod
+    def moveaxis(x: Any, source: int, destination: int) -> Traced:
+        order = [n for n in range(x.ndim) if n != source % x.ndim]
+        order.insert(destination % x.ndim, source % x.ndim)
+        return traced(x).transpose(tuple(order))
+
+    @staticmethod
+    def expand_dims(x: Any, axis: int) -> Traced:
+        return Traced(as_tensor(traced(x)).unsqueeze(axis))
+
+    @staticmethod
+    def concatenate(arrays: Any, axis: int = 0) -> Traced:
+        return Traced(cr.cat([as_tensor(traced(a)) for a in arrays], dim=axis))
+
+    @staticmethod
+    def stack(arrays: Any, axis: int = 0) -> Traced:
+        return Traced(cr.stack([as_tensor(traced(a)) for a in arrays], dim=axis))
+
+    @staticmethod
+    def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Traced:
+        return traced(x).sum(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def split(x: Any, bounds: Any, axis: int = 0) -> list[Traced]:
+        """Pieces of ``x`` cut before each index in ``bounds`` (NumPy's split)."""
+        edges = [0, *bounds, x.shape[axis]]
+        lead = (slice(None),) * (axis % x.ndim)
+        return [traced(x)[(*lead, slice(a, b))] for a, b in zip(edges, edges[1:], strict=False)]
+
+    @staticmethod
+    def take(x: Any, index: int, axis: int = 0) -> Traced:
+        return traced(x)[(slice(None),) * (axis % x.ndim) + (index,)]
+
+    @staticmethod
+    def put_along_axis(target: Any, indices: Any, values: Any, axis: int) -> None:
+        """In place, as NumPy's: ``target`` (a Traced array) takes ``values`` at
+        ``indices`` along ``axis``, recorded as a where() over a constant one-hot mask."""
+        mask = np.zeros(target.shape, dtype=bool)
+        np.put_along_axis(mask, np.asarray(indices), True, axis)
+        if indices.shape[axis] != 1:
+            raise TypeError("put_along_axis: only one index per row can be recorded")
+        spread = as_tensor(traced(values)).expand(*target.shape)
+        target.tensor = cr.where(cr.tensor(mask), spread, as_tensor(traced(target)))
+
+    @staticmethod
+    def cumsum(x: Any, axis: int) -> Traced:
+        return Traced(cr.cumsum(as_tensor(traced(x)), dim=axis))
+
+    @staticmethod
+    def flip(x: Any, axis: int) -> Traced:
+        return traced(x)[(slice(None),) * (axis % x.ndim) + (slice(None, None, -1),)]
+
+    @staticmethod
+    def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> Traced:
+        return Traced(cr.einsum(subscripts, *(as_tensor(traced(o)) for o in operands)))
+
+    # piecewise-constant functions: their values are constants (zero derivative)
+    @staticmethod
+    def floor(x: Any) -> Any:
+        return np.floor(_plain(x))
+
+    @staticmethod
+    def trunc(x: Any) -> Any:
+        return np.trunc(_plain(x))
+
+    @staticmethod
+    def ceil(x: Any) -> Any:
+        return np.ceil(_plain(x))
+
+    eye = staticmethod(np.eye)
+
+    @staticmethod
+    def arange(*args: Any, **kwargs: Any) -> Any:
+        return np.arange(*args, **kwargs)  # indices: constants
+
+    @staticmethod
+    def asarray(x: Any, dtype: Any = None) -> Any:
+        return x if isinstance(x, Traced) else np.asarray(x, dtype)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"xp.{name} is not available to a recorded backward (a "
+                             "backward formula with create_graph=True may use "
+                             "chainrule.autograd.traced.Namespace's functions only)")
+
+
+def _as_operand(value: Any) -> Any:
+    if isinstance(value, Traced):
+        return value.tensor
+    if isinstance(value, np.ndarray):
+        return _tensor_class()._wrap(value)
+    return value
+
+
+class _ScatterAdd:
+    """``xp.add.at(target, index, values)``: NumPy's unbuffered in-place add, recorded as a
+    product with a constant 0/1 matrix (each gathered element's source position), so any
+    index NumPy takes works; the matrix is (target size) x (values size)."""
+
+    LIMIT = 20_000_000  # matrix entries; larger scatters are refused, not attempted
+
+    @staticmethod
+    def at(target: Any, index: Any, values: Any) -> None:
+        size = int(np.prod(target.shape))
+        sources = np.arange(size).reshape(target.shape)[_plain_index(index)]
+        if sources.size * size > _ScatterAdd.LIMIT:
+            raise TypeError("add.at: too large to record as a matrix product")
+        onehot = np.zeros((size, sources.size), dtype=target.dtype)
+        onehot[sources.reshape(-1), np.arange(sources.size)] = 1
+        spread = as_tensor(traced(values))
+        if tuple(spread.shape) != sources.shape:  # one value broadcast over the entries
+            spread = spread.expand(*sources.shape)
+        added = (_tensor_class()._wrap(onehot) @ spread.reshape(-1)).reshape(*target.shape)
+        target.tensor = as_tensor(traced(target)) + added
+
+
+Namespace.add = _ScatterAdd()  # type: ignore[attr-defined]
+NAMESPACE = Namespace()
+Traced._xp = NAMESPACE  # type: ignore[attr-defined]  # what array_module(traced) returns
+
+
+class DoubleBackwardError(RuntimeError):
+    """An op's backward cannot be recorded (create_graph=True)."""
+
+
+def double_backward_error(node: Any, exc: BaseException) -> DoubleBackwardError:
+    """The one error of a backward formula that failed on Traced values."""
+    from chainrule.tensor_str import grad_fn_name
+
+    return DoubleBackwardError(
+        f"create_graph=True: {grad_fn_name(node)} cannot record its backward, so its "
+        f"gradient cannot be differentiated again ({type(exc).__name__}: {exc}). "
+        "Compute this part without create_graph, or see the README's list of ops with "
+        "higher-order gradients")
+
+
+def recorded_saves(node: Any) -> tuple[Any, ...]:
+    """``node``'s saved arrays for a recorded backward: a saved input becomes that input's
+    Tensor (a leaf itself, or the same array tied to the node that made it), a saved output
+    this node's output Tensor, both as Traced arrays; boolean and integer arrays (masks,
+    indices) and inputs that need no gradient stay constants. A saved floating array that is
+    neither an input nor an output (an intermediate of forward) cannot carry the graph: that
+    op's backward cannot be recorded, and this says so instead of differentiating wrongly."""
+    from chainrule.autograd.function import Node
+
+    tensor_class = _tensor_class()
+    positions = {entry[2]: entry[3] for entry in node.saved_versions or ()}
+    recompute = getattr(node.function, "recompute", None)
+    out: list[Any] = []
+    for saved in node.to_save:
+        position = positions.get(id(saved)) if saved is not None else None
+        if position is None:
+            kind = getattr(getattr(saved, "dtype", None), "kind", None)
+            if (kind in ("f", "c") and recompute is None
+                    and not getattr(node.function, "constant_saves", False)):
+                raise DoubleBackwardError(
+                    f"create_graph=True: {node.name()} saves an intermediate result of its "
+                    "forward for backward, so its gradient cannot be differentiated again "
+                    "(yet); compute this part without create_graph")
+            out.append(saved)
+        elif position >= 0:
+            item = node.inputs[position]
+            if item is None:
+                out.append(saved)  # an input that needs no gradient: a constant
+            elif isinstance(item[0], Node):
+                out.append(Traced(tensor_class._wrap(saved, item[0], item[1])))
+            else:
+                out.append(Traced(item[0]))  # a leaf
+        else:
+            out.append(Traced(tensor_class._wrap(saved, node, -1 - position)))
+    if recompute is not None:  # the op rebuilds its intermediates from recorded inputs
+        return tuple(recompute(node, tuple(out)))
+    return tuple(out)
