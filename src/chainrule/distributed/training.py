@@ -5,8 +5,9 @@ train ...``.
 averaged over ranks (:class:`DistributedDataParallel`'s hooks) and three agreements, so that
 every rank takes the same decisions at the same step:
 
-* each step's loss and correct count are averaged over ranks (one small ``Allreduce``), so
-  the NaN check, the divergence watch and the epoch's train metrics are the global ones;
+* each step's loss is averaged and its correct count summed over ranks (one small
+  ``Allreduce``), so the NaN check, the divergence watch and the epoch's train metrics
+  (samples/s too) are the global ones;
 * a stop signal (Ctrl-C, SIGTERM) on any rank stops every rank after the same step;
 * ``evaluate`` splits the loader's dataset into one shard per rank and sums loss, counts
   and confusion matrices: validation and test metrics are those of the whole set.
@@ -69,7 +70,10 @@ class DistributedTrainer(Trainer):
         self.comm.allreduce(totals, "sum")
         if totals[2] > 0:  # any rank was told to stop: all stop after this step
             self._interrupted = True
-        return float(totals[0] / self.comm.size), float(totals[1] / self.comm.size)
+        return float(totals[0] / self.comm.size), float(totals[1])
+
+    def _samples_in(self, y: Any) -> int:
+        return len(y) * self.comm.size  # every rank's batch has the same size (the sampler)
 
     def _on_stop_signal(self, signum: int) -> bool:
         if self._stop_requested:

@@ -207,8 +207,13 @@ class Trainer:
 
     def _across_ranks(self, value: float, correct: float) -> tuple[float, float]:
         """The step's loss and correct count as every rank should see them (one process:
-        as they are; :class:`chainrule.distributed.DistributedTrainer` averages them)."""
+        as they are; :class:`chainrule.distributed.DistributedTrainer` sums them over
+        ranks, the loss as a mean)."""
         return value, correct
+
+    def _samples_in(self, y: Tensor) -> int:
+        """How many samples the step trained on (on several ranks: all ranks' together)."""
+        return len(y)
 
     def _diagnose(self, x: Tensor, y: Tensor, value: float) -> None:
         where = "no single op was flagged (the loss itself overflowed)"
@@ -305,7 +310,7 @@ class Trainer:
         try:
             for x, y in loader:
                 loss, correct = self.train_step(x, y)
-                n = len(y)
+                n = self._samples_in(y)
                 sums["loss"] += loss * n
                 sums["correct"] += correct
                 sums["count"] += n
