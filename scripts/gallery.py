@@ -19,6 +19,7 @@ from chainrule.explain.pictures_activations import (
     saturation,
     zigzag,
 )
+from chainrule.explain.pictures_capacity import depth, overfitting, seed_spread
 from chainrule.explain.pictures_convergence import convergence
 from chainrule.explain.pictures_descent import gradient_descent
 from chainrule.explain.pictures_digit import follow_one_digit
@@ -28,9 +29,9 @@ from chainrule.viz.network import draw_cs231n_nets, draw_network
 
 FOLDER = Path(__file__).resolve().parents[1] / "docs" / "img"
 OURS = ("backprop_network.png", "convergence.png", "cs231n_nets.png", "cycle.png",
-        "dead_relus.png", "follow_one_digit.png", "follow_one_digit_network.png",
-        "gradient_descent.png", "linear_collapse.png", "mlp_graph.png", "saturation.png",
-        "vanishing_gradients.png", "zigzag.png")
+        "dead_relus.png", "depth.png", "follow_one_digit.png", "follow_one_digit_network.png",
+        "gradient_descent.png", "linear_collapse.png", "mlp_graph.png", "overfitting.png",
+        "saturation.png", "seed_spread.png", "vanishing_gradients.png", "zigzag.png")
 
 
 def main() -> None:
@@ -59,6 +60,9 @@ def main() -> None:
         saturation(quick, save=FOLDER / "saturation.png")
         dead_relus(quick, save=FOLDER / "dead_relus.png")
         zigzag(quick, save=FOLDER / "zigzag.png")
+        depth(quick, save=FOLDER / "depth.png")
+        overfitting(quick, save=FOLDER / "overfitting.png")
+        seed_spread(quick, save=FOLDER / "seed_spread.png")
         follow_one_digit(quick, save=FOLDER / "follow_one_digit.png",
                          save_network=FOLDER / "follow_one_digit_network.png")
     for name in sorted(OURS):  # only this script's figures (docs/img holds others too)

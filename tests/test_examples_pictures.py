@@ -191,3 +191,21 @@ def test_zigzag_positive_inputs_move_all_weights_together(tmp_path, capsys) -> N
     assert positive["same_sign"] == 1.0 and 0.2 < centred["same_sign"] < 0.8
     assert centred["steps"] is not None and positive["steps"] is not None
     assert centred["steps"] < positive["steps"]
+
+
+def test_depth_overfitting_and_seed_spread(tmp_path, capsys) -> None:
+    from chainrule.explain.pictures_capacity import overfitting, seed_spread
+
+    for name in ("depth", "overfitting", "seed-spread"):
+        assert main(["example", name, "--quick", "--out", str(tmp_path)]) == 0
+        assert (tmp_path / f"{name.replace('-', '_')}.png").read_bytes().startswith(PNG)
+    out = capsys.readouterr().out
+    assert "4 x 8   (267 parameters)" in out and "1 x 44  (267 parameters)" in out
+    result = overfitting(quick=True, file=None)
+    history = result["history"]
+    step, train_loss, test_loss = history[-1]
+    best = [row for row in history if row[0] == result["best_step"]][0]
+    assert step == 1000 and best[0] < step
+    assert test_loss - train_loss > best[2] - best[1]  # the gap grew after the best step
+    spread = seed_spread(quick=True, file=None)
+    assert len(spread["losses"]) == 5 and max(spread["losses"]) > min(spread["losses"]) + 0.01

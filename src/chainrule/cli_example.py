@@ -159,15 +159,18 @@ def run_convergence(args: argparse.Namespace) -> int:
     return 0
 
 
-def _picture(name: str, figure: str) -> Callable[[argparse.Namespace], int]:
-    """An example that is one function of chainrule.explain.pictures_activations."""
+def _picture(name: str, figure: str, module: str = "pictures_activations"
+             ) -> Callable[[argparse.Namespace], int]:
+    """An example that is one function ``name`` of ``chainrule.explain.<module>``, called
+    with ``quick`` and ``save``."""
 
     def run(args: argparse.Namespace) -> int:
-        from chainrule.explain import pictures_activations
+        import importlib
 
         need_matplotlib()
         path = _figure_path(args, figure)
-        getattr(pictures_activations, name)(quick=args.quick, save=path)
+        pictures = importlib.import_module(f"chainrule.explain.{module}")
+        getattr(pictures, name)(quick=args.quick, save=path)
         _wrote(path)
         return 0
 
@@ -204,6 +207,14 @@ EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
                    _picture("dead_relus", "dead_relus.png")),
     "zigzag": ("sigmoid's outputs are not centred on 0: every step moves the next layer's "
                "weights the same way, a zig-zag path", _picture("zigzag", "zigzag.png")),
+    "depth": ("1, 2 and 4 hidden layers (and one wide layer with as many parameters) on the "
+              "spiral: accuracies and boundaries",
+              _picture("depth", "depth.png", "pictures_capacity")),
+    "overfitting": ("20 hidden units on 60 noisy points: the training loss falls, the test "
+                    "loss turns up", _picture("overfitting", "overfitting.png",
+                                              "pictures_capacity")),
+    "seed-spread": ("a 3-unit net trained from 20 seeds ends at different losses",
+                    _picture("seed_spread", "seed_spread.png", "pictures_capacity")),
     "convolution": ("a 3x3 kernel over a 5x5 image, and its gradient by hand vs autograd",
                     run_convolution),
 }

@@ -1,0 +1,211 @@
+"""Capacity in practice, on the 3-class spiral: depth, overfitting, and luck.
+
+* :func:`depth`: 1, 2 and 4 hidden layers of 8 ReLU units (He's init), and 1 layer of 44
+  (as many parameters as 4 x 8), the same short training (Adam, full batch): training
+  and test accuracy, and the boundaries.
+* :func:`overfitting`: 20 hidden units on a small, noisy training set (60 points), trained
+  long: the training loss keeps falling while the test loss turns up; the gap per step.
+* :func:`seed_spread`: a small net (3 hidden tanh units) trained the same way from
+  different seeds ends at different losses: the spread over seeds.
+
+>>> result = depth(quick=True, file=None)
+>>> list(result)
+['1 x 8', '2 x 8', '4 x 8', '1 x 44']
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from chainrule import random
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.data.toy import make_spiral
+from chainrule.nn import functional as F
+from chainrule.nn import init
+from chainrule.nn.activations import ReLU, Tanh
+from chainrule.nn.layers import Linear, Sequential
+from chainrule.nn.module import Module
+from chainrule.optim.adam import Adam
+from chainrule.tensor import Tensor
+
+
+def mlp(hidden: list[int], activation: type[Module] = ReLU, seed: int = 0,
+        he: bool = True) -> Sequential:
+    """2 inputs, the ``hidden`` widths, 3 outputs; He's init for ReLU nets when ``he``."""
+    random.manual_seed(seed)
+    sizes = [2, *hidden, 3]
+    modules: list[Module] = []
+    for i in range(len(sizes) - 1):
+        modules.append(Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            modules.append(activation())
+    if he and activation is ReLU:
+        for module in modules:
+            if isinstance(module, Linear):
+                init.kaiming_normal_(module.weight, nonlinearity="relu")
+                init.zeros_(module.bias)
+    return Sequential(*modules)
+
+
+def _measure(model: Module, x: Tensor, y: Tensor) -> tuple[float, float]:
+    """(loss, accuracy) on (x, y)."""
+    with no_grad():
+        scores = model(x)
+        loss = float(F.cross_entropy(scores, y).item())
+        return loss, float((scores.numpy().argmax(axis=1) == y.numpy()).mean())
+
+
+def train(model: Module, x: Tensor, y: Tensor, steps: int, lr: float = 0.01,
+          every: int = 0, test: tuple[Tensor, Tensor] | None = None
+          ) -> list[tuple[int, float, float]]:
+    """Adam on the whole set for ``steps`` steps; with ``every`` and ``test``, the
+    (step, training loss, test loss) every ``every`` steps."""
+    optimizer = Adam(model.parameters(), lr=lr)
+    history = []
+    for step in range(1, steps + 1):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        if every and test is not None and (step % every == 0 or step == 1):
+            history.append((step, _measure(model, x, y)[0], _measure(model, *test)[0]))
+    return history
+
+
+def _say(lines: list[str], file: Any) -> None:
+    if file is not None:
+        print("\n".join(lines), file=None if file == "stdout" else file)
+
+
+CONFIGS = {"1 x 8": [8], "2 x 8": [8, 8], "4 x 8": [8, 8, 8, 8], "1 x 44": [44]}
+
+
+def depth(quick: bool = False, save: str | os.PathLike[str] | None = None,
+          file: Any = "stdout") -> dict[str, dict[str, Any]]:
+    """1, 2, 4 hidden layers of 8 ReLU units on the spiral, and one layer of 44 (as many
+    parameters as 4 x 8): accuracies and boundaries."""
+    x, y = make_spiral(300, classes=3, noise=0.2, seed=0)
+    test_x, test_y = make_spiral(300, classes=3, noise=0.2, seed=1)
+    steps = 200 if quick else 500
+    result: dict[str, dict[str, Any]] = {}
+    for label, hidden in CONFIGS.items():
+        model = mlp(hidden)
+        train(model, x, y, steps)
+        result[label] = {"model": model, "train": _measure(model, x, y)[1],
+                         "test": _measure(model, test_x, test_y)[1],
+                         "parameters": model.num_parameters()}
+    lines = [f"DEEPER IS BETTER IN PRACTICE? hidden layers x ReLU units (He's init), Adam lr "
+             f"0.01, {steps} full-batch steps, 300 spiral points (test: 300 others)"]
+    for label, numbers in result.items():
+        lines.append(f"  {label:<7} ({numbers['parameters']:>3} parameters): train "
+                     f"{numbers['train']:.1%}, test {numbers['test']:.1%}")
+    deep, wide = result["4 x 8"]["test"], result["1 x 44"]["test"]
+    verdict = (": depth used them better" if deep > wide + 0.02 else
+               ": width used them better" if wide > deep + 0.02 else
+               ": about the same (within 2 points)")
+    lines.append(f"  with as many parameters, one wide layer reaches {wide:.1%} where four "
+                 f"narrow ones reach {deep:.1%}{verdict}")
+    _say(lines, file)
+    if save is not None:
+        from chainrule.viz._mpl import finish
+        from chainrule.viz.boundary import decision_boundary
+
+        fig = decision_boundary([(f"{label} ({numbers['parameters']} parameters), test set",
+                                  numbers["model"])
+                                 for label, numbers in result.items()], test_x, test_y)
+        fig.suptitle(f"Depth on the spiral: hidden layers x ReLU units, the same {steps} Adam "
+                     "steps (test points)", fontsize=11)
+        finish(fig, save)
+    return result
+
+
+def overfitting(quick: bool = False, save: str | os.PathLike[str] | None = None,
+                file: Any = "stdout") -> dict[str, Any]:
+    """20 tanh units on 60 noisy spiral points, trained long; the train-test gap."""
+    x, y = make_spiral(60, classes=3, noise=0.5, seed=0)
+    test = make_spiral(600, classes=3, noise=0.5, seed=1)
+    steps = 1000 if quick else 5000
+    model = mlp([20], Tanh)
+    history = train(model, x, y, steps, lr=0.02, every=max(steps // 100, 1), test=test)
+    best = min(history, key=lambda row: row[2])
+    last = history[-1]
+    result = {"history": history, "best_step": best[0], "best_test": best[2],
+              "last": last, "train_accuracy": _measure(model, x, y)[1],
+              "test_accuracy": _measure(model, *test)[1], "model": model, "data": (x, y)}
+    lines = [f"OVERFITTING: 20 hidden tanh units, 60 noisy spiral points (noise 0.5), Adam lr "
+             f"0.02, {steps} full-batch steps; test: 600 other points",
+             f"  the test loss is lowest at step {best[0]}: {best[2]:.3f} (train {best[1]:.3f})",
+             f"  at step {last[0]}: train loss {last[1]:.3f}, test loss {last[2]:.3f}, gap "
+             f"{last[2] - last[1]:.3f} (at the best step {best[2] - best[1]:.3f})",
+             f"  accuracy: train {result['train_accuracy']:.1%}, test "
+             f"{result['test_accuracy']:.1%}"]
+    _say(lines, file)
+    if save is not None:
+        from chainrule.viz._mpl import finish, new_figure
+        from chainrule.viz.boundary import _draw
+
+        fig = new_figure(11, 4.3)
+        curves, boundary = fig.subplots(1, 2)
+        table = np.array(history)
+        curves.plot(table[:, 0], table[:, 1], label="training loss (60 points)")
+        curves.plot(table[:, 0], table[:, 2], label="test loss (600 points)")
+        curves.axvline(best[0], color="#888888", linestyle=":", linewidth=1)
+        curves.annotate("lowest test loss", (best[0], best[2]), textcoords="offset points",
+                        xytext=(8, 12), fontsize=8)
+        curves.set_xlabel("Adam step")
+        curves.set_ylabel("cross-entropy")
+        curves.set_title("the gap grows: it learns the noise of 60 points", fontsize=10)
+        curves.legend(fontsize=8)
+        curves.grid(alpha=0.3)
+        _draw(boundary, model, x.numpy(), y.numpy(), 200,
+              "20 units fit the 60 training points")
+        fig.suptitle("Overfitting: 20 hidden units on 60 noisy points", fontsize=11)
+        finish(fig, save)
+    return result
+
+
+def seed_spread(quick: bool = False, save: str | os.PathLike[str] | None = None,
+                file: Any = "stdout") -> dict[str, Any]:
+    """3 hidden tanh units on the spiral from many seeds: the spread of the final loss."""
+    x, y = make_spiral(300, classes=3, noise=0.2, seed=0)
+    seeds = range(5) if quick else range(20)
+    steps = 300 if quick else 1500
+    losses, accuracies = [], []
+    for seed in seeds:
+        model = mlp([3], Tanh, seed=seed)
+        train(model, x, y, steps)
+        loss, accuracy = _measure(model, x, y)
+        losses.append(loss)
+        accuracies.append(accuracy)
+    values = np.array(losses)
+    result = {"losses": losses, "accuracies": accuracies, "seeds": list(seeds)}
+    lines = [f"SMALL NETS DEPEND ON THE SEED: 3 hidden tanh units on the spiral, Adam lr 0.01, "
+             f"{steps} steps, {len(losses)} seeds (the same data and training, other initial "
+             "weights)",
+             f"  final training loss: lowest {values.min():.3f} (seed "
+             f"{int(values.argmin())}), median {np.median(values):.3f}, highest "
+             f"{values.max():.3f} (seed {int(values.argmax())})",
+             f"  training accuracy from {min(accuracies):.1%} to {max(accuracies):.1%}"]
+    _say(lines, file)
+    if save is not None:
+        from chainrule.viz._mpl import finish, new_figure
+
+        fig = new_figure(7, 3.8)
+        ax = fig.add_subplot()
+        dots = ax.scatter(list(seeds), losses, c=accuracies, cmap="viridis", zorder=3)
+        fig.colorbar(dots, ax=ax, label="training accuracy")
+        ax.set_xticks(list(seeds))
+        ax.tick_params(axis="x", labelsize=7)
+        ax.axhline(float(np.median(values)), color="#888888", linestyle=":", linewidth=1,
+                   label=f"median {np.median(values):.3f}")
+        ax.set_xlabel("seed")
+        ax.set_ylabel("final training loss")
+        ax.set_title(f"3 tanh units, {len(losses)} seeds: the same training ends at losses "
+                     f"from {values.min():.2f} to {values.max():.2f}", fontsize=9.5)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        finish(fig, save)
+    return result
