@@ -90,6 +90,15 @@ def test_collectives_across_ranks(ranks: int) -> None:
         assert result.stdout.count(f"rank {r} of {ranks}: collectives ok") == 1
 
 
+def test_without_python_m_mpi4py_rank_0_warns() -> None:
+    assert MPIEXEC is not None
+    result = subprocess.run([MPIEXEC, "-n", "2", sys.executable, WORKER, "collectives"],
+                            capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("started without python -m mpi4py, so an exception on one "
+                               "rank leaves the others waiting") == 1
+
+
 def test_a_run_is_reproducible_bit_for_bit() -> None:
     first, second = run_ranks(2)[0], run_ranks(2)[0]
     for k in first:

@@ -21,6 +21,8 @@ place on the tensor's array, as PyTorch's do.
 from __future__ import annotations
 
 import enum
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -69,7 +71,13 @@ def init(backend: str = "auto", communicator: Communicator | None = None) -> Non
     elif backend == "local" or (backend == "auto" and not launched_by_mpiexec()):
         _GROUP.communicator = LocalCommunicator()
     elif backend in ("auto", "mpi"):
-        _GROUP.communicator = MPICommunicator()
+        _GROUP.communicator = comm = MPICommunicator()
+        if comm.size > 1 and comm.rank == 0 and "mpi4py.run" not in sys.modules:
+            warnings.warn(
+                "chainrule.distributed: started without python -m mpi4py, so an exception "
+                "on one rank leaves the others waiting in their next collective; start "
+                "with mpiexec -n N python -m mpi4py script.py (or -m chainrule ...)",
+                RuntimeWarning, stacklevel=2)
     else:
         raise ValueError(f"chainrule.distributed.init: unknown backend {backend!r}; use "
                          "'auto' (MPI under mpiexec, else one process), 'mpi' or 'local'")
