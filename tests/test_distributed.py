@@ -227,3 +227,47 @@ def test_mismatched_models_name_the_rank_and_the_parameter() -> None:
                        "rank 0's, first in '0.bias'"):
         dist.DistributedDataParallel(mlp(), communicator=reseeded)
     dist.DistributedDataParallel(mlp(), communicator=reseeded, check_init=False)  # no check
+
+
+# ---- DistributedTrainer ------------------------------------------------------------------
+
+class OtherRankIsStopped(FakeRanks):
+    """Two equal ranks, the other of which got Ctrl-C before the first step's reduction."""
+
+    def allreduce(self, array: Any, op: str = "sum") -> Any:
+        super().allreduce(array, op)
+        if array.shape == (3,):  # the step's [loss, correct, stop requested]
+            array[2] += 1
+        return array
+
+
+def test_trainer_stops_every_rank_when_one_is_told_to(tmp_path: Any) -> None:
+    from chainrule.distributed.training import DistributedTrainer
+    from chainrule.train.trainer import TrainingInterrupted
+    from chainrule.utils.data import DataLoader, TensorDataset
+
+    data = TensorDataset(cr.randn(16, 4, dtype=cr.float64), cr.randint(0, 3, (16,)))
+    loader = DataLoader(data, batch_size=4, sampler=dist.DistributedSampler(data, 2, 0))
+    model = mlp()
+    trainer = DistributedTrainer(model, nn.CrossEntropyLoss(),
+                                 cr.optim.SGD(model.parameters(), lr=0.1), out_dir=tmp_path,
+                                 progress=False, log=None, communicator=OtherRankIsStopped(2))
+    with pytest.raises(TrainingInterrupted, match="interrupted at epoch 1, step 1: checkpoint"):
+        trainer.fit(loader, epochs=3)
+    assert trainer.extra["world_size"] == 2 and trainer._partial["count"] == 8  # both ranks'
+
+
+def test_trainer_metrics_count_every_rank(tmp_path: Any) -> None:
+    from chainrule.distributed.training import DistributedTrainer
+    from chainrule.utils.data import DataLoader, TensorDataset
+
+    data = TensorDataset(cr.randn(16, 4, dtype=cr.float64), cr.randint(0, 3, (16,)))
+    loader = DataLoader(data, batch_size=4, sampler=dist.DistributedSampler(data, 2, 0))
+    model = mlp()
+    trainer = DistributedTrainer(model, nn.CrossEntropyLoss(),
+                                 cr.optim.SGD(model.parameters(), lr=0.1), out_dir=tmp_path,
+                                 progress=False, log=None, communicator=FakeRanks(2))
+    row = trainer.fit(loader, loader, epochs=1)[-1]
+    result = trainer.evaluate(DataLoader(data, batch_size=5))
+    assert result["count"] == 16  # 8 samples on this rank, 8 on the (equal) other one
+    assert 0.0 <= row["train_accuracy"] <= 1.0 and row["step"] == 2
