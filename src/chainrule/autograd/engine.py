@@ -58,7 +58,7 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
 
 def _check_versions(node: Node) -> None:
     """Raise if an array saved for backward was changed in place since forward."""
-    for counter, version, array_id, _ in node.saved_versions or ():
+    for counter, version, array_id in node.saved_versions or ():
         if counter[0] == version:
             continue
         for i, saved in enumerate(node.to_save):
@@ -172,7 +172,7 @@ def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
             fill_missing(node.out_meta, grads)
         versions = node.saved_versions
         if versions:
-            for counter, version, _, _ in versions:
+            for counter, version, _ in versions:
                 if counter[0] != version:
                     _check_versions(node)  # raises if it was a saved array that changed
                     break
@@ -197,7 +197,7 @@ def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
         for item, g in zip(node.inputs, result, strict=False):
             if item is None or g is None:
                 continue
-            target, index, shape, dtype = item
+            target, index, shape, dtype, _ = item
             if g.shape != shape:  # broadcast in forward: sum back to the input's shape
                 g = sum_to_shape(g, shape)
             if g.dtype is not dtype and g.dtype != dtype:  # (the same object, mostly)

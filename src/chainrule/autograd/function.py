@@ -58,8 +58,8 @@ class Node:
     """A recorded op in the graph (``tensor.grad_fn``), also the ``ctx`` of its Function.
 
     Attributes used by the engine:
-      * ``inputs``: per forward input, ``(target, output_index, shape, dtype)`` when it
-        requires grad, else ``None``. ``target`` is the input's node (``output_index`` says
+      * ``inputs``: per forward input, ``(target, output_index, shape, dtype, data_id)`` when
+        it requires grad, else ``None``. ``target`` is the input's node (``output_index`` says
         which of its outputs) or, for a leaf, the leaf tensor itself; ``shape`` and
         ``dtype`` are the input's, used to un-broadcast and cast its gradient. One tuple
         per input keeps recording and the backward walk to one object per edge.
@@ -232,11 +232,12 @@ class Function:
                 data = a._data
                 arrays.append(data)
                 version = a._version
-                versions.append((version, version[0], id(data), len(arrays) - 1))
+                versions.append((version, version[0], id(data)))
                 if a._requires_grad:  # an edge to its node (or to the leaf itself)
                     record = True
                     needs.append(True)
-                    inputs.append((a.grad_fn or a, a._out_index, data.shape, data.dtype))
+                    inputs.append((a.grad_fn or a, a._out_index, data.shape, data.dtype,
+                                   id(data)))
                     continue
             else:
                 arrays.append(a)
@@ -261,7 +262,7 @@ class Function:
         _link(ctx, inputs)
         out = Tensor._wrap(raw, ctx, 0)
         if ctx.to_save:
-            versions.append((out._version, 0, id(raw), -1))
+            versions.append((out._version, 0, id(raw)))
             ctx.saved_versions = versions
         if CAPTURE.tape is not None:
             CAPTURE.tape.append((cls, args, ctx, (out,), False))
@@ -303,7 +304,7 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
         for i, o in enumerate(outs)
     )
     if ctx.to_save:
-        versions.extend((t._version, 0, id(t._data), -1 - i) for i, t in enumerate(results))
+        versions.extend((t._version, 0, id(t._data)) for t in results)
         ctx.saved_versions = versions
     if CAPTURE.tape is not None:
         CAPTURE.tape.append((cls, args, ctx, results, True))

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
+from chainrule.backend.device import NAMESPACES
 
 _Tensor: Any = None
 
@@ -420,6 +421,7 @@ class _ScatterAdd:
 Namespace.add = _ScatterAdd()  # type: ignore[attr-defined]
 NAMESPACE = Namespace()
 Traced._xp = NAMESPACE  # type: ignore[attr-defined]  # what array_module(traced) returns
+NAMESPACES[Traced] = NAMESPACE
 
 
 class DoubleBackwardError(RuntimeError):
@@ -437,6 +439,13 @@ def double_backward_error(node: Any, exc: BaseException) -> DoubleBackwardError:
         "higher-order gradients")
 
 
+def _is_input(node: Any, saved: Any) -> bool:
+    """Whether ``saved`` is one of the op's inputs (one that needs no gradient: a constant)."""
+    ids = {entry[2] for entry in (node.saved_versions or ())[:len(node.saved_versions or ())
+                                                            - node.n_outputs]}
+    return id(saved) in ids
+
+
 def recorded_saves(node: Any) -> tuple[Any, ...]:
     """``node``'s saved arrays for a recorded backward: a saved input becomes that input's
     Tensor (a leaf itself, or the same array tied to the node that made it), a saved output
@@ -447,14 +456,19 @@ def recorded_saves(node: Any) -> tuple[Any, ...]:
     from chainrule.autograd.function import Node
 
     tensor_class = _tensor_class()
-    positions = {entry[2]: entry[3] for entry in node.saved_versions or ()}
+    # the ids of the inputs that need a gradient (in their edges), then of the outputs (the
+    # last entries of the version records, which forward writes after the inputs')
+    positions = {item[4]: k for k, item in enumerate(node.inputs) if item is not None}
+    versions = node.saved_versions or ()
+    for k, entry in enumerate(versions[len(versions) - node.n_outputs:]):
+        positions.setdefault(entry[2], -1 - k)
     recompute = getattr(node.function, "recompute", None)
     out: list[Any] = []
     for saved in node.to_save:
         position = positions.get(id(saved)) if saved is not None else None
-        if position is None:
+        if position is None:  # a constant: an input needing no gradient, a mask, indices
             kind = getattr(getattr(saved, "dtype", None), "kind", None)
-            if (kind in ("f", "c") and recompute is None
+            if (kind in ("f", "c") and recompute is None and not _is_input(node, saved)
                     and not getattr(node.function, "constant_saves", False)):
                 raise DoubleBackwardError(
                     f"create_graph=True: {node.name()} saves an intermediate result of its "
@@ -462,13 +476,11 @@ def recorded_saves(node: Any) -> tuple[Any, ...]:
                     "(yet); compute this part without create_graph")
             out.append(saved)
         elif position >= 0:
-            item = node.inputs[position]
-            if item is None:
-                out.append(saved)  # an input that needs no gradient: a constant
-            elif isinstance(item[0], Node):
-                out.append(Traced(tensor_class._wrap(saved, item[0], item[1])))
+            target, index = node.inputs[position][0], node.inputs[position][1]
+            if isinstance(target, Node):
+                out.append(Traced(tensor_class._wrap(saved, target, index)))
             else:
-                out.append(Traced(item[0]))  # a leaf
+                out.append(Traced(target))  # a leaf
         else:
             out.append(Traced(tensor_class._wrap(saved, node, -1 - position)))
     if recompute is not None:  # the op rebuilds its intermediates from recorded inputs

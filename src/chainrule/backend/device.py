@@ -71,6 +71,11 @@ def check_available(device: Device, what: str) -> None:
     raise RuntimeError(NO_CUDA.format(what=what, reason=reason))
 
 
+# array types that are not NumPy's or CuPy's, with the module of functions that takes them:
+# chainrule.autograd.traced registers its recorded arrays here (no lookup cost otherwise)
+NAMESPACES: dict[type, Any] = {}
+
+
 def array_module(array: Any) -> ModuleType:
     """Return ``numpy`` or ``cupy``, whichever owns ``array``.
 
@@ -79,7 +84,7 @@ def array_module(array: Any) -> ModuleType:
     """
     if isinstance(array, np.ndarray):
         return np
-    namespace = getattr(type(array), "_xp", None)  # a recorded gradient (autograd.traced)
+    namespace = NAMESPACES.get(type(array))  # a recorded gradient (autograd.traced)
     if namespace is not None:
         return namespace
     if type(array).__module__.split(".")[0] != "cupy":
