@@ -296,3 +296,37 @@ def test_nn_layers_have_second_derivatives():
     model.double()
     x = cr.randn(5, 3, dtype=cr.float64, requires_grad=True)
     assert cr.autograd.gradgradcheck(lambda t: model(t), (x,))
+
+
+LAYER_CASES = [
+    ("avg_pool2d", lambda x: F.avg_pool2d(x, 2), [(1, 1, 4, 4)]),
+    ("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, 1), [(1, 2, 3, 3)]),
+    ("batch_norm", lambda x: F.batch_norm(x, None, None, training=True), [(4, 3)]),
+    ("layer_norm", lambda x: F.layer_norm(x, (3,)), [(4, 3)]),
+    ("embedding", lambda w: F.embedding(cr.tensor([0, 2, 2]), w), [(3, 2)]),
+    ("unfold", lambda x: F.unfold(x, 2), [(1, 1, 3, 3)]),
+    ("dropout_train", lambda x: F.dropout(x, 0.5, training=True, generator=_seeded()),
+     [(3, 3)]),
+]
+
+
+def _seeded():
+    return cr.Generator().manual_seed(5)  # the same mask at every evaluation
+
+
+@pytest.mark.parametrize("name, fn, shapes", LAYER_CASES, ids=[c[0] for c in LAYER_CASES])
+def test_layers_functions_have_second_derivatives(name, fn, shapes):
+    rng = np.random.default_rng(5)
+    xs = [cr.tensor(rng.normal(size=s), dtype=cr.float64, requires_grad=True) for s in shapes]
+    assert cr.autograd.gradgradcheck(fn, xs)
+
+
+@pytest.mark.parametrize("name, fn, shapes, node", [
+    ("conv2d", lambda x, w: F.conv2d(x, w, padding=1), [(1, 2, 4, 4), (2, 2, 3, 3)],
+     "Conv2dBackward"),
+    ("max_pool2d", lambda x: F.max_pool2d(x, 2), [(1, 1, 4, 4)], "MaxPool2DWithIndicesBackward0"),
+])
+def test_layers_without_second_derivatives_say_so(name, fn, shapes, node):
+    xs = [cr.randn(*s, dtype=cr.float64, requires_grad=True) for s in shapes]
+    with pytest.raises(DoubleBackwardError, match=f"create_graph=True: {node}"):
+        cr.autograd.grad(fn(*xs).sum(), xs, create_graph=True)

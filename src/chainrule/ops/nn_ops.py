@@ -19,6 +19,8 @@ class Dropout(Function):
     """Inverted dropout: zero each unit with probability p and scale the rest by 1 / (1 - p),
     so the expected activation is unchanged and evaluation needs no rescaling."""
 
+    constant_saves = True  # the scaled mask: drawn, not computed from x (a constant)
+
     @staticmethod
     def forward(ctx: Any, x: Any, keep_mask: Any, p: float) -> Any:
         scale = x.dtype.type(1.0 / (1.0 - p)) if p < 1 else x.dtype.type(0)
