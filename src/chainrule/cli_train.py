@@ -410,7 +410,7 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
         trainer.extra["test"] = tested
         trainer.save()
     elapsed = time.perf_counter() - start
-    if plot:
+    if plot and (run is None or run.rank == 0):  # other ranks' figures would go unseen
         plot_figures(out, model, test_set, features, classes, config["augment"], config["seed"])
     where = saved if wrote else "none (no epoch trained: nothing kept)"
     best = tested.get("best")

@@ -79,7 +79,7 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "broadcast_buffers", broadcast_buffers)
         check_same_model(module, comm, check_values=check_init)
         for _, tensor in _state_tensors(module):
-            comm.broadcast(_writable(tensor), 0)
+            comm.broadcast(writable_data(tensor), 0)
         params = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
         object.__setattr__(self, "reducer", Reducer(params, comm, bucket_cap_mb))
 
@@ -96,7 +96,7 @@ class DistributedDataParallel(Module):
         if self.broadcast_buffers and self.comm.size > 1:
             for _, buffer in self.module.named_buffers():
                 if buffer is not None:
-                    self.comm.broadcast(_writable(buffer), 0)
+                    self.comm.broadcast(writable_data(buffer), 0)
         return self.module(*args, **kwargs)
 
     @contextmanager
@@ -120,7 +120,7 @@ def _state_tensors(module: Module) -> list[tuple[str, Any]]:
     return [(name, t) for name, t in items if t is not None]
 
 
-def _writable(tensor: Any) -> Any:
+def writable_data(tensor: Any) -> Any:
     """The tensor's array, made contiguous and writeable in place if it was not."""
     data = tensor._data
     if not isinstance(data, np.ndarray):

@@ -40,7 +40,7 @@ from chainrule.data.dataset import Subset
 from chainrule.data.loader import DataLoader
 from chainrule.distributed import api
 from chainrule.distributed.comm import Communicator, launched_by_mpiexec
-from chainrule.distributed.ddp import DistributedDataParallel
+from chainrule.distributed.ddp import DistributedDataParallel, writable_data
 from chainrule.distributed.sampler import DistributedSampler
 from chainrule.random import Generator
 from chainrule.train.checkpoint import CheckpointError
@@ -94,7 +94,7 @@ class DistributedTrainer(Trainer):
         size, rank = self.comm.size, self.comm.rank
         for _, buffer in self.model.named_buffers():  # batch norm's statistics: rank 0's,
             if buffer is not None:  # the ones its checkpoints hold
-                self.comm.broadcast(buffer._data, 0)
+                self.comm.broadcast(writable_data(buffer), 0)
         dataset = loader.dataset
         shard = DataLoader(Subset(dataset, np.arange(rank, len(dataset), size)),
                            batch_size=loader.batch_size or 1)
