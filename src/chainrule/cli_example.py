@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 
 from chainrule.cli_run import UsageError, need_matplotlib
@@ -62,23 +63,35 @@ def run_backprop(args: argparse.Namespace) -> int:
                else words("worked.gives", error=fmt(published)))
     print(words("worked.tutorial_prints", printed=printed, variant=variant))
     if args.plot:
-        _plot_worked(args)
+        _plot_worked(args, words.lang)
     return 0
 
 
-def _plot_worked(args: argparse.Namespace) -> None:
+def _figure_lang(lang: str) -> str:
+    """The language the figures can speak: Chinese only with a CJK font; else English,
+    with a notice on stderr saying what to install."""
+    from chainrule.viz.fonts import figure_language
+
+    language = figure_language(lang)
+    if language.notice is not None:
+        print(f"note: {language.notice}", file=sys.stderr)
+    return language.words.lang
+
+
+def _plot_worked(args: argparse.Namespace, lang: str) -> None:
     from chainrule.explain import worked
     from chainrule.viz.cycle import draw_cycle
+    from chainrule.viz.fonts import figure_language
     from chainrule.viz.network import draw_network
 
+    lang = _figure_lang(lang)
     x, target = worked.data()
     path = _figure_path(args, "backprop_network.png")
-    draw_network(worked.build(), x, target, save=path,
-                 title="The worked 2-2-2 example: weights, net inputs, outputs, deltas and "
-                       "errors (biases fixed)")
+    draw_network(worked.build(), x, target, save=path, lang=lang,
+                 title=figure_language(lang).words("figure.worked_title"))
     _wrote(path)
     path = _figure_path(args, "backprop_cycle.png")
-    draw_cycle(worked.build(), x, target, lr=worked.LR, save=path)
+    draw_cycle(worked.build(), x, target, lr=worked.LR, save=path, lang=lang)
     _wrote(path)
 
 
@@ -88,13 +101,13 @@ def run_cycle(args: argparse.Namespace) -> int:
     from chainrule.viz.cycle import draw_cycle
 
     need_matplotlib()
+    lang = _figure_lang(_words(args).lang)
     model = worked.build()
     x, target = worked.data()
     path = _figure_path(args, "cycle.png")
-    draw_cycle(model, x, target, lr=worked.LR, save=path)
+    draw_cycle(model, x, target, lr=worked.LR, save=path, lang=lang)
     with_new = worked.total_error(model(x), target).item()
-    print("One training step of the worked 2-2-2 example: forward -> loss -> backward -> "
-          f"update; E_total 0.298371109 -> {fmt(with_new)} with the updated weights.")
+    print(_words(args)("cycle.done", error=fmt(with_new)))
     _wrote(path)
     return 0
 
@@ -247,8 +260,9 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--quick", action="store_true", help="a smaller, faster run (fewer "
                     "steps, seeds and depths), as the tests run it")
     ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
-                    "(default: $CHAINRULE_LANG, else the locale, else en); backprop speaks "
-                    "both, the other examples English for now")
+                    "(default: $CHAINRULE_LANG, else the locale, else en); backprop and its "
+                    "figures and cycle's figure speak both (figures need a CJK font: pip "
+                    "install noto-cjk-sans-otc), the other examples English for now")
     ex.set_defaults(func=cmd_example)
 
 

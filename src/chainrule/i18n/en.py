@@ -44,4 +44,29 @@ MESSAGES: dict[str, str] = {
                    "their targets.",
     "biases.more": "Training every bias too leaves {gain}x more error after {steps} steps "
                    "here.",
+    # figures (chainrule.viz.network, chainrule.viz.cycle)
+    "figure.input": "input",
+    "figure.hidden": "hidden {depth}",
+    "figure.output": "output",
+    "figure.neurons": "{count} neurons",
+    "figure.softmax": "(shaded by softmax)",
+    "figure.input_image": "the input image",
+    "figure.legend": "thicker = larger |w| (scaled per layer)",
+    "figure.positive": "positive weight",
+    "figure.negative": "negative weight",
+    "figure.target": "target {value}",
+    "figure.title": "{shape} network: {total} parameters ({weights} weights + {biases} biases)",
+    "figure.worked_title": "The worked 2-2-2 example: weights, net inputs, outputs, deltas and "
+                           "errors (biases fixed)",
+    "cycle.forward": "1 FORWARD: net = sum of w * in + b, out = activation(net)",
+    "cycle.loss": "2 LOSS: E = sum of 1/2 (target - out)^2 = {error}",
+    "cycle.loss_custom": "2 LOSS: E = {error}",
+    "cycle.backward": "3 BACKWARD: delta = dE/dnet (chain rule, output first), "
+                      "dE/dw = delta * in",
+    "cycle.update": "4 UPDATE: w+ = w - {lr} * dE/dw; E {before} \u2192 {after}",
+    "cycle.title": "One training step: forward \u2192 loss \u2192 backward \u2192 update "
+                   "(clockwise from the top left), then forward again with the new weights\n"
+                   "lines: blue positive, red negative weights, thicker = larger |w|",
+    "cycle.done": "One training step of the worked 2-2-2 example: forward -> loss -> backward "
+                  "-> update; E_total 0.298371109 -> {error} with the updated weights.",
 }

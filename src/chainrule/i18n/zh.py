@@ -38,4 +38,26 @@ MESSAGES: dict[str, str] = {
     "biases.less": "把每个偏置也一起训练，{steps} 步之后误差小 {gain}x：偏置让 sigmoid "
                    "左右平移，多了一种把输出推向目标的办法。",
     "biases.more": "把每个偏置也一起训练，{steps} 步之后误差在这里反而大 {gain}x。",
+    "figure.input": "输入层",
+    "figure.hidden": "隐藏层 {depth}",
+    "figure.output": "输出层",
+    "figure.neurons": "{count} 个神经元",
+    "figure.softmax": "（按 softmax 着色）",
+    "figure.input_image": "输入图像",
+    "figure.legend": "线越粗 = |w| 越大（逐层缩放）",
+    "figure.positive": "正权重",
+    "figure.negative": "负权重",
+    "figure.target": "目标 {value}",
+    "figure.title": "{shape} 网络：{total} 个参数（{weights} 个权重 + {biases} 个偏置）",
+    "figure.worked_title": "2-2-2 算例：权重、净输入、输出、误差项 delta 和误差（偏置固定）",
+    "cycle.forward": "1 前向传播：net = sum of w * in + b，out = 激活函数(net)",
+    "cycle.loss": "2 损失函数：E = sum of 1/2 (target - out)^2 = {error}",
+    "cycle.loss_custom": "2 损失函数：E = {error}",
+    "cycle.backward": "3 反向传播：delta = dE/dnet（链式法则，从输出层开始），dE/dw = delta * in",
+    "cycle.update": "4 更新（梯度下降）：w+ = w - {lr} * dE/dw；E {before} \u2192 {after}",
+    "cycle.title": "一个训练步：前向传播 \u2192 损失函数 \u2192 反向传播 \u2192 更新（从左上角"
+                   "顺时针），然后用新权重再做一次前向传播\n"
+                   "线：蓝色为正权重，红色为负权重，越粗 |w| 越大",
+    "cycle.done": "2-2-2 算例的一个训练步：前向传播 -> 损失函数 -> 反向传播 -> 更新；用更新后的"
+                  "权重，E_total 0.298371109 -> {error}。",
 }

@@ -24,16 +24,18 @@ import numpy as np
 
 from chainrule import creation
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.i18n import Messages
 from chainrule.nn.layers import Linear
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 from chainrule.viz._mpl import finish, new_figure
+from chainrule.viz.fonts import figure_language
 from chainrule.viz.network import draw_network, layers_of, record
 
 
 def draw_cycle(model: Module, x: Any, target: Any, lr: float = 0.5,
                loss: Callable[[Tensor, Tensor], Tensor] | None = None,
-               save: str | os.PathLike[str] | None = None) -> Any:
+               save: str | os.PathLike[str] | None = None, lang: str | None = None) -> Any:
     """Take one gradient-descent step of ``model`` on (``x``, ``target``) and draw it.
 
     Args:
@@ -43,11 +45,21 @@ def draw_cycle(model: Module, x: Any, target: Any, lr: float = 0.5,
             biases).
         loss: ``loss(out, target)``; default the sum of 1/2 (target - out)^2.
         save: write the figure as a PNG.
+        lang: the language of the titles and labels (see :func:`draw_network`).
 
     Returns:
         the matplotlib Figure; its axes are the stages in the grid's order, forward and
         loss above, update and backward below (the cycle runs clockwise).
     """
+    language = figure_language(lang)
+    with language.fonts():
+        return _draw_cycle(model, x, target, lr, loss, save, language.words)
+
+
+def _draw_cycle(model: Module, x: Any, target: Any, lr: float,
+                loss: Callable[[Tensor, Tensor], Tensor] | None,
+                save: str | os.PathLike[str] | None, words: Messages) -> Any:
+    lang = words.lang
     linears = [m for m in model.modules() if isinstance(m, Linear)]
     columns = layers_of(model)
     error = record(model, columns, x, target, loss)
@@ -58,11 +70,11 @@ def draw_cycle(model: Module, x: Any, target: Any, lr: float = 0.5,
     axes = fig.subplots(2, 2)
     forward, loss_ax, update, backward = axes[0][0], axes[0][1], axes[1][0], axes[1][1]
     draw_network(model, x, target, loss, values=("net", "out"), ax=forward, title="",
-                 legend=False)
+                 legend=False, lang=lang)
     draw_network(model, x, target, loss, values=("out", "error"), weight_names=False,
-                 ax=loss_ax, title="", legend=False)
+                 ax=loss_ax, title="", legend=False, lang=lang)
     draw_network(model, x, target, loss, values=("delta",), ax=backward, title="",
-                 legend=False,
+                 legend=False, lang=lang,
                  weight_text=lambda d, k, j, name: f"dE/d{name} = {grads[d - 1][k, j]:.4g}")
     with no_grad():
         for layer, grad in zip(linears, grads, strict=True):
@@ -71,27 +83,24 @@ def draw_cycle(model: Module, x: Any, target: Any, lr: float = 0.5,
                 layer.bias -= lr * layer.bias.grad
     after = record(model, layers_of(model), x, target, loss)
     draw_network(model, x, target, loss, values=("out",), ax=update, title="", legend=False,
-                 weight_text=lambda d, k, j, name: (
+                 lang=lang, weight_text=lambda d, k, j, name: (
                      f"{name}: {old[d - 1][k, j]:.4g} \u2192 "
                      f"{old[d - 1][k, j] - lr * grads[d - 1][k, j]:.4g}"))
     model.zero_grad()
     stages = [
-        (forward, "1 FORWARD: net = sum of w * in + b, out = activation(net)"),
-        (loss_ax, f"2 LOSS: E = sum of 1/2 (target - out)^2 = {error:.9g}"
-         if loss is None else f"2 LOSS: E = {error:.9g}"),
-        (backward, "3 BACKWARD: delta = dE/dnet (chain rule, output first), "
-                   "dE/dw = delta * in"),
-        (update, f"4 UPDATE: w+ = w - {lr:g} * dE/dw; E {error:.6g} \u2192 {after:.6g}"),
+        (forward, words("cycle.forward")),
+        (loss_ax, words("cycle.loss" if loss is None else "cycle.loss_custom",
+                        error=f"{error:.9g}")),
+        (backward, words("cycle.backward")),
+        (update, words("cycle.update", lr=f"{lr:g}", before=f"{error:.6g}",
+                       after=f"{after:.6g}")),
     ]
     for ax, text in stages:
         ax.set_title(text, loc="left", fontsize=9.5, fontweight="bold")
     for (x_at, y_at), arrow in zip([(0.5, 0.74), (0.75, 0.5), (0.5, 0.26), (0.25, 0.5)],
                                    "\u27a1\u2b07\u2b05\u2b06", strict=True):
         fig.text(x_at, y_at, arrow, fontsize=26, color="#888888", ha="center", va="center")
-    fig.suptitle("One training step: forward \u2192 loss \u2192 backward \u2192 update "
-                 "(clockwise from the top left), then forward again with the new weights\n"
-                 "lines: blue positive, red negative weights, thicker = larger |w|",
-                 fontsize=11)
+    fig.suptitle(words("cycle.title"), fontsize=11)
     return finish(fig, save)
 
 

@@ -26,10 +26,12 @@ from typing import Any
 import numpy as np
 
 from chainrule import creation
+from chainrule.i18n import Messages
 from chainrule.nn.layers import Dropout, Flatten, Identity, Linear
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 from chainrule.viz._mpl import finish, new_figure
+from chainrule.viz.fonts import figure_language
 
 POSITIVE, NEGATIVE = "#1f5fbf", "#d62728"
 DETAILED_UP_TO = 6  # layers at most this wide get numbers written beside their neurons
@@ -143,6 +145,7 @@ def draw_network(model: Module, x: Any = None, target: Any = None,
                  values: Sequence[str] = ("net", "out", "delta", "error"),
                  weight_text: Callable[[int, int, int, str], str] | None = None,
                  title: str | None = None, ax: Any = None, legend: bool = True,
+                 lang: str | None = None,
                  save: str | os.PathLike[str] | None = None) -> Any:
     """Draw a fully connected ``model`` neuron by neuron.
 
@@ -163,11 +166,25 @@ def draw_network(model: Module, x: Any = None, target: Any = None,
         title: the axes' title (default: the shape and the parameter count).
         ax: draw into this matplotlib Axes (several networks in one figure).
         legend: explain the colours and thicknesses under the drawing.
+        lang: the language of the labels ("en", "zh"; default ``$CHAINRULE_LANG`` or the
+            locale); Chinese needs a CJK font (:mod:`chainrule.viz.fonts`), else English.
         save: write the figure as a PNG.
 
     Returns:
         the matplotlib Figure.
     """
+    language = figure_language(lang)
+    with language.fonts():
+        return _draw_network(model, x, target, loss, max_neurons, weight_names, values,
+                             weight_text, title, ax, legend, language.words, save)
+
+
+def _draw_network(model: Module, x: Any, target: Any,
+                  loss: Callable[[Tensor, Tensor], Tensor] | None, max_neurons: int,
+                  weight_names: bool | None, values: Sequence[str],
+                  weight_text: Callable[[int, int, int, str], str] | None, title: str | None,
+                  ax: Any, legend: bool, words: Messages,
+                  save: str | os.PathLike[str] | None) -> Any:
     columns = layers_of(model)
     error = record(model, columns, x, target, loss) if x is not None else None
     weights, biases = count_parameters(columns)
@@ -187,23 +204,23 @@ def draw_network(model: Module, x: Any = None, target: Any = None,
     ax.set_aspect("equal")
     where = _place(columns, gap, row)
     _draw_weights(ax, columns, where, weight_names, detailed, weight_text)
-    _draw_neurons(ax, columns, where, detailed, set(values))
+    _draw_neurons(ax, columns, where, detailed, set(values), words)
     if detailed and any(c.bias is not None for c in columns):
         _draw_biases(ax, columns, where, gap, tallest * row / 2 + 0.6)
     if detailed and target is not None and "error" in values:
-        _draw_errors(ax, columns[-1], where, target, error, loss is None)
+        _draw_errors(ax, columns[-1], where, target, error, loss is None, words)
     left = -1.0
     if columns[0].size == 28 * 28 and columns[0].out is not None:
-        left = _draw_image(ax, columns[0].out, tallest * row / 2)
+        left = _draw_image(ax, columns[0].out, tallest * row / 2, words)
     ax.set_xlim(left, gap * (len(columns) - 1) + (2.6 if detailed else 1.0))
     ax.set_ylim(-tallest * row / 2 - (2.0 if detailed else 1.1),
                 tallest * row / 2 + (1.2 if detailed else 0.6))
     if title is None:
-        title = (f"{shape_name(columns)} network: {weights + biases:,} parameters "
-                 f"({weights:,} weights + {biases:,} biases)")
+        title = words("figure.title", shape=shape_name(columns), total=f"{weights + biases:,}",
+                      weights=f"{weights:,}", biases=f"{biases:,}")
     ax.set_title(title, fontsize=10)
     if legend:
-        _legend(ax)
+        _legend(ax, words)
     return finish(ax.figure, save)
 
 
@@ -297,8 +314,15 @@ def _scores(column: Layer) -> bool:
     return column.name == "output" and not column.activation and column.size > 1
 
 
+def _caption(column: Layer, words: Messages) -> str:
+    """The layer's name in the figure's language: input, hidden 1, ..., output."""
+    if column.name in ("input", "output"):
+        return words(f"figure.{column.name}")
+    return words("figure.hidden", depth=column.name.split()[-1])
+
+
 def _draw_neurons(ax: Any, columns: list[Layer], where: list[dict[int, tuple[float, float]]],
-                  detailed: bool, values: set[str]) -> None:
+                  detailed: bool, values: set[str], words: Messages) -> None:
     from matplotlib.patches import Circle
 
     radius = 0.3 if detailed else 0.22
@@ -324,16 +348,17 @@ def _draw_neurons(ax: Any, columns: list[Layer], where: list[dict[int, tuple[flo
             _, under = where[depth][column.shown[gap_at]]
             ax.text(cx, (above + under) / 2, "\u22ee", fontsize=13, ha="center", va="center")
         below = min(y for spots in where for _, y in spots.values())
-        caption = column.name + (f"\n{column.activation}" if column.activation else "")
+        caption = _caption(column, words) + (f"\n{column.activation}" if column.activation
+                                             else "")
         if column.out is not None and _scores(column):
-            caption += "\n(shaded by softmax)"
+            caption += "\n" + words("figure.softmax")
         if column.size > 16 or len(column.shown) < column.size:
-            caption += f"\n{column.size} neurons"
+            caption += "\n" + words("figure.neurons", count=column.size)
         ax.text(where[depth][column.shown[0]][0], below - (1.45 if detailed else 0.45),
                 caption, fontsize=8, ha="center", va="top", color="#333333")
 
 
-def _draw_image(ax: Any, pixels: np.ndarray, half_height: float) -> float:
+def _draw_image(ax: Any, pixels: np.ndarray, half_height: float, words: Messages) -> float:
     """The 28x28 input drawn left of the input column (the column shows only some of its
     784 pixels); returns the new left edge of the axes."""
     side = min(2 * half_height, 4.0)
@@ -341,7 +366,8 @@ def _draw_image(ax: Any, pixels: np.ndarray, half_height: float) -> float:
               extent=(-1.0 - side, -1.0, -side / 2, side / 2), zorder=2)
     ax.annotate("", xy=(-0.35, 0.0), xytext=(-0.95, 0.0),
                 arrowprops={"arrowstyle": "-|>", "color": "#555555"})
-    ax.text(-1.0 - side / 2, -side / 2 - 0.3, "the input image", ha="center", va="top",
+    ax.text(-1.0 - side / 2, -side / 2 - 0.3, words("figure.input_image"), ha="center",
+            va="top",
             fontsize=8)
     return -1.3 - side
 
@@ -379,13 +405,14 @@ def _draw_biases(ax: Any, columns: list[Layer], where: list[dict[int, tuple[floa
 
 
 def _draw_errors(ax: Any, column: Layer, where: list[dict[int, tuple[float, float]]],
-                 target: Any, error: float | None, half_squared: bool) -> None:
+                 target: Any, error: float | None, half_squared: bool,
+                 words: Messages) -> None:
     targets = np.asarray(target.numpy() if isinstance(target, Tensor) else target,
                          dtype=np.float64).reshape(-1)
     assert column.out is not None
     for k in column.shown:
         cx, cy = where[-1][k]
-        text = f"target {targets[k]:.4g}"
+        text = words("figure.target", value=f"{targets[k]:.4g}")
         if half_squared:
             text += f"\nE_o{k + 1} = {0.5 * (targets[k] - column.out[k]) ** 2:.6g}"
         ax.text(cx + 0.5, cy, text, fontsize=7.5, ha="left", va="center", zorder=5,
@@ -397,13 +424,13 @@ def _draw_errors(ax: Any, column: Layer, where: list[dict[int, tuple[float, floa
                 fontsize=8.5, ha="left", va="top", fontweight="bold")
 
 
-def _legend(ax: Any) -> None:
+def _legend(ax: Any, words: Messages) -> None:
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=POSITIVE, linewidth=2, label="positive weight"),
-               Line2D([], [], color=NEGATIVE, linewidth=2, label="negative weight")]
+    handles = [Line2D([], [], color=POSITIVE, linewidth=2, label=words("figure.positive")),
+               Line2D([], [], color=NEGATIVE, linewidth=2, label=words("figure.negative"))]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
-              fontsize=7, frameon=False, title="thicker = larger |w| (scaled per layer)",
+              fontsize=7, frameon=False, title=words("figure.legend"),
               title_fontsize=7)
 
 

@@ -1,0 +1,123 @@
+"""Chinese text in figures: find a CJK font, or keep the figure English and say why.
+
+matplotlib's own font (DejaVu Sans) has no Chinese characters: they would be drawn as
+empty boxes. :func:`cjk_font_file` looks for a font that has them, first in pip packages
+that ship one (``noto-cjk-sans-otc``: Noto Sans CJK, SIL Open Font License;
+``pylopdf-fonts-zh-cn``: Noto Sans SC), then in the usual system places (WenQuanYi from
+``apt install fonts-wqy-microhei``, Noto CJK, macOS's PingFang, Windows' YaHei/SimHei).
+:func:`figure_language` gives the catalogue and the font settings a figure uses: Chinese
+with DejaVu Sans first and the CJK font as the fallback for the glyphs DejaVu lacks, or
+English with a one-line notice when Chinese was asked for and no font was found.
+
+>>> figure_language("en").words("figure.input")
+'input'
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chainrule.i18n import Messages, messages
+
+PACKAGES = (("noto_cjk_sans_otc", "NotoSansCJK-Regular.ttc"),
+            ("pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf"))
+SYSTEM_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simhei.ttf",
+)
+INSTALL_HINT = ("pip install noto-cjk-sans-otc, or a system font such as apt install "
+                "fonts-wqy-microhei")
+
+
+def cjk_font_file() -> str | None:
+    """The path of a font with Chinese characters, or None (see the module's search order).
+    ``$CHAINRULE_CJK_FONT`` names one explicitly (an empty value: use none)."""
+    chosen = os.environ.get("CHAINRULE_CJK_FONT")
+    if chosen is not None:
+        return chosen if chosen and os.path.isfile(chosen) else None
+    for package, name in PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            for folder in spec.submodule_search_locations:
+                path = Path(folder) / name
+                if path.is_file():
+                    return str(path)
+    for path_text in SYSTEM_FILES:
+        if os.path.isfile(path_text):
+            return path_text
+    return None
+
+
+def register(path: str) -> str:
+    """Add the font file to matplotlib's font list; returns its family name."""
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(path)
+    return str(font_manager.FontProperties(fname=path).get_name())
+
+
+@dataclass
+class FigureLanguage:
+    """What a figure speaks: its catalogue, the font families (None: matplotlib's
+    default) and, when Chinese was asked for but cannot be drawn, why not."""
+
+    words: Messages
+    families: list[str] | None = None
+    notice: str | None = None
+
+    @contextmanager
+    def fonts(self) -> Iterator[None]:
+        """Text made inside this block uses the families (DejaVu Sans, then the CJK font)."""
+        if self.families is None:
+            yield
+            return
+        import logging
+
+        from matplotlib import rc_context
+
+        # the CJK fonts have no bold face: matplotlib logs a line per bold title otherwise
+        font_log = logging.getLogger("matplotlib.font_manager")
+        level = font_log.level
+        font_log.setLevel(logging.ERROR)
+        try:
+            with rc_context({"font.family": self.families}):
+                yield
+        finally:
+            font_log.setLevel(level)
+
+
+def figure_language(lang: str | None = None) -> FigureLanguage:
+    """The catalogue and fonts for a figure in ``lang`` (see :func:`chainrule.i18n.resolve`):
+    Chinese needs a CJK font (:func:`cjk_font_file`); without one the figure stays English
+    and ``notice`` says what to install."""
+    words = messages(lang)
+    if words.lang != "zh":
+        return FigureLanguage(words)
+    path = cjk_font_file()
+    if path is None:
+        return FigureLanguage(messages("en"), notice=(
+            "no font with Chinese characters was found, so the figures stay English "
+            f"({INSTALL_HINT})"))
+    return FigureLanguage(words, ["DejaVu Sans", register(path)])
+
+
+def uses_font(fig: Any, family: str) -> bool:
+    """Whether some text of ``fig`` asks for the font ``family`` (for tests)."""
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        texts += list(ax.texts) + [ax.title, ax._left_title, ax._right_title]
+    if getattr(fig, "_suptitle", None) is not None:
+        texts.append(fig._suptitle)
+    return any(family in text.get_fontfamily() for text in texts)

@@ -1,0 +1,64 @@
+"""Chinese figures: drawn with a CJK font when one is found, else English with a notice."""
+
+import io
+import warnings
+
+import pytest
+
+pytest.importorskip("matplotlib")
+from chainrule.cli import main  # noqa: E402
+from chainrule.explain import worked  # noqa: E402
+from chainrule.viz import fonts  # noqa: E402
+from chainrule.viz.cycle import draw_cycle  # noqa: E402
+from chainrule.viz.network import draw_network  # noqa: E402
+
+
+def _titles(fig) -> list[str]:
+    return [ax.get_title(loc="left") for ax in fig.axes]
+
+
+def test_without_a_cjk_font_figures_stay_english_and_say_why(monkeypatch, tmp_path,
+                                                              capsys) -> None:
+    monkeypatch.setenv("CHAINRULE_CJK_FONT", "")  # as on a machine with no CJK font
+    assert fonts.cjk_font_file() is None
+    language = fonts.figure_language("zh")
+    assert language.words.lang == "en" and language.families is None
+    assert "pip install noto-cjk-sans-otc" in (language.notice or "")
+    x, target = worked.data()
+    fig = draw_cycle(worked.build(), x, target, lang="zh")
+    assert _titles(fig)[0].startswith("1 FORWARD")
+    assert main(["example", "backprop", "--plot", "--quick", "--lang", "zh", "--out",
+                 str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "前向传播" in captured.out  # the printed walk-through is Chinese all the same
+    assert captured.err.startswith("note: no font with Chinese characters was found")
+
+
+def test_with_a_cjk_font_the_characters_are_drawn_not_boxes(monkeypatch) -> None:
+    path = fonts.cjk_font_file()
+    if path is None:
+        pytest.skip("no CJK font here (pip install noto-cjk-sans-otc)")
+    language = fonts.figure_language("zh")
+    assert language.families is not None and language.notice is None
+    family = language.families[-1]
+    x, target = worked.data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)"
+        fig = draw_cycle(worked.build(), x, target, lang="zh")
+        fig.savefig(io.BytesIO(), format="png")
+        network = draw_network(worked.build(), x, target, lang="zh")
+        network.savefig(io.BytesIO(), format="png")
+    assert _titles(fig)[0].startswith("1 前向传播") and fonts.uses_font(fig, family)
+    assert "输入层" in [t.get_text() for t in network.axes[0].texts]
+    monkeypatch.setenv("CHAINRULE_CJK_FONT", path)  # naming it explicitly finds it too
+    assert fonts.cjk_font_file() == path
+
+
+def test_missing_glyphs_are_caught_by_that_check() -> None:
+    """The check above can fail: DejaVu Sans alone draws Chinese as boxes and warns."""
+    from chainrule.viz._mpl import new_figure
+
+    fig = new_figure(2, 1)
+    fig.text(0.1, 0.5, "前向传播", fontfamily="DejaVu Sans")
+    with pytest.warns(UserWarning, match="missing from font"):
+        fig.savefig(io.BytesIO(), format="png")
