@@ -38,6 +38,7 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.backend import array_module
+from chainrule.backend.device import NAMESPACES
 
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]  # ((top, bottom), (left, right))
@@ -86,6 +87,12 @@ def windows(xpad: Any, kernel: Pair, stride: Pair, dilation: Pair) -> Any:
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     ho = out_size(hp, 0, 0, kh, sh, dh)
     wo = out_size(wp, 0, 0, kw, sw, dw)
+    if type(xpad) in NAMESPACES:  # a recorded backward's array: one slice per kernel offset
+        xp = NAMESPACES[type(xpad)]
+        pieces = [xpad[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                       j * dw:j * dw + sw * (wo - 1) + 1:sw]
+                  for i in range(kh) for j in range(kw)]
+        return xp.stack(pieces, axis=2).reshape(n, c, kh, kw, ho, wo)
     st_n, st_c, st_h, st_w = xpad.strides
     shape = (n, c, kh, kw, ho, wo)
     strides = (st_n, st_c, st_h * dh, st_w * dw, st_h * sh, st_w * sw)
@@ -149,6 +156,12 @@ class Conv2d(Function):
         if bias is not None:
             y += bias.reshape(out_c, 1, 1)
         return y
+
+    @staticmethod
+    def recompute(ctx: Any, saved: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A recorded backward (create_graph=True) makes the columns again from the recorded
+        input (``weight_grad`` does, when none are kept), so they carry the graph."""
+        return saved[:2]
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:

@@ -29,6 +29,7 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.backend import array_module
+from chainrule.backend.device import NAMESPACES
 from chainrule.ops.conv import Pads, Pair, crop, pad_constant, windows
 
 
@@ -94,6 +95,7 @@ class MaxPool2d(Function):
         # gy * mask rather than where(mask, gy, 0): 3x faster; it differs only for a NaN or
         # inf gradient, which then also reaches the window's other pixels (their weights'
         # gradients are non-finite either way)
+        overlap = overlap or type(gy) in NAMESPACES  # (a recorded array has no out=)
         for p in range(kernel[0] * kernel[1]):
             where = _slices(p // kernel[1], p % kernel[1], gy.shape[2:], stride, dilation)
             if overlap:
