@@ -16,7 +16,11 @@ values). Every rank runs one BLAS thread. Measured per cell, in one mpiexec job:
 The one-process row with 2 BLAS threads is what the ranks compete against on this machine.
 Cells are medians of ``--repeats`` jobs, run in rounds (each cell once per round).
 
+``--weak``: each rank trains on the whole batch (the global batch is W times it), the
+usual way to keep each rank's step large enough to hide the synchronisation.
+
 Run:  python benchmarks/distributed_scaling.py [--steps 30] [--repeats 3] [--configs ac]
+      [--weak]
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ CONFIGS = {
 }
 
 
-def worker(config: str, steps: int, warmup: int) -> None:
+def worker(config: str, steps: int, warmup: int, weak: bool) -> None:
     import chainrule as cr
     from chainrule import distributed as dist
     from chainrule import nn
@@ -57,8 +61,9 @@ def worker(config: str, steps: int, warmup: int) -> None:
     optimizer = cr.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     step = cr.compile(model, nn.CrossEntropyLoss(), optimizer)
     rng = np.random.default_rng(rank)
-    x = cr.tensor(rng.random((batch // world, sizes[0]), dtype=np.float32))
-    y = cr.tensor(rng.integers(0, sizes[-1], batch // world))
+    per_rank = batch if weak else batch // world
+    x = cr.tensor(rng.random((per_rank, sizes[0]), dtype=np.float32))
+    y = cr.tensor(rng.integers(0, sizes[-1], per_rank))
     comm = dist.get_communicator()
 
     def timed(sync: bool) -> float:
@@ -90,20 +95,21 @@ def worker(config: str, steps: int, warmup: int) -> None:
     comm.allreduce(bare, "max")
     if rank == 0:
         print(json.dumps({
-            "samples_per_second": batch * steps / synced,
+            "samples_per_second": per_rank * world * steps / synced,
             "step_ms": 1e3 * synced / steps, "compute_ms": 1e3 * compute / steps,
             "bytes": model.reducer.bytes_per_step, "buckets": len(model.reducer.buckets),
             "allreduce_ms": 1e3 * float(bare[0]),
             "replayed": step.stats["replayed"]}))
 
 
-def launch(config: str, ranks: int, threads: int, steps: int) -> dict[str, float]:
+def launch(config: str, ranks: int, threads: int, steps: int, weak: bool
+           ) -> dict[str, float]:
     here = Path(sys.executable).parent
     mpiexec = str(here / "mpiexec") if (here / "mpiexec").exists() else "mpiexec"
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
     command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "mpi4py", __file__,
-               "--worker", config, "--steps", str(steps)]
+               "--worker", config, "--steps", str(steps)] + (["--weak"] if weak else [])
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=True,
                          timeout=600).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
@@ -116,18 +122,21 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--configs", default="ac")
+    parser.add_argument("--weak", action="store_true",
+                        help="each rank takes the whole batch (the global batch grows with W)")
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.steps, args.warmup)
+        worker(args.worker, args.steps, args.warmup, args.weak)
         return
     cells = [(c, ranks, threads) for c in args.configs
              for ranks, threads in ((1, 1), (1, 2), (2, 1), (4, 1))]
     runs: dict[tuple[str, int, int], list[dict[str, float]]] = {cell: [] for cell in cells}
     for _ in range(args.repeats):
         for cell in cells:
-            runs[cell].append(launch(cell[0], cell[1], cell[2], args.steps))
+            runs[cell].append(launch(cell[0], cell[1], cell[2], args.steps, args.weak))
     print(f"{os.cpu_count()} cores; {args.steps} steps after {args.warmup} warm-up, median "
-          f"of {args.repeats} jobs\n")
+          f"of {args.repeats} jobs; batch per rank: "
+          f"{'the whole batch (weak scaling)' if args.weak else 'batch / ranks'}\n")
     print("| network | ranks x BLAS threads | samples/s | efficiency | step ms | compute-only "
           "ms | comm ms/step | all-reduce bytes/step | bare Allreduce ms | its GB/s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
