@@ -24,11 +24,12 @@ from chainrule.explain.pictures_convergence import convergence
 from chainrule.explain.pictures_descent import gradient_descent
 from chainrule.explain.pictures_digit import follow_one_digit
 from chainrule.explain.pictures_vanishing import vanishing_gradients
+from chainrule.viz import fonts
 from chainrule.viz.cycle import draw_cycle
 from chainrule.viz.network import draw_cs231n_nets, draw_network
 
 FOLDER = Path(__file__).resolve().parents[1] / "docs" / "img"
-OURS = ("backprop_network.png", "convergence.png", "cs231n_nets.png", "cycle.png",
+OURS = ("backprop_network.png", "convergence.png", "cs231n_nets.png", "cycle.png", "cycle_zh.png",
         "dead_relus.png", "depth.png", "follow_one_digit.png", "follow_one_digit_network.png",
         "gradient_descent.png", "linear_collapse.png", "mlp_graph.png", "overfitting.png",
         "saturation.png", "seed_spread.png", "vanishing_gradients.png", "zigzag.png")
@@ -44,6 +45,9 @@ def main() -> None:
                  title="The worked 2-2-2 example: weights, net inputs, outputs, deltas and "
                        "errors (biases fixed)")
     draw_cycle(worked.build(), x, target, lr=worked.LR, save=FOLDER / "cycle.png")
+    if fonts.cjk_font_file() is not None:  # the Chinese figure needs a CJK font
+        draw_cycle(worked.build(), x, target, lr=worked.LR, lang="zh",
+                   save=FOLDER / "cycle_zh.png")
     draw_cs231n_nets(save=FOLDER / "cs231n_nets.png")
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 16), nn.Sigmoid(), nn.Linear(16, 16), nn.Sigmoid(),
@@ -67,6 +71,8 @@ def main() -> None:
                          save_network=FOLDER / "follow_one_digit_network.png")
     for name in sorted(OURS):  # only this script's figures (docs/img holds others too)
         path = FOLDER / name
+        if not path.exists():
+            continue
         shrink(path)
         print(f"{path.relative_to(FOLDER.parents[1])}: {path.stat().st_size // 1024} KiB")
 
