@@ -75,3 +75,14 @@ def test_a_missing_message_falls_back_to_english_not_to_its_key(monkeypatch) -> 
     say = i18n.messages("zh")
     assert say("backprop.error") == "ERROR"
     assert say("backprop.forward") == "前向传播 (FORWARD PASS)"
+
+
+def test_example_error_split_in_chinese_has_the_english_numbers(capsys, monkeypatch) -> None:
+    monkeypatch.delenv("CHAINRULE_LANG", raising=False)
+    assert main(["example", "error-split", "--lang", "en"]) == 0
+    english = capsys.readouterr().out
+    assert main(["example", "error-split", "--lang", "zh"]) == 0
+    chinese = capsys.readouterr().out
+    assert Counter(NUMBER.findall(chinese)) == Counter(NUMBER.findall(english))
+    assert "分配给 w11 的 e1 份额 = 0.08 * 0.6 / (0.6 + 0.1 + 0.15 + 0.25) = 0.0436" in chinese
+    assert "链式法则" in chinese and "链式法则" not in english

@@ -115,7 +115,7 @@ def run_cycle(args: argparse.Namespace) -> int:
 def run_error_split(args: argparse.Namespace) -> int:
     from chainrule.explain import error_split
 
-    error_split()
+    error_split(lang=_words(args).lang)
     return 0
 
 

@@ -18,6 +18,7 @@ from typing import TextIO
 
 from chainrule import autograd, creation
 from chainrule.explain.backprop import Walkthrough, emit, fmt
+from chainrule.i18n import messages
 from chainrule.ops.activation import sigmoid
 
 ERRORS = [0.08, 0.82]
@@ -26,35 +27,39 @@ HIDDEN_OUT = [0.6, 0.4, 0.75, 0.3]  # the hidden nodes' outputs, for the gradien
 PUBLISHED_SHARE = 0.0343
 
 
-def error_split(file: TextIO | None | str = "stdout") -> Walkthrough:
-    """Print the proportional error split, W^T e, and the true gradients for contrast."""
-    walk = Walkthrough()
+def error_split(file: TextIO | None | str = "stdout", lang: str | None = None) -> Walkthrough:
+    """Print the proportional error split, W^T e, and the true gradients for contrast
+    (``lang``: the language of the explanations, see :func:`chainrule.i18n.resolve`)."""
+    walk = Walkthrough(words=messages(lang))
+    say = walk.words
     e = creation.tensor(ERRORS, dtype="float64")
     W = creation.tensor(W_HO, dtype="float64")
     n_out, n_hidden = W.shape
     row_sums = W.sum(dim=1)
     shares = W * (e / row_sums).reshape(n_out, 1)  # share of e_k carried by w_kj
-    walk.say("SPLITTING THE OUTPUT ERRORS IN PROPORTION TO THE WEIGHTS")
-    walk.say(f"output errors: e1 = {fmt(ERRORS[0])}, e2 = {fmt(ERRORS[1])}")
+    walk.say(say("split.title"))
+    walk.say(say("split.errors", errors=f"e1 = {fmt(ERRORS[0])}, e2 = {fmt(ERRORS[1])}"))
     for k in range(n_out):
         weights = " + ".join(fmt(v) for v in W_HO[k])
-        walk.say(f"weights into o{k + 1}: {weights} = {fmt(row_sums.tolist()[k])}")
+        walk.say(say("split.weights_into", output=f"o{k + 1}",
+                     terms=f"{weights} = {fmt(row_sums.tolist()[k])}"))
     s = shares.tolist()
     share = walk.keep("share_e1_w11", s[0][0])
-    walk.say(f"share of e1 assigned to w11 = {fmt(ERRORS[0])} * {fmt(W_HO[0][0])} / "
-             f"({' + '.join(fmt(v) for v in W_HO[0])}) = {share:.4f}")
-    walk.say(f"  (the tutorial prints {PUBLISHED_SHARE} here; {fmt(ERRORS[0] * W_HO[0][0])} / "
-             f"{fmt(row_sums.tolist()[0])} is {share:.4f})")
+    walk.say(say("split.share_w11", formula=f"{fmt(ERRORS[0])} * {fmt(W_HO[0][0])} / "
+                 f"({' + '.join(fmt(v) for v in W_HO[0])}) = {share:.4f}"))
+    walk.say(say("split.tutorial", published=PUBLISHED_SHARE,
+                 product=fmt(ERRORS[0] * W_HO[0][0]), total=fmt(row_sums.tolist()[0]),
+                 share=f"{share:.4f}"))
     for k in range(n_out):
-        walk.say(f"shares of e{k + 1}: " + ", ".join(
-            f"w{k + 1}{j + 1} {s[k][j]:.4f}" for j in range(n_hidden)))
+        walk.say(say("split.shares", error=f"e{k + 1}", shares=", ".join(
+            f"w{k + 1}{j + 1} {s[k][j]:.4f}" for j in range(n_hidden))))
     hidden_prop = shares.sum(dim=0).tolist()
-    walk.say("hidden errors (proportional split, recombined): " + ", ".join(
+    walk.say(say("split.hidden", errors=", ".join(
         f"e_h{j + 1} = {walk.keep(f'split_h{j + 1}', hidden_prop[j]):.4f}"
-        for j in range(n_hidden)))
+        for j in range(n_hidden))))
     plain = (W.T @ e).tolist()
     walk.say("")
-    walk.say("DROPPING THE NORMALISATION: hidden errors = W_ho^T . e (what code does: who.T @ e)")
+    walk.say(say("split.plain"))
     for j in range(n_hidden):
         terms = " + ".join(f"{fmt(W_HO[k][j])} * {fmt(ERRORS[k])}" for k in range(n_out))
         walk.say(f"e_h{j + 1} = {terms} = {fmt(walk.keep(f'wte_h{j + 1}', plain[j]))}")
@@ -71,14 +76,13 @@ def _true_gradients(walk: Walkthrough) -> None:
     target = (out + creation.tensor(ERRORS, dtype="float64")).detach()  # so t - o = e
     error = (0.5 * (target - out) ** 2).sum()
     (grad_h,) = autograd.grad(error, [h])
+    say = walk.words
     walk.say("")
-    walk.say("THE TRUE GRADIENT (chain rule) for the same weights with sigmoid outputs and "
-             "targets t = o + e")
-    walk.say(f"outputs o = {', '.join(fmt(v) for v in out.tolist())}; "
-             f"E_total = {fmt(walk.keep('E_total', error.item()))}")
+    walk.say(say("split.true"))
+    walk.say(say("split.outputs", outputs=", ".join(fmt(v) for v in out.tolist()),
+                  error=fmt(walk.keep("E_total", error.item()))))
     values = grad_h.tolist()
-    walk.say("dE/dout_h = W^T (delta), delta = -(t - o) * o (1 - o): " + ", ".join(
+    walk.say(say("split.gradient", gradients=", ".join(
         f"dE/dh{j + 1} = {fmt(walk.keep(f'grad_h{j + 1}', values[j]))}"
-        for j in range(len(values))))
-    walk.say("The heuristic points the same way (minus sign: the error is t - o), but the true "
-             "gradient is scaled by each output's slope o (1 - o) <= 1/4 and not normalised.")
+        for j in range(len(values)))))
+    walk.say(say("split.moral"))

@@ -69,4 +69,21 @@ MESSAGES: dict[str, str] = {
                    "lines: blue positive, red negative weights, thicker = larger |w|",
     "cycle.done": "One training step of the worked 2-2-2 example: forward -> loss -> backward "
                   "-> update; E_total 0.298371109 -> {error} with the updated weights.",
+    # the error split (chainrule.explain.error_split)
+    "split.title": "SPLITTING THE OUTPUT ERRORS IN PROPORTION TO THE WEIGHTS",
+    "split.errors": "output errors: {errors}",
+    "split.weights_into": "weights into {output}: {terms}",
+    "split.share_w11": "share of e1 assigned to w11 = {formula}",
+    "split.tutorial": "  (the tutorial prints {published} here; {product} / {total} is {share})",
+    "split.shares": "shares of {error}: {shares}",
+    "split.hidden": "hidden errors (proportional split, recombined): {errors}",
+    "split.plain": "DROPPING THE NORMALISATION: hidden errors = W_ho^T . e (what code does: "
+                   "who.T @ e)",
+    "split.true": "THE TRUE GRADIENT (chain rule) for the same weights with sigmoid outputs "
+                  "and targets t = o + e",
+    "split.outputs": "outputs o = {outputs}; E_total = {error}",
+    "split.gradient": "dE/dout_h = W^T (delta), delta = -(t - o) * o (1 - o): {gradients}",
+    "split.moral": "The heuristic points the same way (minus sign: the error is t - o), but "
+                   "the true gradient is scaled by each output's slope o (1 - o) <= 1/4 and "
+                   "not normalised.",
 }

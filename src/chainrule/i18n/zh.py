@@ -60,4 +60,17 @@ MESSAGES: dict[str, str] = {
                    "线：蓝色为正权重，红色为负权重，越粗 |w| 越大",
     "cycle.done": "2-2-2 算例的一个训练步：前向传播 -> 损失函数 -> 反向传播 -> 更新；用更新后的"
                   "权重，E_total 0.298371109 -> {error}。",
+    "split.title": "按权重比例分配输出误差",
+    "split.errors": "输出误差：{errors}",
+    "split.weights_into": "进入 {output} 的权重：{terms}",
+    "split.share_w11": "分配给 w11 的 e1 份额 = {formula}",
+    "split.tutorial": "  （教程在这里给出 {published}；{product} / {total} 等于 {share}）",
+    "split.shares": "{error} 的份额：{shares}",
+    "split.hidden": "隐藏层误差（按比例分配后再合并）：{errors}",
+    "split.plain": "去掉归一化：隐藏层误差 = W_ho^T . e（代码里的写法：who.T @ e）",
+    "split.true": "真正的梯度（链式法则）：同样的权重，sigmoid 输出，目标 t = o + e",
+    "split.outputs": "输出 o = {outputs}；E_total = {error}",
+    "split.gradient": "dE/dout_h = W^T (delta)，delta = -(t - o) * o (1 - o)：{gradients}",
+    "split.moral": "这种直觉方法指的方向相同（差一个负号：误差是 t - o），但真正的梯度还要乘以每个"
+                   "输出的斜率 o (1 - o) <= 1/4，而且不做归一化。",
 }
