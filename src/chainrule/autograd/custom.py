@@ -11,7 +11,9 @@ raw arrays like every other op, so the engine, version checks and step capture n
 nothing new. The companion wraps the arrays in Tensors (fresh leaves, outside the graph),
 runs the user's method with grad mode off and unwraps what it returns. Ops the user's code
 runs are not recorded: in a captured step the companion op is, and its replay runs the
-user's code again.
+user's code again. Under ``create_graph=True`` the user's ``backward`` runs with grad mode
+on, on the gradient and saved Tensors of the graph, so a backward written with Tensor
+operations has second derivatives, as in PyTorch.
 
 >>> import chainrule as cr
 >>> class MyReLU(cr.autograd.Function):
@@ -70,6 +72,12 @@ class TensorNode(Node):
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         arrays = Node.saved_tensors.fget(self)  # type: ignore[attr-defined]  # freed check
+        if _function.RECORDING.on:  # create_graph=True: the saved Tensors, tied to the graph
+            from chainrule.autograd.traced import Traced
+
+            return tuple(a.tensor if isinstance(a, Traced) else
+                         _function.Tensor._wrap(a) if is_tensor else a
+                         for a, is_tensor in zip(arrays, self.saved_kinds, strict=True))
         return tuple(_function.Tensor._wrap(a) if is_tensor else a
                      for a, is_tensor in zip(arrays, self.saved_kinds, strict=True))
 
@@ -103,6 +111,13 @@ def tensor_function(user: type[Function]) -> type[Function]:
         return tuple(_unwrap(o) for o in out) if isinstance(out, (tuple, list)) else _unwrap(out)
 
     def backward(ctx: Any, *grads: Any) -> Any:
+        if _function.RECORDING.on:  # create_graph=True: the user's Tensor code is recorded
+            from chainrule.autograd.traced import as_tensor, traced
+
+            out = user.backward(ctx, *[None if g is None else as_tensor(g) for g in grads])
+            if isinstance(out, (tuple, list)):
+                return tuple(None if g is None else traced(g) for g in out)
+            return None if out is None else traced(out)
         out = _run_user(user.backward, ctx, grads)
         return tuple(_unwrap(g) for g in out) if isinstance(out, (tuple, list)) else _unwrap(out)
 

@@ -339,13 +339,34 @@ class Namespace:
     @staticmethod
     def put_along_axis(target: Any, indices: Any, values: Any, axis: int) -> None:
         """In place, as NumPy's: ``target`` (a Traced array) takes ``values`` at
-        ``indices`` along ``axis``, recorded as a where() over a constant one-hot mask."""
-        mask = np.zeros(target.shape, dtype=bool)
-        np.put_along_axis(mask, np.asarray(indices), True, axis)
-        if indices.shape[axis] != 1:
-            raise TypeError("put_along_axis: only one index per row can be recorded")
-        spread = as_tensor(traced(values)).expand(*target.shape)
-        target.tensor = cr.where(cr.tensor(mask), spread, as_tensor(traced(target)))
+        ``indices`` along ``axis``; recorded as a product with a constant 0/1 matrix from
+        each value to its place (distinct places, as the arg-max and sort use it)."""
+        shape = target.shape
+        places = np.take_along_axis(np.arange(int(np.prod(shape))).reshape(shape),
+                                    np.asarray(indices), axis)
+        spread = as_tensor(traced(values))
+        if tuple(spread.shape) != places.shape:
+            spread = spread.expand(*places.shape)
+        written = np.zeros(int(np.prod(shape)), dtype=bool)
+        written[places.reshape(-1)] = True
+        scattered = _scatter_add(places.reshape(-1), spread.reshape(-1), shape, target.dtype)
+        target.tensor = cr.where(cr.tensor(written.reshape(shape)), scattered,
+                                 as_tensor(traced(target)))
+
+    @staticmethod
+    def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Any:
+        """Sums of ``weights`` per value of the integer array ``x`` (recorded weights)."""
+        if not isinstance(weights, Traced):
+            return np.bincount(x, weights=weights, minlength=minlength)
+        size = max(int(minlength), int(np.max(x)) + 1 if np.size(x) else 0)
+        return Traced(_scatter_add(np.asarray(x).reshape(-1), weights.tensor.reshape(-1),
+                                   (size,), weights.dtype))
+
+    @staticmethod
+    def pad(x: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(x, Traced):
+            raise TypeError("xp.pad of a recorded array")
+        return np.pad(x, *args, **kwargs)  # an index array: a constant
 
     @staticmethod
     def cumsum(x: Any, axis: int) -> Traced:
@@ -396,6 +417,17 @@ def _as_operand(value: Any) -> Any:
     return value
 
 
+def _scatter_add(places: np.ndarray, values: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """A Tensor of ``shape`` with ``values[k]`` added at flat position ``places[k]``: the
+    product with a constant (size x k) 0/1 matrix, so the values stay differentiable."""
+    size = int(np.prod(shape))
+    if size * places.size > _ScatterAdd.LIMIT:
+        raise TypeError("scatter: too large to record as a matrix product")
+    onehot = np.zeros((size, places.size), dtype=dtype)
+    onehot[places, np.arange(places.size)] = 1
+    return (_tensor_class()._wrap(onehot) @ values).reshape(*shape)
+
+
 class _ScatterAdd:
     """``xp.add.at(target, index, values)``: NumPy's unbuffered in-place add, recorded as a
     product with a constant 0/1 matrix (each gathered element's source position), so any
@@ -405,16 +437,12 @@ class _ScatterAdd:
 
     @staticmethod
     def at(target: Any, index: Any, values: Any) -> None:
-        size = int(np.prod(target.shape))
-        sources = np.arange(size).reshape(target.shape)[_plain_index(index)]
-        if sources.size * size > _ScatterAdd.LIMIT:
-            raise TypeError("add.at: too large to record as a matrix product")
-        onehot = np.zeros((size, sources.size), dtype=target.dtype)
-        onehot[sources.reshape(-1), np.arange(sources.size)] = 1
+        shape = target.shape
+        sources = np.arange(int(np.prod(shape))).reshape(shape)[_plain_index(index)]
         spread = as_tensor(traced(values))
         if tuple(spread.shape) != sources.shape:  # one value broadcast over the entries
             spread = spread.expand(*sources.shape)
-        added = (_tensor_class()._wrap(onehot) @ spread.reshape(-1)).reshape(*target.shape)
+        added = _scatter_add(sources.reshape(-1), spread.reshape(-1), shape, target.dtype)
         target.tensor = as_tensor(traced(target)) + added
 
 
@@ -465,9 +493,9 @@ def recorded_saves(node: Any) -> tuple[Any, ...]:
     recompute = getattr(node.function, "recompute", None)
     out: list[Any] = []
     for saved in node.to_save:
-        position = positions.get(id(saved)) if saved is not None else None
+        kind = getattr(getattr(saved, "dtype", None), "kind", None)
+        position = positions.get(id(saved)) if kind in ("f", "c") else None
         if position is None:  # a constant: an input needing no gradient, a mask, indices
-            kind = getattr(getattr(saved, "dtype", None), "kind", None)
             if (kind in ("f", "c") and recompute is None and not _is_input(node, saved)
                     and not getattr(node.function, "constant_saves", False)):
                 raise DoubleBackwardError(
