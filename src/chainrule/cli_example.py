@@ -260,9 +260,9 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--quick", action="store_true", help="a smaller, faster run (fewer "
                     "steps, seeds and depths), as the tests run it")
     ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
-                    "(default: $CHAINRULE_LANG, else the locale, else en); backprop and its "
-                    "figures and cycle's figure speak both (figures need a CJK font: pip "
-                    "install noto-cjk-sans-otc), the other examples English for now")
+                    "(default: $CHAINRULE_LANG, else the locale, else en); backprop (and its "
+                    "figures), cycle's figure and error-split speak both (figures need a CJK "
+                    "font: pip install noto-cjk-sans-otc), the other examples English for now")
     ex.set_defaults(func=cmd_example)
 
 
