@@ -209,3 +209,13 @@ def test_depth_overfitting_and_seed_spread(tmp_path, capsys) -> None:
     assert test_loss - train_loss > best[2] - best[1]  # the gap grew after the best step
     spread = seed_spread(quick=True, file=None)
     assert len(spread["losses"]) == 5 and max(spread["losses"]) > min(spread["losses"]) + 0.01
+
+
+def test_example_networks_counts_every_parameter(tmp_path, capsys) -> None:
+    assert main(["example", "networks", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "3-4-2         weights 3 x 4 + 4 x 2 = 20; biases 4 + 2 = 6; total 26" in out
+    assert "3-4-4-1       weights 3 x 4 + 4 x 4 + 4 x 1 = 32; biases 4 + 4 + 1 = 9; total 41" in out
+    assert "total 13,002" in out
+    for name in ("cs231n_nets.png", "network_784.png"):
+        assert (tmp_path / name).read_bytes().startswith(PNG)

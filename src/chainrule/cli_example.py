@@ -201,12 +201,47 @@ def _picture(name: str, figure: str, module: str = "pictures_activations"
     return run
 
 
+def run_networks(args: argparse.Namespace) -> int:
+    """The CS231n notes' 3-4-2 and 3-4-4-1 nets and the tutorials' 784-16-16-10, counted
+    and drawn neuron by neuron."""
+    from chainrule import nn, random
+    from chainrule.viz.network import (
+        count_parameters,
+        cs231n_nets,
+        draw_cs231n_nets,
+        draw_network,
+        layers_of,
+    )
+
+    need_matplotlib()
+    nets = dict(cs231n_nets())
+    random.manual_seed(0)
+    nets["784-16-16-10"] = nn.Sequential(nn.Linear(784, 16), nn.Sigmoid(), nn.Linear(16, 16),
+                                         nn.Sigmoid(), nn.Linear(16, 10))
+    print("PARAMETERS: every weight and every bias (each neuron after the inputs has one)")
+    for name, model in nets.items():
+        weights, biases = count_parameters(layers_of(model))
+        sizes = [int(size) for size in name.split("-")]
+        sums = " + ".join(f"{a} x {b}" for a, b in zip(sizes, sizes[1:], strict=False))
+        print(f"  {name:<13} weights {sums} = {weights:,}; biases "
+              f"{' + '.join(map(str, sizes[1:]))} = {biases:,}; total {weights + biases:,}")
+    path = _figure_path(args, "cs231n_nets.png")
+    draw_cs231n_nets(save=path)
+    _wrote(path)
+    path = _figure_path(args, "network_784.png")
+    draw_network(nets["784-16-16-10"], save=path)
+    _wrote(path)
+    return 0
+
+
 EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "backprop": ("the worked 2-2-2 example, every number, the bias gradients and what "
                  "training the biases changes (--plot: the network and the step's cycle)",
                  run_backprop),
     "cycle": ("forward -> loss -> backward -> update of one real step, as one figure",
               run_cycle),
+    "networks": ("the CS231n notes' 3-4-2 and 3-4-4-1 nets (26 and 41 parameters) and "
+                 "784-16-16-10 (13,002), counted and drawn neuron by neuron", run_networks),
     "error-split": ("errors split by weights", run_error_split),
     "gradient-descent": ("paths on a 1-D and a 2-D loss surface from several starts (global "
                          "vs local minimum) and with several learning rates",
