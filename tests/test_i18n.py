@@ -86,3 +86,13 @@ def test_example_error_split_in_chinese_has_the_english_numbers(capsys, monkeypa
     assert Counter(NUMBER.findall(chinese)) == Counter(NUMBER.findall(english))
     assert "分配给 w11 的 e1 份额 = 0.08 * 0.6 / (0.6 + 0.1 + 0.15 + 0.25) = 0.0436" in chinese
     assert "链式法则" in chinese and "链式法则" not in english
+
+
+def test_example_convolution_in_chinese_has_the_english_numbers(capsys, monkeypatch) -> None:
+    monkeypatch.delenv("CHAINRULE_LANG", raising=False)
+    assert main(["example", "convolution", "--lang", "en"]) == 0
+    english = capsys.readouterr().out
+    assert main(["example", "convolution", "--lang", "zh"]) == 0
+    chinese = capsys.readouterr().out
+    assert Counter(NUMBER.findall(chinese)) == Counter(NUMBER.findall(english))
+    assert "手算与自动求导的每一项都完全相同" in chinese and "卷积核的梯度" in chinese

@@ -122,7 +122,7 @@ def run_error_split(args: argparse.Namespace) -> int:
 def run_convolution(args: argparse.Namespace) -> int:
     from chainrule.explain.convolution import convolution
 
-    convolution()
+    convolution(lang=_words(args).lang)
     return 0
 
 
@@ -296,8 +296,9 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
                     "steps, seeds and depths), as the tests run it")
     ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
                     "(default: $CHAINRULE_LANG, else the locale, else en); backprop (and its "
-                    "figures), cycle's figure and error-split speak both (figures need a CJK "
-                    "font: pip install noto-cjk-sans-otc), the other examples English for now")
+                    "figures), cycle's figure, error-split and convolution speak both (figures "
+                    "need a CJK font: pip install noto-cjk-sans-otc), the other examples "
+                    "English for now")
     ex.set_defaults(func=cmd_example)
 
 

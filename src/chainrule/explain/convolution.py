@@ -21,6 +21,7 @@ import numpy as np
 
 from chainrule import creation
 from chainrule.explain.backprop import Walkthrough, emit, fmt
+from chainrule.i18n import messages
 from chainrule.nn.conv_functional import conv2d
 
 IMAGE = [[1, 2, 2, 2, 1],  # a small "7"
@@ -38,8 +39,9 @@ SHOWN = (1, 2)  # the output worked out term by term
 
 
 def _say(walk: Walkthrough, text: str) -> None:
-    """A paragraph, wrapped at 88 columns."""
-    for line in textwrap.wrap(text, 88):
+    """A paragraph, wrapped at 88 columns (Chinese, with no spaces to break at, is left
+    to the terminal)."""
+    for line in textwrap.wrap(text, 88) if text.isascii() else [text]:
         walk.say(line)
 
 
@@ -87,23 +89,21 @@ def correlate(x: np.ndarray, k: np.ndarray) -> np.ndarray:
     return out
 
 
-def convolution(file: TextIO | None | str = "stdout") -> Walkthrough:
-    """Print the worked convolution (see the module docstring); return every number."""
-    walk = Walkthrough()
+def convolution(file: TextIO | None | str = "stdout", lang: str | None = None) -> Walkthrough:
+    """Print the worked convolution (see the module docstring); return every number
+    (``lang``: the language of the explanations, see :func:`chainrule.i18n.resolve`)."""
+    walk = Walkthrough(words=messages(lang))
+    say = walk.words
     x = creation.tensor(IMAGE, dtype="float64", requires_grad=True)
     k = creation.tensor(KERNEL, dtype="float64", requires_grad=True)
     X, K, T = (np.array(v, dtype=np.float64) for v in (IMAGE, KERNEL, TARGET))
     y = conv2d(x.reshape(1, 1, 5, 5), k.reshape(1, 1, 3, 3)).reshape(3, 3)
     Y = y.detach().numpy()
-    walk.say("A 3x3 KERNEL SLID OVER A 5x5 IMAGE (stride 1, no padding: a 3x3 output)")
-    _grid(walk, "image x:", X)
-    _grid(walk, "kernel k:", K)
-    _say(walk, "y[i, j] = sum over a, b of x[i+a, j+b] * k[a, b]: the kernel laid on the "
-         "window whose top-left corner is (i, j), multiplied cell by cell and summed. This "
-         "kernel takes the window's right column from its left one: positive where the "
-         "image gets darker to the right. (Deep-learning libraries compute this "
-         "cross-correlation and call it convolution: the kernel is not flipped.)")
-    _grid(walk, "output y = conv2d(x, k):", Y)
+    walk.say(say("conv.title"))
+    _grid(walk, say("conv.image"), X)
+    _grid(walk, say("conv.kernel"), K)
+    _say(walk, say("conv.rule"))
+    _grid(walk, say("conv.output"), Y)
     i, j = SHOWN
     _sum(walk, f"y[{i},{j}]", X[i:i + 3, j:j + 3], K, "x", "k", (i, j))
     walk.keep(f"y[{i},{j}]", Y[i, j])
@@ -111,33 +111,28 @@ def convolution(file: TextIO | None | str = "stdout") -> Walkthrough:
     loss = ((y - creation.tensor(TARGET, dtype="float64")) ** 2).sum() * 0.5
     loss.backward()
     G = Y - T
-    _say(walk, f"LOSS L = 1/2 * sum (y - t)^2, asking for a zero map (target t = 0): L = "
-         f"{fmt(walk.keep('L', loss.item()))}, and dL/dy = y - t:")
+    _say(walk, say("conv.loss", loss=fmt(walk.keep("L", loss.item()))))
     _grid(walk, "dL/dy:", G)
     walk.say("")
-    _say(walk, "KERNEL GRADIENT. k[a, b] multiplies x[i+a, j+b] in every output y[i, j], so "
-         "dL/dk[a, b] = sum over i, j of x[i+a, j+b] * dL/dy[i, j]: the image correlated "
-         "with the output's gradient (the 3x3 map dL/dy slid over the 5x5 image).")
+    _say(walk, say("conv.kernel_gradient"))
     hand_k = correlate(X, G)
     walk.keep("dL/dk[0,0]", _sum(walk, "dL/dk[0,0]", X[0:3, 0:3], G, "x", "g", (0, 0)))
     walk.say("  (g = dL/dy)")
-    _grid(walk, "by hand:", hand_k)
+    _grid(walk, say("conv.by_hand"), hand_k)
     assert k.grad is not None and x.grad is not None
     auto_k = k.grad.numpy()
-    _grid(walk, "autograd (k.grad):", auto_k)
+    _grid(walk, say("conv.autograd", grad="k.grad"), auto_k)
     walk.say("")
-    _say(walk, "INPUT GRADIENT. x[p, q] is read by every window that covers it, so dL/dx is "
-         "dL/dy padded with 2 zeros all round, correlated with the kernel turned 180 "
-         "degrees (the 'full' convolution).")
+    _say(walk, say("conv.input_gradient"))
     hand_x = correlate(np.pad(G, 2), K[::-1, ::-1])
     auto_x = x.grad.numpy()
-    _grid(walk, "by hand:", hand_x)
-    _grid(walk, "autograd (x.grad):", auto_x)
+    _grid(walk, say("conv.by_hand"), hand_x)
+    _grid(walk, say("conv.autograd", grad="x.grad"), auto_x)
     same = bool(np.array_equal(hand_k, auto_k) and np.array_equal(hand_x, auto_x))
     walk.keep("equal", same)
     walk.say("")
-    walk.say("by hand and autograd agree in every entry, to the last bit" if same else
-             f"by hand and autograd DIFFER: largest gap {np.abs(hand_k - auto_k).max():g} "
-             f"(kernel), {np.abs(hand_x - auto_x).max():g} (input)")
+    walk.say(say("conv.agree") if same else
+             say("conv.differ", kernel=f"{np.abs(hand_k - auto_k).max():g}",
+                 input=f"{np.abs(hand_x - auto_x).max():g}"))
     emit(walk, file)
     return walk

@@ -86,4 +86,28 @@ MESSAGES: dict[str, str] = {
     "split.moral": "The heuristic points the same way (minus sign: the error is t - o), but "
                    "the true gradient is scaled by each output's slope o (1 - o) <= 1/4 and "
                    "not normalised.",
+    # the worked convolution (chainrule.explain.convolution)
+    "conv.title": "A 3x3 KERNEL SLID OVER A 5x5 IMAGE (stride 1, no padding: a 3x3 output)",
+    "conv.image": "image x:",
+    "conv.kernel": "kernel k:",
+    "conv.rule": "y[i, j] = sum over a, b of x[i+a, j+b] * k[a, b]: the kernel laid on the "
+                 "window whose top-left corner is (i, j), multiplied cell by cell and summed. "
+                 "This kernel takes the window's right column from its left one: positive "
+                 "where the image gets darker to the right. (Deep-learning libraries compute "
+                 "this cross-correlation and call it convolution: the kernel is not flipped.)",
+    "conv.output": "output y = conv2d(x, k):",
+    "conv.loss": "LOSS L = 1/2 * sum (y - t)^2, asking for a zero map (target t = 0): L = "
+                 "{loss}, and dL/dy = y - t:",
+    "conv.kernel_gradient": "KERNEL GRADIENT. k[a, b] multiplies x[i+a, j+b] in every output "
+                            "y[i, j], so dL/dk[a, b] = sum over i, j of x[i+a, j+b] * "
+                            "dL/dy[i, j]: the image correlated with the output's gradient "
+                            "(the 3x3 map dL/dy slid over the 5x5 image).",
+    "conv.by_hand": "by hand:",
+    "conv.autograd": "autograd ({grad}):",
+    "conv.input_gradient": "INPUT GRADIENT. x[p, q] is read by every window that covers it, "
+                           "so dL/dx is dL/dy padded with 2 zeros all round, correlated with "
+                           "the kernel turned 180 degrees (the 'full' convolution).",
+    "conv.agree": "by hand and autograd agree in every entry, to the last bit",
+    "conv.differ": "by hand and autograd DIFFER: largest gap {kernel} (kernel), {input} "
+                   "(input)",
 }

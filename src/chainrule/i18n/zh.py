@@ -73,4 +73,22 @@ MESSAGES: dict[str, str] = {
     "split.gradient": "dE/dout_h = W^T (delta)，delta = -(t - o) * o (1 - o)：{gradients}",
     "split.moral": "这种直觉方法指的方向相同（差一个负号：误差是 t - o），但真正的梯度还要乘以每个"
                    "输出的斜率 o (1 - o) <= 1/4，而且不做归一化。",
+    "conv.title": "3x3 卷积核在 5x5 图像上滑动（步长 1，不填充：输出为 3x3）",
+    "conv.image": "图像 x：",
+    "conv.kernel": "卷积核 k：",
+    "conv.rule": "y[i, j] = sum over a, b of x[i+a, j+b] * k[a, b]：把卷积核放在左上角为 "
+                 "(i, j) 的窗口上，逐格相乘再求和。这个卷积核用窗口左列减去右列：图像向右变暗"
+                 "的地方为正。（深度学习库计算的是互相关，却叫它卷积：卷积核不翻转。）",
+    "conv.output": "输出 y = conv2d(x, k)：",
+    "conv.loss": "损失函数 L = 1/2 * sum (y - t)^2，目标是全零图（t = 0）：L = {loss}，"
+                 "dL/dy = y - t：",
+    "conv.kernel_gradient": "卷积核的梯度。k[a, b] 在每个输出 y[i, j] 里都乘以 x[i+a, j+b]，"
+                            "所以 dL/dk[a, b] = sum over i, j of x[i+a, j+b] * dL/dy[i, j]："
+                            "图像与输出梯度的互相关（把 3x3 的 dL/dy 在 5x5 图像上滑动）。",
+    "conv.by_hand": "手算：",
+    "conv.autograd": "自动求导 ({grad})：",
+    "conv.input_gradient": "输入的梯度。x[p, q] 被覆盖它的每个窗口读到，所以 dL/dx 是四周各补 "
+                           "2 圈零的 dL/dy 与旋转 180 度的卷积核的互相关（即 'full' 卷积）。",
+    "conv.agree": "手算与自动求导的每一项都完全相同，一位不差",
+    "conv.differ": "手算与自动求导不同：最大差距 {kernel}（卷积核），{input}（输入）",
 }
