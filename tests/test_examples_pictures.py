@@ -219,3 +219,15 @@ def test_example_networks_counts_every_parameter(tmp_path, capsys) -> None:
     assert "total 13,002" in out
     for name in ("cs231n_nets.png", "network_784.png"):
         assert (tmp_path / name).read_bytes().startswith(PNG)
+
+
+def test_example_help_lists_every_example_on_its_own_line(capsys) -> None:
+    from chainrule.cli_example import EXAMPLES
+
+    with pytest.raises(SystemExit) as stop:
+        main(["example", "--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    listed = [line.split()[0] for line in out.split("examples:\n")[1].splitlines()
+              if line.startswith("  ") and not line.startswith("   ")]
+    assert listed == list(EXAMPLES)

@@ -282,12 +282,25 @@ EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
 }
 
 
+def _listing(width: int = 88) -> str:
+    """The examples, one entry each, their descriptions wrapped under the name."""
+    import textwrap
+
+    lines = ["examples:"]
+    for name, (text, _) in EXAMPLES.items():
+        wrapped = textwrap.wrap(text, width - 22, break_on_hyphens=False)
+        lines.append(f"  {name:<19} {wrapped[0]}")
+        lines.extend(f"  {'':<19} {rest}" for rest in wrapped[1:])
+    return "\n".join(lines)
+
+
 def add_example_parser(sub: argparse._SubParsersAction) -> None:
     """The ``example`` subcommand and its flags."""
     ex = sub.add_parser("example", help="walk through a tutorial calculation or idea with "
-                        "real numbers and pictures")
-    ex.add_argument("name", choices=list(EXAMPLES), help="; ".join(
-        f"{name}: {text}" for name, (text, _) in EXAMPLES.items()))
+                        "real numbers and pictures", epilog=_listing(),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ex.add_argument("name", choices=list(EXAMPLES), metavar="NAME",
+                    help="which example (the list below)")
     ex.add_argument("--plot", action="store_true", help="also write the example's figures "
                     "(PNG) into --out")
     ex.add_argument("--out", metavar="DIR", help="folder for the figures (default: the "
