@@ -132,7 +132,7 @@ def run_gradient_descent(args: argparse.Namespace) -> int:
 
     need_matplotlib()
     path = _figure_path(args, "gradient_descent.png")
-    gradient_descent(quick=args.quick, save=path)
+    gradient_descent(quick=args.quick, save=path, lang=_words(args).lang)
     _wrote(path)
     return 0
 
@@ -309,9 +309,9 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
                     "steps, seeds and depths), as the tests run it")
     ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
                     "(default: $CHAINRULE_LANG, else the locale, else en); backprop (and its "
-                    "figures), cycle's figure, error-split and convolution speak both (figures "
-                    "need a CJK font: pip install noto-cjk-sans-otc), the other examples "
-                    "English for now")
+                    "figures), cycle's figure, error-split, convolution and gradient-descent "
+                    "speak both (figures need a CJK font: pip install noto-cjk-sans-otc), the "
+                    "other examples English for now")
     ex.set_defaults(func=cmd_example)
 
 

@@ -28,6 +28,8 @@ import numpy as np
 
 from chainrule import creation
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.explain.biases import pad
+from chainrule.i18n import Messages, messages
 from chainrule.tensor import Tensor
 
 
@@ -116,8 +118,11 @@ def _run(fn: Callable[[Tensor], Tensor], minima: dict[str, np.ndarray], start: S
 
 
 def gradient_descent(quick: bool = False, save: str | os.PathLike[str] | None = None,
-                     file: Any = "stdout") -> dict[str, list[Run]]:
-    """Run every path, print what they reached, draw the figure (when ``save`` is given)."""
+                     file: Any = "stdout", lang: str | None = None) -> dict[str, list[Run]]:
+    """Run every path, print what they reached (``lang``: the language, see
+    :func:`chainrule.i18n.resolve`; the figure stays English), draw the figure (when
+    ``save`` is given)."""
+    say = messages(lang)
     steps = 120 if quick else 400
     runs = {
         "1d_starts": [_run(surface_1d, MINIMA_1D, [s], 0.02, steps) for s in STARTS_1D],
@@ -125,17 +130,13 @@ def gradient_descent(quick: bool = False, save: str | os.PathLike[str] | None = 
         "2d_starts": [_run(surface_2d, MINIMA_2D, s, 0.05, steps) for s in STARTS_2D],
         "2d_rates": [_run(surface_2d, MINIMA_2D, RATE_START_2D, lr, steps) for lr in RATES_2D],
     }
-    lines = [f"GRADIENT DESCENT ({steps} steps at most; the gradient from backward())",
-             "1-D f(x) = x^4 - 3x^2 + x: global minimum at x = -1.3008, local at x = 1.1309"]
-    lines += _table(runs["1d_starts"], "start")
-    lines += _table(runs["1d_rates"], "lr")
-    lines += ["", "2-D f(x, y) = (x^2 - 1)^2 / 2 + 0.3x + 5y^2: global minimum at "
-              "(-1.0679, 0), local at (0.9143, 0)"]
-    lines += _table(runs["2d_starts"], "start")
-    lines += _table(runs["2d_rates"], "lr")
-    lines += ["", "Where a path ends is decided by the side of the hump it starts on; a "
-              "small learning rate crawls, a large one zig-zags across the steep y direction "
-              "of the valley, and past 2 / curvature (0.2 in y here) it flies off."]
+    lines = [say("descent.title", steps=steps), say("descent.surface_1d")]
+    lines += _table(runs["1d_starts"], say)
+    lines += _table(runs["1d_rates"], say)
+    lines += ["", say("descent.surface_2d")]
+    lines += _table(runs["2d_starts"], say)
+    lines += _table(runs["2d_rates"], say)
+    lines += ["", say("descent.moral")]
     if file is not None:
         print("\n".join(lines), file=file if file != "stdout" else None)
     if save is not None:
@@ -143,22 +144,22 @@ def gradient_descent(quick: bool = False, save: str | os.PathLike[str] | None = 
     return runs
 
 
-def _table(runs: list[Run], by: str) -> list[str]:
+def _table(runs: list[Run], say: Messages) -> list[str]:
     rows = [""]
     for run in runs:
         start = ", ".join(f"{v:g}" for v in run.start)
-        label = f"from ({start}), lr {run.lr:g}"
+        label = say("descent.from", start=start, lr=f"{run.lr:g}")
         end = ", ".join(f"{v:.4f}".replace("-0.0000", "0.0000") for v in run.path[-1])
+        steps = len(run.path) - 1
         if run.end == "diverged":
-            what = f"diverged: |p| > 1000 after {len(run.path) - 1} steps"
+            what = say("descent.diverged", steps=steps)
         elif run.end == "none":
-            what = (f"no minimum in {len(run.path) - 1} steps: "
-                    f"{'bounces across it' if bounces(run.path) else 'still moving'}, "
-                    f"at ({end}), f = {run.loss:.4f}")
+            how = say("descent.bounces" if bounces(run.path) else "descent.moving")
+            what = say("descent.none", steps=steps, how=how, end=end, loss=f"{run.loss:.4f}")
         else:
-            what = (f"{run.end} minimum after {run.steps} steps, "
-                    f"at ({end}), f = {run.loss:.4f}")
-        rows.append(f"  {label:<28} -> {what}")
+            what = say("descent.reached", which=say(f"descent.{run.end}"), steps=run.steps,
+                       end=end, loss=f"{run.loss:.4f}")
+        rows.append(f"  {pad(label, 28)} -> {what}")
     return rows
 
 

@@ -110,4 +110,22 @@ MESSAGES: dict[str, str] = {
     "conv.agree": "by hand and autograd agree in every entry, to the last bit",
     "conv.differ": "by hand and autograd DIFFER: largest gap {kernel} (kernel), {input} "
                    "(input)",
+    # chainrule example gradient-descent (chainrule.explain.pictures_descent)
+    "descent.title": "GRADIENT DESCENT ({steps} steps at most; the gradient from backward())",
+    "descent.surface_1d": "1-D f(x) = x^4 - 3x^2 + x: global minimum at x = -1.3008, local "
+                          "at x = 1.1309",
+    "descent.surface_2d": "2-D f(x, y) = (x^2 - 1)^2 / 2 + 0.3x + 5y^2: global minimum at "
+                          "(-1.0679, 0), local at (0.9143, 0)",
+    "descent.from": "from ({start}), lr {lr}",
+    "descent.diverged": "diverged: |p| > 1000 after {steps} steps",
+    "descent.none": "no minimum in {steps} steps: {how}, at ({end}), f = {loss}",
+    "descent.bounces": "bounces across it",
+    "descent.moving": "still moving",
+    "descent.reached": "{which} minimum after {steps} steps, at ({end}), f = {loss}",
+    "descent.global": "global",
+    "descent.local": "local",
+    "descent.moral": "Where a path ends is decided by the side of the hump it starts on; a "
+                     "small learning rate crawls, a large one zig-zags across the steep y "
+                     "direction of the valley, and past 2 / curvature (0.2 in y here) it flies "
+                     "off.",
 }

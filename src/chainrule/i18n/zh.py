@@ -91,4 +91,20 @@ MESSAGES: dict[str, str] = {
                            "2 圈零的 dL/dy 与旋转 180 度的卷积核的互相关（即 'full' 卷积）。",
     "conv.agree": "手算与自动求导的每一项都完全相同，一位不差",
     "conv.differ": "手算与自动求导不同：最大差距 {kernel}（卷积核），{input}（输入）",
+    "descent.title": "梯度下降（最多 {steps} 步；梯度由 backward() 算出）",
+    "descent.surface_1d": "1-D（一维）f(x) = x^4 - 3x^2 + x：全局最小值在 x = -1.3008，局部最小值"
+                          "在 x = 1.1309",
+    "descent.surface_2d": "2-D（二维）f(x, y) = (x^2 - 1)^2 / 2 + 0.3x + 5y^2：全局最小值在 "
+                          "(-1.0679, 0)，局部最小值在 (0.9143, 0)",
+    "descent.from": "从 ({start}) 出发，学习率 {lr}",
+    "descent.diverged": "发散：{steps} 步后 |p| > 1000",
+    "descent.none": "{steps} 步内没有到达最小值：{how}，位于 ({end})，f = {loss}",
+    "descent.bounces": "在谷底两侧来回跳",
+    "descent.moving": "仍在移动",
+    "descent.reached": "{steps} 步后到达{which}最小值，位于 ({end})，f = {loss}",
+    "descent.global": "全局",
+    "descent.local": "局部",
+    "descent.moral": "路径停在哪个最小值，取决于它从驼峰的哪一侧出发；学习率太小就爬得很慢，太大就"
+                     "在山谷陡峭的 y 方向上来回跳（之字形），超过 2 / 曲率（这里 y 方向是 0.2）"
+                     "就会发散。",
 }
