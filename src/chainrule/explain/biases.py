@@ -17,13 +17,12 @@ True
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TextIO
 
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.explain import worked
 from chainrule.explain.backprop import Walkthrough, emit, fmt
-from chainrule.i18n import messages
+from chainrule.i18n import display_width, messages, pad
 from chainrule.nn.layers import Sequential
 
 VARIANTS = ("fixed", "per_neuron", "shared")  # their words: biases.variant.* in i18n
@@ -140,15 +139,6 @@ def _compare(walk: Walkthrough, steps: int, lr: float) -> None:
     else:
         walk.say(words("biases.more", gain=f"{1 / gain:.2f}", steps=f"{steps:,}"))
 
-
-def display_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def pad(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` terminal columns."""
-    return text + " " * max(width - display_width(text), 0)
 
 
 def _term(value: float) -> str:

@@ -28,8 +28,7 @@ import numpy as np
 
 from chainrule import creation
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.explain.biases import pad
-from chainrule.i18n import Messages, messages
+from chainrule.i18n import Messages, messages, pad
 from chainrule.tensor import Tensor
 
 

@@ -16,6 +16,7 @@ falls back to English, never to its key.
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -76,3 +77,17 @@ class Messages:
 def messages(lang: str | None = None) -> Messages:
     """The catalogue for ``lang`` (see :func:`resolve`)."""
     return Messages(resolve(lang))
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese characters take two.
+
+    >>> display_width("lr 0.5"), display_width("学习率 0.5")
+    (6, 10)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (a table's column)."""
+    return text + " " * max(width - display_width(text), 0)
