@@ -98,13 +98,18 @@ def test_example_convolution_in_chinese_has_the_english_numbers(capsys, monkeypa
     assert "手算与自动求导的每一项都完全相同" in chinese and "卷积核的梯度" in chinese
 
 
-def test_example_gradient_descent_in_chinese_has_the_english_numbers(capsys, tmp_path,
-                                                                      monkeypatch) -> None:
+@pytest.mark.parametrize(("name", "terms"), [
+    ("gradient-descent", ("梯度下降", "学习率", "全局最小值")),
+    ("vanishing-gradients", ("梯度消失", "初始化", "训练准确率")),
+])
+def test_picture_examples_in_chinese_have_the_english_numbers(name, terms, capsys, tmp_path,
+                                                               monkeypatch) -> None:
     monkeypatch.delenv("CHAINRULE_LANG", raising=False)
-    argv = ["example", "gradient-descent", "--quick", "--out", str(tmp_path)]
+    argv = ["example", name, "--quick", "--out", str(tmp_path)]
     assert main([*argv, "--lang", "en"]) == 0
     english = capsys.readouterr().out.replace(str(tmp_path), "")
     assert main([*argv, "--lang", "zh"]) == 0
     chinese = capsys.readouterr().out.replace(str(tmp_path), "")
     assert Counter(NUMBER.findall(chinese)) == Counter(NUMBER.findall(english))
-    assert "梯度下降" in chinese and "学习率" in chinese and "全局最小值" in chinese
+    for term in terms:
+        assert term in chinese and term not in english, term

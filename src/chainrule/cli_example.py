@@ -143,7 +143,7 @@ def run_vanishing_gradients(args: argparse.Namespace) -> int:
 
     need_matplotlib()
     path = _figure_path(args, "vanishing_gradients.png")
-    vanishing_gradients(quick=args.quick, save=path)
+    vanishing_gradients(quick=args.quick, save=path, lang=_words(args).lang)
     _wrote(path)
     return 0
 
@@ -309,9 +309,9 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
                     "steps, seeds and depths), as the tests run it")
     ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
                     "(default: $CHAINRULE_LANG, else the locale, else en); backprop (and its "
-                    "figures), cycle's figure, error-split, convolution and gradient-descent "
-                    "speak both (figures need a CJK font: pip install noto-cjk-sans-otc), the "
-                    "other examples English for now")
+                    "figures), cycle's figure, error-split, convolution, gradient-descent and "
+                    "vanishing-gradients speak both (figures need a CJK font: pip install "
+                    "noto-cjk-sans-otc), the other examples English for now")
     ex.set_defaults(func=cmd_example)
 
 

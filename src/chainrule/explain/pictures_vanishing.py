@@ -22,6 +22,7 @@ import numpy as np
 
 from chainrule import random
 from chainrule.data.toy import make_spiral
+from chainrule.i18n import Messages, messages, pad
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.activations import ReLU, Sigmoid, Tanh
@@ -89,9 +90,10 @@ class Sweep:
 
 
 def vanishing_gradients(quick: bool = False, save: str | os.PathLike[str] | None = None,
-                        file: Any = "stdout") -> Sweep:
-    """Measure, print and (with ``save``) draw the depth sweep and the deepest net's
-    per-layer gradient norms at initialisation and after training."""
+                        file: Any = "stdout", lang: str | None = None) -> Sweep:
+    """Measure, print (``lang``: see :func:`chainrule.i18n.resolve`) and (with ``save``)
+    draw the depth sweep and the deepest net's per-layer gradient norms at initialisation
+    and after training."""
     depths = [2, 6, 10] if quick else list(range(2, 21, 2))
     sweep = Sweep(depths, steps=40 if quick else 400, trained_depth=6 if quick else 10)
     x, y = spiral()
@@ -110,37 +112,36 @@ def vanishing_gradients(quick: bool = False, save: str | os.PathLike[str] | None
         sweep.trained[name] = layer_gradient_norms(model, x, y)
         sweep.accuracy[name] = accuracy(model, x, y)
     if file is not None:
-        print("\n".join(_report(sweep)), file=None if file == "stdout" else file)
+        print("\n".join(_report(sweep, messages(lang))),
+              file=None if file == "stdout" else file)
     if save is not None:
         draw_vanishing(sweep, save)
     return sweep
 
 
-def _report(sweep: Sweep) -> list[str]:
+def _report(sweep: Sweep, say: Messages) -> list[str]:
     deepest, trained_depth = sweep.depths[-1], sweep.trained_depth
-    lines = [f"VANISHING GRADIENTS (width {WIDTH}, 3-class spiral, PyTorch's default init "
-             "(relu+He: He's init), "
-             "seed 0)", "", "||dL/dW|| of the first layer / of the last layer, at "
-             "initialisation:", "  depth " + "".join(f"{name:>11}" for name in ACTIVATIONS)]
+    lines = [say("vanish.title", width=WIDTH), "", say("vanish.ratio"),
+             "  " + pad(say("vanish.depth"), 5) + " "
+             + "".join(f"{name:>11}" for name in ACTIVATIONS)]
     for i, depth in enumerate(sweep.depths):
         lines.append(f"  {depth:>5} " + "".join(f"{sweep.ratio[name][i]:>11.3g}"
                                               for name in ACTIVATIONS))
-    lines += ["", f"the {trained_depth}-layer net, ||dL/dW|| per layer (1 = first), at "
-              f"initialisation and after {sweep.steps} SGD steps (lr 0.1, full batch):"]
+    lines += ["", say("vanish.per_layer", depth=trained_depth, steps=sweep.steps)]
     for name in ACTIVATIONS:
         init, trained = sweep.at_init[name], sweep.trained[name]
-        lines.append(f"  {name:<8} init    first {init[0]:.3g}, last {init[-1]:.3g}: "
-                     f"first/last {init[0] / init[-1]:.3g}")
-        lines.append(f"  {'':<8} trained first {trained[0]:.3g}, last {trained[-1]:.3g}: "
-                     f"first/last {trained[0] / trained[-1]:.3g}; training accuracy "
-                     f"{sweep.accuracy[name]:.1%}")
+        lines.append(f"  {name:<8} " + say("vanish.init", first=f"{init[0]:.3g}",
+                                           last=f"{init[-1]:.3g}",
+                                           ratio=f"{init[0] / init[-1]:.3g}"))
+        lines.append(f"  {'':<8} " + say("vanish.trained", first=f"{trained[0]:.3g}",
+                                         last=f"{trained[-1]:.3g}",
+                                         ratio=f"{trained[0] / trained[-1]:.3g}",
+                                         accuracy=f"{sweep.accuracy[name]:.1%}"))
     worst = min(ACTIVATIONS, key=lambda n: sweep.ratio[n][-1])
-    lines += ["", f"At depth {deepest} the first layer of the {worst} net gets "
-              f"{sweep.ratio[worst][-1]:.2g} of the last layer's gradient: its weights "
-              "barely move, and the layers near the input learn last.",
-              f"ReLU with He's init keeps {sweep.ratio['relu+He'][-1]:.2g} of it at depth "
-              f"{deepest}; with PyTorch's default init (variance 1/(3 fan_in), not "
-              f"2/fan_in) ReLU keeps {sweep.ratio['relu'][-1]:.2g}."]
+    lines += ["", say("vanish.worst", depth=deepest, name=worst,
+                      ratio=f"{sweep.ratio[worst][-1]:.2g}"),
+              say("vanish.he", depth=deepest, he=f"{sweep.ratio['relu+He'][-1]:.2g}",
+                  relu=f"{sweep.ratio['relu'][-1]:.2g}")]
     return lines
 
 

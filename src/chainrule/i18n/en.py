@@ -128,4 +128,19 @@ MESSAGES: dict[str, str] = {
                      "small learning rate crawls, a large one zig-zags across the steep y "
                      "direction of the valley, and past 2 / curvature (0.2 in y here) it flies "
                      "off.",
+    # chainrule example vanishing-gradients (chainrule.explain.pictures_vanishing)
+    "vanish.title": "VANISHING GRADIENTS (width {width}, 3-class spiral, PyTorch's default "
+                    "init (relu+He: He's init), seed 0)",
+    "vanish.ratio": "||dL/dW|| of the first layer / of the last layer, at initialisation:",
+    "vanish.depth": "depth",
+    "vanish.per_layer": "the {depth}-layer net, ||dL/dW|| per layer (1 = first), at "
+                        "initialisation and after {steps} SGD steps (lr 0.1, full batch):",
+    "vanish.init": "init    first {first}, last {last}: first/last {ratio}",
+    "vanish.trained": "trained first {first}, last {last}: first/last {ratio}; training "
+                      "accuracy {accuracy}",
+    "vanish.worst": "At depth {depth} the first layer of the {name} net gets {ratio} of the "
+                    "last layer's gradient: its weights barely move, and the layers near the "
+                    "input learn last.",
+    "vanish.he": "ReLU with He's init keeps {he} of it at depth {depth}; with PyTorch's "
+                 "default init (variance 1/(3 fan_in), not 2/fan_in) ReLU keeps {relu}.",
 }

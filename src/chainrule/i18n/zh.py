@@ -107,4 +107,17 @@ MESSAGES: dict[str, str] = {
     "descent.moral": "路径停在哪个最小值，取决于它从驼峰的哪一侧出发；学习率太小就爬得很慢，太大就"
                      "在山谷陡峭的 y 方向上来回跳（之字形），超过 2 / 曲率（这里 y 方向是 0.2）"
                      "就会发散。",
+    "vanish.title": "梯度消失（宽度 {width}，3 类螺旋数据，PyTorch 的默认初始化（relu+He："
+                    "He 初始化），种子 0）",
+    "vanish.ratio": "第一层的 ||dL/dW|| 除以最后一层的，初始化时：",
+    "vanish.depth": "深度",
+    "vanish.per_layer": "{depth} 层的网络，每层的 ||dL/dW||（1 = 第一层），初始化时和 {steps} 步 "
+                        "SGD（学习率 lr 0.1，全批量）之后：",
+    "vanish.init": "初始化  第一层 {first}，最后一层 {last}：第一层/最后一层 {ratio}",
+    "vanish.trained": "训练后  第一层 {first}，最后一层 {last}：第一层/最后一层 {ratio}；"
+                      "训练准确率 {accuracy}",
+    "vanish.worst": "深度为 {depth} 时，{name} 网络第一层得到的梯度只有最后一层的 {ratio}："
+                    "它的权重几乎不动，靠近输入的层最后才学到东西。",
+    "vanish.he": "用 He 初始化的 ReLU 在深度 {depth} 时还保留 {he}；用 PyTorch 的默认初始化"
+                 "（方差 1/(3 fan_in)，而不是 2/fan_in）时 ReLU 只保留 {relu}。",
 }
