@@ -96,7 +96,8 @@ def _strip_apply() -> None:
                 arrays.append(data)
                 if a._requires_grad:
                     needs.append(True)
-                    inputs.append((a.grad_fn or a, a._out_index, data.shape, data.dtype))
+                    inputs.append((a.grad_fn or a, a._out_index, data.shape, data.dtype,
+                                   id(data)))
                     continue
             else:
                 arrays.append(a)
