@@ -155,7 +155,8 @@ def run_follow_one_digit(args: argparse.Namespace) -> int:
     need_matplotlib()
     path = _figure_path(args, "follow_one_digit.png")
     network = _figure_path(args, "follow_one_digit_network.png")
-    follow_one_digit(quick=args.quick, save=path, save_network=network)
+    follow_one_digit(quick=args.quick, save=path, save_network=network,
+                     lang=_words(args).lang)
     _wrote(path)
     _wrote(network)
     return 0
@@ -309,9 +310,9 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
                     "steps, seeds and depths), as the tests run it")
     ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
                     "(default: $CHAINRULE_LANG, else the locale, else en); backprop (and its "
-                    "figures), cycle's figure, error-split, convolution, gradient-descent and "
-                    "vanishing-gradients speak both (figures need a CJK font: pip install "
-                    "noto-cjk-sans-otc), the other examples English for now")
+                    "figures), cycle's figure, error-split, convolution, gradient-descent, "
+                    "vanishing-gradients and follow-one-digit speak both (figures need a CJK "
+                    "font: pip install noto-cjk-sans-otc), the other examples English for now")
     ex.set_defaults(func=cmd_example)
 
 

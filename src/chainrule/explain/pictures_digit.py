@@ -23,6 +23,7 @@ import numpy as np
 
 from chainrule import creation, random
 from chainrule.data.datasets import MiniMNIST
+from chainrule.i18n import Messages, messages
 from chainrule.nn import functional as F
 from chainrule.nn.activations import Sigmoid
 from chainrule.nn.layers import Linear, Sequential
@@ -78,8 +79,9 @@ def train(quick: bool = False, seed: int = 0) -> tuple[Sequential, float, int, i
 
 def follow_one_digit(quick: bool = False, save: str | os.PathLike[str] | None = None,
                      save_network: str | os.PathLike[str] | None = None,
-                     file: Any = "stdout") -> Follow:
-    """Train, follow the first training "2", print it and (with ``save``) draw it."""
+                     file: Any = "stdout", lang: str | None = None) -> Follow:
+    """Train, follow the first training "2", print it (``lang``: see
+    :func:`chainrule.i18n.resolve`; the figures stay English) and (with ``save``) draw it."""
     model, test_accuracy, epochs, images = train(quick)
     train_set = MiniMNIST(train=True)
     index = int(np.flatnonzero(train_set.targets == DIGIT)[0])
@@ -112,7 +114,8 @@ def follow_one_digit(quick: bool = False, save: str | os.PathLike[str] | None = 
                     float(loss.item()), model)
     model.zero_grad()
     if file is not None:
-        print("\n".join(_report(follow)), file=None if file == "stdout" else file)
+        print("\n".join(_report(follow, messages(lang))),
+              file=None if file == "stdout" else file)
     if save is not None:
         draw_digit(follow, save)
     if save_network is not None:
@@ -124,41 +127,42 @@ def follow_one_digit(quick: bool = False, save: str | os.PathLike[str] | None = 
     return follow
 
 
-def _report(follow: Follow) -> list[str]:
-    lines = [f"FOLLOW ONE DIGIT: training image {follow.index} of mini-MNIST, a {follow.label}",
-             f"784-16-16-10 sigmoid net trained {follow.epochs} "
-             f"epoch{'s' if follow.epochs > 1 else ''} on {follow.images:,} images "
-             f"(SGD lr 1.0, batch 32, seed 0): test accuracy {follow.test_accuracy:.1%}", ""]
+def _report(follow: Follow, say: Messages) -> list[str]:
+    trained = "digit.trained_1" if follow.epochs == 1 else "digit.trained"
+    lines = [say("digit.title", index=follow.index, label=follow.label),
+             say(trained, epochs=follow.epochs, images=f"{follow.images:,}",
+                 accuracy=f"{follow.test_accuracy:.1%}"), ""]
     for depth, values in enumerate(follow.hidden, start=1):
         lit = [f"{k + 1}" for k in np.flatnonzero(values > 0.5)]
-        lines.append(f"hidden {depth} activations: " + " ".join(f"{v:.2f}" for v in values))
-        lines.append(f"  lit up (> 0.5): {len(lit)} of {len(values)} (neurons "
-                     f"{', '.join(lit) or 'none'})")
+        lines.append(say("digit.activations", depth=depth,
+                         values=" ".join(f"{v:.2f}" for v in values)))
+        lines.append(say("digit.lit", count=len(lit), total=len(values),
+                         which=", ".join(lit) or say("digit.none")))
     predicted = int(follow.probabilities.argmax())
-    lines += ["", "output (softmax of the 10 scores), labelled by digit:",
+    lines += ["", say("digit.output"),
               "  " + "  ".join(f"{k}: {p:.3f}" for k, p in enumerate(follow.probabilities)),
-              f"  predicted {predicted} ({follow.probabilities[predicted]:.1%}); "
-              f"loss -log p_{follow.label} = {follow.loss:.4f}", "",
-              "what this training example wants, ranked: dL/dz_k = p_k - [k = "
-              f"{follow.label}]; a step moves each score by -lr * dL/dz_k"]
+              say("digit.predicted", digit=predicted,
+                  p=f"{follow.probabilities[predicted]:.1%}", label=follow.label,
+                  loss=f"{follow.loss:.4f}"), "",
+              say("digit.wants", label=follow.label)]
     for k in np.argsort(-np.abs(follow.output_grad)):
-        verb = "raise" if follow.output_grad[k] < 0 else "lower"
-        lines.append(f"  {verb} {k}: dL/dz_{k} = {follow.output_grad[k]:+.4f}")
-    lines += ["", "the 10 largest of its 13,002 parameter gradients:"]
+        verb = "digit.raise" if follow.output_grad[k] < 0 else "digit.lower"
+        lines.append(say(verb, k=k, grad=f"{follow.output_grad[k]:+.4f}"))
+    lines += ["", say("digit.top")]
     for name, value in follow.top_parameters:
-        lines.append(f"  {name:<18} {value:+.3e}{_pixel(name)}")
-    lines += ["", "share of the squared gradient norm per parameter tensor: " + ", ".join(
-        f"{name} {share:.1%}" for name, share in follow.layer_share.items())]
+        lines.append(f"  {name:<18} {value:+.3e}{_pixel(name, say)}")
+    lines += ["", say("digit.share", shares=", ".join(
+        f"{name} {share:.1%}" for name, share in follow.layer_share.items()))]
     return lines
 
 
-def _pixel(name: str) -> str:
-    """' (pixel row r, column c)' for a first-layer weight, else ''."""
+def _pixel(name: str, say: Messages) -> str:
+    """'  (hidden neuron n, pixel row r, column c)' for a first-layer weight, else ''."""
     if not name.startswith("0.weight["):
         return ""
     column = int(name.split(", ")[1].rstrip("]"))
-    return f"  (hidden neuron {int(name[9:].split(',')[0]) + 1}, pixel row {column // 28}, "\
-           f"column {column % 28})"
+    return say("digit.pixel", neuron=int(name[9:].split(",")[0]) + 1, row=column // 28,
+               column=column % 28)
 
 
 def draw_digit(follow: Follow, save: str | os.PathLike[str] | None = None) -> Any:

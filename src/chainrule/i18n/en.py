@@ -143,4 +143,22 @@ MESSAGES: dict[str, str] = {
                     "input learn last.",
     "vanish.he": "ReLU with He's init keeps {he} of it at depth {depth}; with PyTorch's "
                  "default init (variance 1/(3 fan_in), not 2/fan_in) ReLU keeps {relu}.",
+    # chainrule example follow-one-digit (chainrule.explain.pictures_digit)
+    "digit.title": "FOLLOW ONE DIGIT: training image {index} of mini-MNIST, a {label}",
+    "digit.trained_1": "784-16-16-10 sigmoid net trained 1 epoch on {images} images (SGD lr "
+                       "1.0, batch 32, seed 0): test accuracy {accuracy}",
+    "digit.trained": "784-16-16-10 sigmoid net trained {epochs} epochs on {images} images (SGD "
+                     "lr 1.0, batch 32, seed 0): test accuracy {accuracy}",
+    "digit.activations": "hidden {depth} activations: {values}",
+    "digit.lit": "  lit up (> 0.5): {count} of {total} (neurons {which})",
+    "digit.none": "none",
+    "digit.output": "output (softmax of the 10 scores), labelled by digit:",
+    "digit.predicted": "  predicted {digit} ({p}); loss -log p_{label} = {loss}",
+    "digit.wants": "what this training example wants, ranked: dL/dz_k = p_k - [k = {label}]; "
+                   "a step moves each score by -lr * dL/dz_k",
+    "digit.raise": "  raise {k}: dL/dz_{k} = {grad}",
+    "digit.lower": "  lower {k}: dL/dz_{k} = {grad}",
+    "digit.top": "the 10 largest of its 13,002 parameter gradients:",
+    "digit.pixel": "  (hidden neuron {neuron}, pixel row {row}, column {column})",
+    "digit.share": "share of the squared gradient norm per parameter tensor: {shares}",
 }

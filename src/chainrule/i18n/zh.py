@@ -120,4 +120,21 @@ MESSAGES: dict[str, str] = {
                     "它的权重几乎不动，靠近输入的层最后才学到东西。",
     "vanish.he": "用 He 初始化的 ReLU 在深度 {depth} 时还保留 {he}；用 PyTorch 的默认初始化"
                  "（方差 1/(3 fan_in)，而不是 2/fan_in）时 ReLU 只保留 {relu}。",
+    "digit.title": "跟踪一个数字：mini-MNIST 的第 {index} 张训练图像，是一个 {label}",
+    "digit.trained_1": "784-16-16-10 sigmoid 网络，在 {images} 张图像上训练了 1 个 epoch（SGD "
+                       "学习率 lr 1.0，批大小 32，种子 0）：测试准确率 {accuracy}",
+    "digit.trained": "784-16-16-10 sigmoid 网络，在 {images} 张图像上训练了 {epochs} 个 epoch"
+                     "（SGD 学习率 lr 1.0，批大小 32，种子 0）：测试准确率 {accuracy}",
+    "digit.activations": "隐藏层 {depth} 的激活值：{values}",
+    "digit.lit": "  被点亮（> 0.5）：{total} 个中有 {count} 个（神经元 {which}）",
+    "digit.none": "无",
+    "digit.output": "输出（10 个得分的 softmax），按数字标注：",
+    "digit.predicted": "  预测为 {digit}（{p}）；损失函数 -log p_{label} = {loss}",
+    "digit.wants": "这个训练样本想要什么（按大小排序）：dL/dz_k = p_k - [k = {label}]；"
+                   "一步梯度下降把每个得分移动 -lr * dL/dz_k",
+    "digit.raise": "  提高 {k}：dL/dz_{k} = {grad}",
+    "digit.lower": "  降低 {k}：dL/dz_{k} = {grad}",
+    "digit.top": "它的 13,002 个参数梯度中最大的 10 个：",
+    "digit.pixel": "  （隐藏神经元 {neuron}，像素第 {row} 行，第 {column} 列）",
+    "digit.share": "每个参数张量占梯度范数平方的比例：{shares}",
 }
