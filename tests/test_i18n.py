@@ -102,6 +102,7 @@ def test_example_convolution_in_chinese_has_the_english_numbers(capsys, monkeypa
     ("gradient-descent", ("梯度下降", "学习率", "全局最小值")),
     ("vanishing-gradients", ("梯度消失", "初始化", "训练准确率")),
     ("follow-one-digit", ("跟踪一个数字", "激活值", "损失函数")),
+    ("convergence", ("收敛速度", "学习率", "初始化")),
 ])
 def test_picture_examples_in_chinese_have_the_english_numbers(name, terms, capsys, tmp_path,
                                                                monkeypatch) -> None:

@@ -168,7 +168,7 @@ def run_convergence(args: argparse.Namespace) -> int:
 
     need_matplotlib()
     path = _figure_path(args, "convergence.png")
-    convergence(quick=args.quick, save=path)
+    convergence(quick=args.quick, save=path, lang=_words(args).lang)
     _wrote(path)
     return 0
 
@@ -311,8 +311,9 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
                     "(default: $CHAINRULE_LANG, else the locale, else en); backprop (and its "
                     "figures), cycle's figure, error-split, convolution, gradient-descent, "
-                    "vanishing-gradients and follow-one-digit speak both (figures need a CJK "
-                    "font: pip install noto-cjk-sans-otc), the other examples English for now")
+                    "vanishing-gradients, follow-one-digit and convergence speak both (figures "
+                    "need a CJK font: pip install noto-cjk-sans-otc), the other examples "
+                    "English for now")
     ex.set_defaults(func=cmd_example)
 
 

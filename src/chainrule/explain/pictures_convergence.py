@@ -24,6 +24,7 @@ import numpy as np
 
 from chainrule import creation, random
 from chainrule.data.datasets import MiniMNIST
+from chainrule.i18n import Messages, messages, pad
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.activations import ReLU, Sigmoid, Tanh
@@ -110,8 +111,9 @@ def steps_to_threshold(activation: str, lr: float, images: int = 10_000,
 
 
 def convergence(quick: bool = False, save: str | os.PathLike[str] | None = None,
-                file: Any = "stdout") -> dict[str, list[Run]]:
-    """Every activation at every learning rate; print the table and the ratios."""
+                file: Any = "stdout", lang: str | None = None) -> dict[str, list[Run]]:
+    """Every activation at every learning rate; print the table and the ratios (``lang``:
+    see :func:`chainrule.i18n.resolve`; the figure stays English)."""
     rates = [0.5] if quick else [0.03, 0.1, 0.3, 1.0]
     settings: dict[str, Any] = (
         {"images": 2000, "max_steps": 200, "window": 20, "threshold": 1.0} if quick
@@ -120,7 +122,8 @@ def convergence(quick: bool = False, save: str | os.PathLike[str] | None = None,
     runs = {name: [steps_to_threshold(name, lr, arrays=arrays, **settings) for lr in rates]
             for name in ACTIVATIONS}
     if file is not None:
-        print("\n".join(_report(runs, rates, settings)), file=None if file == "stdout" else file)
+        print("\n".join(_report(runs, rates, settings, messages(lang))),
+              file=None if file == "stdout" else file)
     if save is not None:
         draw_convergence(runs, settings["threshold"], save)
     return runs
@@ -138,35 +141,32 @@ def best(runs: list[Run]) -> Run | None:
     return min(reached, key=lambda run: run.steps or 0) if reached else None
 
 
-def _report(runs: dict[str, list[Run]], rates: list[float], settings: dict[str, Any]
-            ) -> list[str]:
-    lines = [f"CONVERGENCE SPEED: steps until the mean training loss of the last "
-             f"{settings['window']} batches < {settings['threshold']:g}",
-             f"784-64-64-64-10, SGD batch 64, {settings['images']:,} mini-MNIST images, the "
-             "same initial weights (seed 0, PyTorch's default init; relu+He: He's init); "
-             f"'-' = not reached in {settings['max_steps']:,} steps", "",
-             "  lr      " + "".join(f"{name:>10}" for name in runs)]
+def _report(runs: dict[str, list[Run]], rates: list[float], settings: dict[str, Any],
+            say: Messages) -> list[str]:
+    lines = [say("converge.title", window=settings["window"],
+                 threshold=f"{settings['threshold']:g}"),
+             say("converge.setup", images=f"{settings['images']:,}",
+                 steps=f"{settings['max_steps']:,}"), "",
+             "  " + pad(say("converge.lr"), 8) + "".join(f"{name:>10}" for name in runs)]
     for i, lr in enumerate(rates):
         cells = [_cell(runs[name][i]) for name in runs]
         lines.append(f"  {lr:<8g}" + "".join(f"{cell:>10}" for cell in cells))
     winners = {name: best(name_runs) for name, name_runs in runs.items()}
-    lines.append("  best    " + "".join(
+    lines.append("  " + pad(say("converge.best"), 8) + "".join(
         f"{'-' if w is None or w.steps is None else w.steps:>10}" for w in winners.values()))
     lines.append("")
     relu, tanh, sigmoid = winners["relu"], winners["tanh"], winners["sigmoid"]
     he = winners["relu+He"]
     if relu is not None and relu.steps and tanh is not None and tanh.steps:
-        lines.append(f"tanh needs {tanh.steps / relu.steps:.2f}x the steps of ReLU (each at its "
-                     f"best learning rate: {tanh.lr:g} and {relu.lr:g}); the notes say about "
-                     f"{CLAIM:g}x, measured on a 4-layer CNN on CIFAR-10, not this net.")
+        lines.append(say("converge.tanh_relu", ratio=f"{tanh.steps / relu.steps:.2f}",
+                         tanh=f"{tanh.lr:g}", relu=f"{relu.lr:g}", claim=f"{CLAIM:g}"))
     if he is not None and he.steps and tanh is not None and tanh.steps:
-        lines.append(f"tanh needs {tanh.steps / he.steps:.2f}x the steps of ReLU with He's "
-                     f"init (learning rates {tanh.lr:g} and {he.lr:g}).")
+        lines.append(say("converge.tanh_he", ratio=f"{tanh.steps / he.steps:.2f}",
+                         tanh=f"{tanh.lr:g}", he=f"{he.lr:g}"))
     if relu is not None and relu.steps and sigmoid is not None and sigmoid.steps:
-        lines.append(f"sigmoid needs {sigmoid.steps / relu.steps:.2f}x the steps of ReLU.")
+        lines.append(say("converge.sigmoid", ratio=f"{sigmoid.steps / relu.steps:.2f}"))
     elif relu is not None and relu.steps:
-        lines.append(f"sigmoid did not reach it in {settings['max_steps']:,} steps at any of "
-                     "these learning rates.")
+        lines.append(say("converge.sigmoid_never", steps=f"{settings['max_steps']:,}"))
     return lines
 
 

@@ -161,4 +161,20 @@ MESSAGES: dict[str, str] = {
     "digit.top": "the 10 largest of its 13,002 parameter gradients:",
     "digit.pixel": "  (hidden neuron {neuron}, pixel row {row}, column {column})",
     "digit.share": "share of the squared gradient norm per parameter tensor: {shares}",
+    # chainrule example convergence (chainrule.explain.pictures_convergence)
+    "converge.title": "CONVERGENCE SPEED: steps until the mean training loss of the last "
+                      "{window} batches < {threshold}",
+    "converge.setup": "784-64-64-64-10, SGD batch 64, {images} mini-MNIST images, the same "
+                      "initial weights (seed 0, PyTorch's default init; relu+He: He's init); "
+                      "'-' = not reached in {steps} steps",
+    "converge.lr": "lr",
+    "converge.best": "best",
+    "converge.tanh_relu": "tanh needs {ratio}x the steps of ReLU (each at its best learning "
+                          "rate: {tanh} and {relu}); the notes say about {claim}x, measured on "
+                          "a 4-layer CNN on CIFAR-10, not this net.",
+    "converge.tanh_he": "tanh needs {ratio}x the steps of ReLU with He's init (learning rates "
+                        "{tanh} and {he}).",
+    "converge.sigmoid": "sigmoid needs {ratio}x the steps of ReLU.",
+    "converge.sigmoid_never": "sigmoid did not reach it in {steps} steps at any of these "
+                              "learning rates.",
 }
