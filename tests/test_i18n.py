@@ -103,6 +103,14 @@ def test_example_convolution_in_chinese_has_the_english_numbers(capsys, monkeypa
     ("vanishing-gradients", ("梯度消失", "初始化", "训练准确率")),
     ("follow-one-digit", ("跟踪一个数字", "激活值", "损失函数")),
     ("convergence", ("收敛速度", "学习率", "初始化")),
+    ("linear-collapse", ("没有非线性", "激活函数", "训练准确率")),
+    ("saturation", ("饱和", "初始化", "测试准确率")),
+    ("dead-relus", ("死亡的 ReLU", "学习率", "测试准确率")),
+    ("zigzag", ("之字形", "学习率", "神经元")),
+    ("depth", ("实践中越深越好吗", "参数", "测试")),
+    ("overfitting", ("过拟合", "测试损失", "准确率")),
+    ("seed-spread", ("随机种子", "中位数", "训练准确率")),
+    ("networks", ("参数", "权重", "偏置")),
 ])
 def test_picture_examples_in_chinese_have_the_english_numbers(name, terms, capsys, tmp_path,
                                                                monkeypatch) -> None:

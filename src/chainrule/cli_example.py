@@ -195,7 +195,7 @@ def _picture(name: str, figure: str, module: str = "pictures_activations"
         need_matplotlib()
         path = _figure_path(args, figure)
         pictures = importlib.import_module(f"chainrule.explain.{module}")
-        getattr(pictures, name)(quick=args.quick, save=path)
+        getattr(pictures, name)(quick=args.quick, save=path, lang=_words(args).lang)
         _wrote(path)
         return 0
 
@@ -219,13 +219,15 @@ def run_networks(args: argparse.Namespace) -> int:
     random.manual_seed(0)
     nets["784-16-16-10"] = nn.Sequential(nn.Linear(784, 16), nn.Sigmoid(), nn.Linear(16, 16),
                                          nn.Sigmoid(), nn.Linear(16, 10))
-    print("PARAMETERS: every weight and every bias (each neuron after the inputs has one)")
+    words = _words(args)
+    print(words("networks.title"))
     for name, model in nets.items():
         weights, biases = count_parameters(layers_of(model))
         sizes = [int(size) for size in name.split("-")]
         sums = " + ".join(f"{a} x {b}" for a, b in zip(sizes, sizes[1:], strict=False))
-        print(f"  {name:<13} weights {sums} = {weights:,}; biases "
-              f"{' + '.join(map(str, sizes[1:]))} = {biases:,}; total {weights + biases:,}")
+        print(words("networks.row", name=f"{name:<13}", sums=sums, weights=f"{weights:,}",
+                    bias_sums=" + ".join(map(str, sizes[1:])), biases=f"{biases:,}",
+                    total=f"{weights + biases:,}"))
     path = _figure_path(args, "cs231n_nets.png")
     draw_cs231n_nets(save=path)
     _wrote(path)
@@ -310,10 +312,9 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
                     "steps, seeds and depths), as the tests run it")
     ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
                     "(default: $CHAINRULE_LANG, else the locale, else en); backprop (and its "
-                    "figures), cycle's figure, error-split, convolution, gradient-descent, "
-                    "vanishing-gradients, follow-one-digit and convergence speak both (figures "
-                    "need a CJK font: pip install noto-cjk-sans-otc), the other examples "
-                    "English for now")
+                    "figures) and cycle's figure, and the printed text of every example but "
+                    "second-derivatives speak both (the other figures stay English; Chinese "
+                    "figures need a CJK font: pip install noto-cjk-sans-otc)")
     ex.set_defaults(func=cmd_example)
 
 

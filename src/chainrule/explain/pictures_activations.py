@@ -28,6 +28,7 @@ from chainrule import creation, random
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.data.datasets import MiniMNIST
 from chainrule.data.toy import make_circles
+from chainrule.i18n import messages, pad
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.activations import ReLU, Sigmoid, Tanh
@@ -52,7 +53,7 @@ def _fit_full_batch(model: Module, x: Tensor, y: Tensor, steps: int) -> float:
 
 
 def linear_collapse(quick: bool = False, save: str | os.PathLike[str] | None = None,
-                    file: Any = "stdout") -> dict[str, Any]:
+                    file: Any = "stdout", lang: str | None = None) -> dict[str, Any]:
     """Two Linear layers without and with tanh between them, on the circles data."""
     x, y = make_circles(400, noise=0.05, factor=0.5, seed=0)
     steps = 150 if quick else 600
@@ -73,15 +74,12 @@ def linear_collapse(quick: bool = False, save: str | os.PathLike[str] | None = N
     rank = int(np.linalg.matrix_rank(W.numpy().astype(np.float64)))
     result = {"W": W.numpy(), "b": b.numpy(), "max_difference": difference, "rank": rank,
               "accuracy": accuracy, "steps": steps}
-    lines = ["NO NON-LINEARITY: Linear(2, 16) -> Linear(16, 2) is one matrix",
-             f"trained with Adam (lr 0.01, {steps} full-batch steps) on 400 circles points",
-             f"W = W2 @ W1 = {_flat(W.numpy())} (2x2, rank {rank}), "
-             f"b = W2 @ b1 + b2 = {_flat(b.numpy())}",
-             f"the two layers and the single Linear(2, 2) with W, b: largest output difference "
-             f"{difference:.2g} (float32 rounding)",
-             f"training accuracy: two layers, no activation {accuracy['linear']:.1%} (a "
-             f"straight line through two rings); with tanh between them "
-             f"{accuracy['tanh']:.1%}"]
+    say = messages(lang)
+    lines = [say("act.collapse_title"), say("act.collapse_trained", steps=steps),
+             say("act.collapse_matrix", W=_flat(W.numpy()), rank=rank, b=_flat(b.numpy())),
+             say("act.collapse_difference", difference=f"{difference:.2g}"),
+             say("act.collapse_accuracy", linear=f"{accuracy['linear']:.1%}",
+                 tanh=f"{accuracy['tanh']:.1%}")]
     if file is not None:
         print("\n".join(lines), file=None if file == "stdout" else file)
     if save is not None:
@@ -146,7 +144,7 @@ def _accuracy(model: Module, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def saturation(quick: bool = False, save: str | os.PathLike[str] | None = None,
-               file: Any = "stdout") -> dict[str, Any]:
+               file: Any = "stdout", lang: str | None = None) -> dict[str, Any]:
     """784-64-64-10 sigmoid: N(0, 1) initial weights vs Xavier's, saturated shares and
     the accuracy after one epoch (SGD lr 0.5)."""
     x, y, test_x, test_y = _mnist(2000 if quick else 10_000)
@@ -165,14 +163,14 @@ def saturation(quick: bool = False, save: str | os.PathLike[str] | None = None,
         _one_epoch(model, x, y, lr=0.5)
         result[name] = {"saturated": shares, "accuracy": _accuracy(model, test_x, test_y),
                         "hidden": hidden}
-    lines = [f"LARGE INITIAL WEIGHTS SATURATE SIGMOID UNITS (784-64-64-10, {len(y):,} "
-             "mini-MNIST images, one epoch of SGD lr 0.5, batch 32)",
-             f"saturated = sigmoid output below {SATURATED} or above {1 - SATURATED:g}, "
-             "over the 2,000 test images at initialisation"]
+    say = messages(lang)
+    lines = [say("act.saturation_title", images=f"{len(y):,}"),
+             say("act.saturation_meaning", low=SATURATED, high=f"{1 - SATURATED:g}")]
     for name, numbers in result.items():
-        share = ", ".join(f"layer {i + 1} {s:.1%}" for i, s in enumerate(numbers["saturated"]))
-        lines.append(f"  init {name:<8} saturated: {share}; test accuracy after one epoch "
-                     f"{numbers['accuracy']:.1%}")
+        share = ", ".join(say("act.layer_share", layer=i + 1, share=f"{s:.1%}")
+                          for i, s in enumerate(numbers["saturated"]))
+        lines.append(say("act.saturation_row", name=pad(name, 8), share=share,
+                         accuracy=f"{numbers['accuracy']:.1%}"))
     if file is not None:
         print("\n".join(lines), file=None if file == "stdout" else file)
     if save is not None:
@@ -200,7 +198,7 @@ def _draw_saturation(result: dict[str, Any], save: str | os.PathLike[str]) -> An
 
 
 def dead_relus(quick: bool = False, save: str | os.PathLike[str] | None = None,
-               file: Any = "stdout") -> dict[float, list[int]]:
+               file: Any = "stdout", lang: str | None = None) -> dict[float, list[int]]:
     """784-64-64-10 ReLU, one epoch of SGD per learning rate: units that output 0 for every
     test image, per hidden layer."""
     x, y, test_x, test_y = _mnist(2000 if quick else 10_000)
@@ -213,12 +211,12 @@ def dead_relus(quick: bool = False, save: str | os.PathLike[str] | None = None,
         _one_epoch(model, x, y, lr)
         dead[lr] = [int((h.max(axis=0) <= 0).sum()) for h in _hidden(model, test_x)]
         accuracy[lr] = _accuracy(model, test_x, test_y)
-    lines = [f"DEAD RELUS: units that output 0 for all 2,000 test images (784-64-64-10, one "
-             f"epoch of SGD, batch 32, on {len(y):,} mini-MNIST images)",
-             f"  at initialisation: layer 1 {at_init[0]} of 64, layer 2 {at_init[1]} of 64"]
+    say = messages(lang)
+    lines = [say("act.dead_title", images=f"{len(y):,}"),
+             say("act.dead_init", first=at_init[0], second=at_init[1])]
     for lr in rates:
-        lines.append(f"  lr {lr:<5g} dead: layer 1 {dead[lr][0]:>2} of 64, layer 2 "
-                     f"{dead[lr][1]:>2} of 64; test accuracy {accuracy[lr]:.1%}")
+        lines.append(say("act.dead_row", lr=f"{lr:<5g}", first=f"{dead[lr][0]:>2}",
+                         second=f"{dead[lr][1]:>2}", accuracy=f"{accuracy[lr]:.1%}"))
     if file is not None:
         print("\n".join(lines), file=None if file == "stdout" else file)
     if save is not None:
@@ -243,7 +241,7 @@ def dead_relus(quick: bool = False, save: str | os.PathLike[str] | None = None,
 
 
 def zigzag(quick: bool = False, save: str | os.PathLike[str] | None = None,
-           file: Any = "stdout") -> dict[str, Any]:
+           file: Any = "stdout", lang: str | None = None) -> dict[str, Any]:
     """One linear neuron w . x learning w* = (1, -1) by SGD (one example a step, squared
     error), fed sigmoid outputs (all positive) or tanh outputs (centred on 0).
 
@@ -275,14 +273,13 @@ def zigzag(quick: bool = False, save: str | os.PathLike[str] | None = None,
         near = np.flatnonzero(distance < 0.05)
         result[name] = {"path": np.array(path), "same_sign": same,
                         "steps": int(near[0]) if near.size else None}
-    lines = ["SIGMOID'S OUTPUTS ARE NOT CENTRED ON 0: the zig-zag of the next layer's weights",
-             f"one neuron w . x learns w* = (1, -1), SGD lr 0.5, one example a step, {steps} "
-             "steps, inputs x = sigmoid(z) or tanh(z), z ~ N(0, 4)"]
+    say = messages(lang)
+    lines = [say("act.zigzag_title"), say("act.zigzag_setup", steps=steps)]
     for name, numbers in result.items():
-        reached = (f"within 0.05 of w* after {numbers['steps']} steps" if numbers["steps"]
-                   is not None else f"not within 0.05 of w* in {steps} steps")
-        lines.append(f"  {name:<18} steps moving both weights the same way: "
-                     f"{numbers['same_sign']:.0%}; {reached}")
+        reached = (say("act.zigzag_reached", steps=numbers["steps"])
+                   if numbers["steps"] is not None else say("act.zigzag_never", steps=steps))
+        lines.append(say("act.zigzag_row", name=pad(name, 18),
+                         same=f"{numbers['same_sign']:.0%}", reached=reached))
     if file is not None:
         print("\n".join(lines), file=None if file == "stdout" else file)
     if save is not None:

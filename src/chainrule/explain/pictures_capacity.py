@@ -23,6 +23,7 @@ import numpy as np
 from chainrule import random
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.data.toy import make_spiral
+from chainrule.i18n import messages
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.activations import ReLU, Tanh
@@ -84,7 +85,7 @@ CONFIGS = {"1 x 8": [8], "2 x 8": [8, 8], "4 x 8": [8, 8, 8, 8], "1 x 44": [44]}
 
 
 def depth(quick: bool = False, save: str | os.PathLike[str] | None = None,
-          file: Any = "stdout") -> dict[str, dict[str, Any]]:
+          file: Any = "stdout", lang: str | None = None) -> dict[str, dict[str, Any]]:
     """1, 2, 4 hidden layers of 8 ReLU units on the spiral, and one layer of 44 (as many
     parameters as 4 x 8): accuracies and boundaries."""
     x, y = make_spiral(300, classes=3, noise=0.2, seed=0)
@@ -97,17 +98,17 @@ def depth(quick: bool = False, save: str | os.PathLike[str] | None = None,
         result[label] = {"model": model, "train": _measure(model, x, y)[1],
                          "test": _measure(model, test_x, test_y)[1],
                          "parameters": model.num_parameters()}
-    lines = [f"DEEPER IS BETTER IN PRACTICE? hidden layers x ReLU units (He's init), Adam lr "
-             f"0.01, {steps} full-batch steps, 300 spiral points (test: 300 others)"]
+    say = messages(lang)
+    lines = [say("capacity.depth_title", steps=steps)]
     for label, numbers in result.items():
-        lines.append(f"  {label:<7} ({numbers['parameters']:>3} parameters): train "
-                     f"{numbers['train']:.1%}, test {numbers['test']:.1%}")
+        lines.append(say("capacity.depth_row", label=f"{label:<7}",
+                         parameters=f"{numbers['parameters']:>3}",
+                         train=f"{numbers['train']:.1%}", test=f"{numbers['test']:.1%}"))
     deep, wide = result["4 x 8"]["test"], result["1 x 44"]["test"]
-    verdict = (": depth used them better" if deep > wide + 0.02 else
-               ": width used them better" if wide > deep + 0.02 else
-               ": about the same (within 2 points)")
-    lines.append(f"  with as many parameters, one wide layer reaches {wide:.1%} where four "
-                 f"narrow ones reach {deep:.1%}{verdict}")
+    verdict = ("capacity.deeper" if deep > wide + 0.02 else
+               "capacity.wider" if wide > deep + 0.02 else "capacity.same")
+    lines.append(say("capacity.depth_compare", wide=f"{wide:.1%}", deep=f"{deep:.1%}",
+                     verdict=say(verdict)))
     _say(lines, file)
     if save is not None:
         from chainrule.viz._mpl import finish
@@ -123,7 +124,7 @@ def depth(quick: bool = False, save: str | os.PathLike[str] | None = None,
 
 
 def overfitting(quick: bool = False, save: str | os.PathLike[str] | None = None,
-                file: Any = "stdout") -> dict[str, Any]:
+                file: Any = "stdout", lang: str | None = None) -> dict[str, Any]:
     """20 tanh units on 60 noisy spiral points, trained long; the train-test gap."""
     x, y = make_spiral(60, classes=3, noise=0.5, seed=0)
     test = make_spiral(600, classes=3, noise=0.5, seed=1)
@@ -135,13 +136,15 @@ def overfitting(quick: bool = False, save: str | os.PathLike[str] | None = None,
     result = {"history": history, "best_step": best[0], "best_test": best[2],
               "last": last, "train_accuracy": _measure(model, x, y)[1],
               "test_accuracy": _measure(model, *test)[1], "model": model, "data": (x, y)}
-    lines = [f"OVERFITTING: 20 hidden tanh units, 60 noisy spiral points (noise 0.5), Adam lr "
-             f"0.02, {steps} full-batch steps; test: 600 other points",
-             f"  the test loss is lowest at step {best[0]}: {best[2]:.3f} (train {best[1]:.3f})",
-             f"  at step {last[0]}: train loss {last[1]:.3f}, test loss {last[2]:.3f}, gap "
-             f"{last[2] - last[1]:.3f} (at the best step {best[2] - best[1]:.3f})",
-             f"  accuracy: train {result['train_accuracy']:.1%}, test "
-             f"{result['test_accuracy']:.1%}"]
+    say = messages(lang)
+    lines = [say("capacity.overfit_title", steps=steps),
+             say("capacity.overfit_best", step=best[0], test=f"{best[2]:.3f}",
+                 train=f"{best[1]:.3f}"),
+             say("capacity.overfit_last", step=last[0], train=f"{last[1]:.3f}",
+                 test=f"{last[2]:.3f}", gap=f"{last[2] - last[1]:.3f}",
+                 best_gap=f"{best[2] - best[1]:.3f}"),
+             say("capacity.overfit_accuracy", train=f"{result['train_accuracy']:.1%}",
+                 test=f"{result['test_accuracy']:.1%}")]
     _say(lines, file)
     if save is not None:
         from chainrule.viz._mpl import finish, new_figure
@@ -168,7 +171,7 @@ def overfitting(quick: bool = False, save: str | os.PathLike[str] | None = None,
 
 
 def seed_spread(quick: bool = False, save: str | os.PathLike[str] | None = None,
-                file: Any = "stdout") -> dict[str, Any]:
+                file: Any = "stdout", lang: str | None = None) -> dict[str, Any]:
     """3 hidden tanh units on the spiral from many seeds: the spread of the final loss."""
     x, y = make_spiral(300, classes=3, noise=0.2, seed=0)
     seeds = range(5) if quick else range(20)
@@ -182,13 +185,13 @@ def seed_spread(quick: bool = False, save: str | os.PathLike[str] | None = None,
         accuracies.append(accuracy)
     values = np.array(losses)
     result = {"losses": losses, "accuracies": accuracies, "seeds": list(seeds)}
-    lines = [f"SMALL NETS DEPEND ON THE SEED: 3 hidden tanh units on the spiral, Adam lr 0.01, "
-             f"{steps} steps, {len(losses)} seeds (the same data and training, other initial "
-             "weights)",
-             f"  final training loss: lowest {values.min():.3f} (seed "
-             f"{int(values.argmin())}), median {np.median(values):.3f}, highest "
-             f"{values.max():.3f} (seed {int(values.argmax())})",
-             f"  training accuracy from {min(accuracies):.1%} to {max(accuracies):.1%}"]
+    say = messages(lang)
+    lines = [say("capacity.seed_title", steps=steps, seeds=len(losses)),
+             say("capacity.seed_loss", lowest=f"{values.min():.3f}",
+                 lowest_seed=int(values.argmin()), median=f"{np.median(values):.3f}",
+                 highest=f"{values.max():.3f}", highest_seed=int(values.argmax())),
+             say("capacity.seed_accuracy", low=f"{min(accuracies):.1%}",
+                 high=f"{max(accuracies):.1%}")]
     _say(lines, file)
     if save is not None:
         from chainrule.viz._mpl import finish, new_figure

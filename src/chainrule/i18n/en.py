@@ -177,4 +177,61 @@ MESSAGES: dict[str, str] = {
     "converge.sigmoid": "sigmoid needs {ratio}x the steps of ReLU.",
     "converge.sigmoid_never": "sigmoid did not reach it in {steps} steps at any of these "
                               "learning rates.",
+    # chainrule example linear-collapse, saturation, dead-relus, zigzag
+    "act.collapse_title": "NO NON-LINEARITY: Linear(2, 16) -> Linear(16, 2) is one matrix",
+    "act.collapse_trained": "trained with Adam (lr 0.01, {steps} full-batch steps) on 400 "
+                            "circles points",
+    "act.collapse_matrix": "W = W2 @ W1 = {W} (2x2, rank {rank}), b = W2 @ b1 + b2 = {b}",
+    "act.collapse_difference": "the two layers and the single Linear(2, 2) with W, b: largest "
+                               "output difference {difference} (float32 rounding)",
+    "act.collapse_accuracy": "training accuracy: two layers, no activation {linear} (a "
+                             "straight line through two rings); with tanh between them {tanh}",
+    "act.saturation_title": "LARGE INITIAL WEIGHTS SATURATE SIGMOID UNITS (784-64-64-10, "
+                            "{images} mini-MNIST images, one epoch of SGD lr 0.5, batch 32)",
+    "act.saturation_meaning": "saturated = sigmoid output below {low} or above {high}, over "
+                              "the 2,000 test images at initialisation",
+    "act.layer_share": "layer {layer} {share}",
+    "act.saturation_row": "  init {name} saturated: {share}; test accuracy after one epoch "
+                          "{accuracy}",
+    "act.dead_title": "DEAD RELUS: units that output 0 for all 2,000 test images "
+                      "(784-64-64-10, one epoch of SGD, batch 32, on {images} mini-MNIST "
+                      "images)",
+    "act.dead_init": "  at initialisation: layer 1 {first} of 64, layer 2 {second} of 64",
+    "act.dead_row": "  lr {lr} dead: layer 1 {first} of 64, layer 2 {second} of 64; test "
+                    "accuracy {accuracy}",
+    "act.zigzag_title": "SIGMOID'S OUTPUTS ARE NOT CENTRED ON 0: the zig-zag of the next "
+                        "layer's weights",
+    "act.zigzag_setup": "one neuron w . x learns w* = (1, -1), SGD lr 0.5, one example a "
+                        "step, {steps} steps, inputs x = sigmoid(z) or tanh(z), z ~ N(0, 4)",
+    "act.zigzag_row": "  {name} steps moving both weights the same way: {same}; {reached}",
+    "act.zigzag_reached": "within 0.05 of w* after {steps} steps",
+    "act.zigzag_never": "not within 0.05 of w* in {steps} steps",
+    # chainrule example depth, overfitting, seed-spread (chainrule.explain.pictures_capacity)
+    "capacity.depth_title": "DEEPER IS BETTER IN PRACTICE? hidden layers x ReLU units (He's "
+                            "init), Adam lr 0.01, {steps} full-batch steps, 300 spiral points "
+                            "(test: 300 others)",
+    "capacity.depth_row": "  {label} ({parameters} parameters): train {train}, test {test}",
+    "capacity.depth_compare": "  with as many parameters, one wide layer reaches {wide} where "
+                              "four narrow ones reach {deep}: {verdict}",
+    "capacity.deeper": "depth used them better",
+    "capacity.wider": "width used them better",
+    "capacity.same": "about the same (within 2 points)",
+    "capacity.overfit_title": "OVERFITTING: 20 hidden tanh units, 60 noisy spiral points "
+                              "(noise 0.5), Adam lr 0.02, {steps} full-batch steps; test: 600 "
+                              "other points",
+    "capacity.overfit_best": "  the test loss is lowest at step {step}: {test} (train {train})",
+    "capacity.overfit_last": "  at step {step}: train loss {train}, test loss {test}, gap "
+                             "{gap} (at the best step {best_gap})",
+    "capacity.overfit_accuracy": "  accuracy: train {train}, test {test}",
+    "capacity.seed_title": "SMALL NETS DEPEND ON THE SEED: 3 hidden tanh units on the spiral, "
+                           "Adam lr 0.01, {steps} steps, {seeds} seeds (the same data and "
+                           "training, other initial weights)",
+    "capacity.seed_loss": "  final training loss: lowest {lowest} (seed {lowest_seed}), median "
+                          "{median}, highest {highest} (seed {highest_seed})",
+    "capacity.seed_accuracy": "  training accuracy from {low} to {high}",
+    # chainrule example networks (chainrule.cli_example)
+    "networks.title": "PARAMETERS: every weight and every bias (each neuron after the inputs "
+                      "has one)",
+    "networks.row": "  {name} weights {sums} = {weights}; biases {bias_sums} = {biases}; total "
+                    "{total}",
 }

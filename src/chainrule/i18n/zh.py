@@ -150,4 +150,49 @@ MESSAGES: dict[str, str] = {
                         "{he}）。",
     "converge.sigmoid": "sigmoid 需要的步数是 ReLU 的 {ratio}x。",
     "converge.sigmoid_never": "sigmoid 在这些学习率下 {steps} 步内都没有达到。",
+    "act.collapse_title": "没有非线性：Linear(2, 16) -> Linear(16, 2) 就是一个矩阵",
+    "act.collapse_trained": "用 Adam 训练（学习率 lr 0.01，{steps} 步全批量），400 个圆环数据点",
+    "act.collapse_matrix": "W = W2 @ W1 = {W}（2x2，秩 {rank}），b = W2 @ b1 + b2 = {b}",
+    "act.collapse_difference": "两层网络与用 W、b 的单个 Linear(2, 2)：输出的最大差异 "
+                               "{difference}（float32 舍入误差）",
+    "act.collapse_accuracy": "训练准确率：两层、没有激活函数 {linear}（一条直线穿过两个圆环）；"
+                             "中间加上 tanh {tanh}",
+    "act.saturation_title": "初始权重太大会让 sigmoid 单元饱和（784-64-64-10，{images} 张 "
+                            "mini-MNIST 图像，SGD 训练一个 epoch，学习率 lr 0.5，批大小 32）",
+    "act.saturation_meaning": "饱和 = sigmoid 输出小于 {low} 或大于 {high}，在初始化时对 2,000 "
+                              "张测试图像统计",
+    "act.layer_share": "第 {layer} 层 {share}",
+    "act.saturation_row": "  初始化 {name} 饱和：{share}；训练一个 epoch 后的测试准确率 "
+                          "{accuracy}",
+    "act.dead_title": "死亡的 ReLU：对全部 2,000 张测试图像都输出 0 的单元（784-64-64-10，"
+                      "SGD 训练一个 epoch，批大小 32，{images} 张 mini-MNIST 图像）",
+    "act.dead_init": "  初始化时：第 1 层 64 个中 {first} 个，第 2 层 64 个中 {second} 个",
+    "act.dead_row": "  学习率 lr {lr} 死亡：第 1 层 64 个中 {first} 个，第 2 层 64 个中 {second} "
+                    "个；测试准确率 {accuracy}",
+    "act.zigzag_title": "sigmoid 的输出不以 0 为中心：下一层权重走之字形路径",
+    "act.zigzag_setup": "一个神经元 w . x 学习 w* = (1, -1)，SGD 学习率 lr 0.5，每步一个样本，"
+                        "共 {steps} 步，输入 x = sigmoid(z) 或 tanh(z)，z ~ N(0, 4)",
+    "act.zigzag_row": "  {name} 两个权重朝同一方向移动的步数比例：{same}；{reached}",
+    "act.zigzag_reached": "{steps} 步后与 w* 相差不超过 0.05",
+    "act.zigzag_never": "{steps} 步内没有进入 w* 的 0.05 以内",
+    "capacity.depth_title": "实践中越深越好吗？隐藏层数 x ReLU 单元数（He 初始化），Adam 学习率 "
+                            "lr 0.01，{steps} 步全批量，300 个螺旋数据点（测试：另外 300 个）",
+    "capacity.depth_row": "  {label}（{parameters} 个参数）：训练 {train}，测试 {test}",
+    "capacity.depth_compare": "  参数一样多时，一个宽层达到 {wide}，四个窄层达到 {deep}：{verdict}",
+    "capacity.deeper": "深度把参数用得更好",
+    "capacity.wider": "宽度把参数用得更好",
+    "capacity.same": "差不多（相差不到 2 个百分点）",
+    "capacity.overfit_title": "过拟合：20 个 tanh 隐藏单元，60 个带噪声的螺旋数据点（噪声 0.5），"
+                              "Adam 学习率 lr 0.02，{steps} 步全批量；测试：另外 600 个点",
+    "capacity.overfit_best": "  测试损失在第 {step} 步最低：{test}（训练 {train}）",
+    "capacity.overfit_last": "  第 {step} 步：训练损失 {train}，测试损失 {test}，差距 {gap}"
+                             "（最好的那一步是 {best_gap}）",
+    "capacity.overfit_accuracy": "  准确率：训练 {train}，测试 {test}",
+    "capacity.seed_title": "小网络取决于随机种子：螺旋数据上 3 个 tanh 隐藏单元，Adam 学习率 lr "
+                           "0.01，{steps} 步，{seeds} 个种子（数据和训练都相同，只有初始权重不同）",
+    "capacity.seed_loss": "  最终训练损失：最低 {lowest}（种子 {lowest_seed}），中位数 {median}，"
+                          "最高 {highest}（种子 {highest_seed}）",
+    "capacity.seed_accuracy": "  训练准确率从 {low} 到 {high}",
+    "networks.title": "参数：每个权重和每个偏置（输入层之后的每个神经元各有一个偏置）",
+    "networks.row": "  {name} 权重 {sums} = {weights}；偏置 {bias_sums} = {biases}；共 {total}",
 }
