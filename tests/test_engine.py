@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
+from chainrule import nn
 from chainrule.autograd.engine import sum_to_shape
 
 
@@ -210,3 +211,26 @@ def test_autograd_grad_leaves_retained_grads_alone() -> None:
     assert y.grad is None
     y.sum().backward()
     assert y.grad.tolist() == [1.0, 1.0]
+
+
+def test_a_leaf_hook_runs_as_soon_as_its_gradient_is_complete():
+    """The last layer's weight hook runs before the first layer's backward starts (what lets
+    a DistributedDataParallel bucket be reduced during backward); the gradients are those
+    of a backward without hooks."""
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    x = cr.randn(5, 3)
+    model(x).pow(2).sum().backward()
+    expected = [p.grad.numpy().copy() for p in model.parameters()]
+    model.zero_grad()
+    order = []
+    handles = [model[2].weight.register_hook(lambda g: order.append("last")),
+               model[0].weight.register_hook(lambda g: order.append("first"))]
+    hidden = model[0](x)
+    hidden.register_hook(lambda g: order.append("first layer's backward"))
+    model[2](model[1](hidden)).pow(2).sum().backward()
+    assert order == ["last", "first layer's backward", "first"]
+    for p, want in zip(model.parameters(), expected, strict=True):
+        np.testing.assert_array_equal(p.grad.numpy(), want)
+    for handle in handles:
+        handle.remove()

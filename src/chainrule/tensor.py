@@ -28,7 +28,7 @@ import numpy as np
 from chainrule import dtypes
 from chainrule.autograd import capture
 from chainrule.autograd import function as _function
-from chainrule.autograd.engine import run_backward
+from chainrule.autograd.engine import LEAF_HOOKS, run_backward
 from chainrule.backend import Device, array_module, get_device
 from chainrule.size import Size
 from chainrule.tensor_compat import TensorCompat
@@ -263,6 +263,9 @@ class Tensor(TensorMath, TensorInplace, TensorCompat):
             if self._hooks is None:
                 self._hooks = []
             hooks = self._hooks
+            LEAF_HOOKS.count += 1  # backward now hands this leaf its gradient when complete
+            hooks.append(hook)
+            return _HookHandle(hooks, hook, leaf=True)
         else:
             capture.unsupported("the step registers a hook on a non-leaf tensor: a replay "
                                 "would not call it")
@@ -355,12 +358,14 @@ def _values_read() -> None:
 
 
 class _HookHandle:
-    def __init__(self, hooks: list[Any], hook: Any) -> None:
-        self._hooks, self._hook = hooks, hook
+    def __init__(self, hooks: list[Any], hook: Any, leaf: bool = False) -> None:
+        self._hooks, self._hook, self._leaf = hooks, hook, leaf
 
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+            if self._leaf:
+                LEAF_HOOKS.count -= 1
 
 
 _function.bind_tensor_class(Tensor)

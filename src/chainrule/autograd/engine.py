@@ -122,11 +122,14 @@ def run_backward(
             key = (id(t.grad_fn), t._out_index) if t.grad_fn is not None else (id(t), -1)
             capture_keys.add(key)
 
+    # leaves with hooks (a DistributedDataParallel's, say) get their gradient as soon as
+    # its last part has arrived, not after the walk: their uses are counted first
+    early = _leaf_uses(roots) if LEAF_HOOKS.count and capture is None else None
     enabled = GRAD_MODE.enabled
     GRAD_MODE.enabled = False  # what no_grad() does, without its cost on every backward
     try:
         _walk(heap, pending, leaves, retain_graph, capture is None, handed_out, captured,
-              capture_keys)
+              capture_keys, early)
         if capture is not None:
             for leaf, grad in leaves.values():
                 captured[(id(leaf), -1)] = grad
@@ -148,13 +151,15 @@ def run_backward(
 
 def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
           leaves: dict[int, list[Any]], retain_graph: bool, retain: bool, handed_out: set[int],
-          captured: dict[tuple[int, int], Any], capture_keys: set[tuple[int, int]]) -> None:
+          captured: dict[tuple[int, int], Any], capture_keys: set[tuple[int, int]],
+          early: dict[int, int] | None = None) -> None:
     """The walk itself, one flat loop (it runs for every node of every training step): pop
     the newest pending node, run its ``backward``, fit each input's gradient to the input's
     shape and dtype, and add it to what that input's node (or leaf) has pending."""
     check_anomaly = anomaly.STATE.enabled
     recorder = CAPTURE.backward
     heappop = heapq.heappop
+    add = _add if early is None else _counting_add(early, handed_out)
     while heap:
         node = heappop(heap)[1]
         grads = pending.pop(node)
@@ -202,7 +207,7 @@ def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
                 g = sum_to_shape(g, shape)
             if g.dtype is not dtype and g.dtype != dtype:  # (the same object, mostly)
                 g = g.astype(dtype)
-            _add(heap, pending, leaves, target, index, g)
+            add(heap, pending, leaves, target, index, g)
 
 
 def _add(heap: list[Any], pending: dict[Node, list[Any]], leaves: dict[int, list[Any]],
@@ -221,6 +226,55 @@ def _add(heap: list[Any], pending: dict[Node, list[Any]], leaves: dict[int, list
             leaves[id(target)] = [target, grad]
         else:
             entry[1] = entry[1] + grad
+
+
+class _LeafHooks:
+    """How many leaf tensors have hooks (Tensor.register_hook counts them): while none
+    has, backward skips counting the leaves' uses."""
+
+    count = 0
+
+
+LEAF_HOOKS = _LeafHooks()
+
+
+def _leaf_uses(roots: Sequence[Any]) -> dict[int, int]:
+    """For each leaf with hooks: how many edges of the graph below ``roots`` lead to it (one
+    iterative pass over the nodes)."""
+    counts: dict[int, int] = {}
+    seen: set[int] = set()
+    stack = [root.grad_fn for root in roots if root.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for item in node.inputs:
+            if item is None:
+                continue
+            target = item[0]
+            if isinstance(target, Node):
+                if id(target) not in seen:
+                    stack.append(target)
+            elif target._hooks:
+                counts[id(target)] = counts.get(id(target), 0) + 1
+    return counts
+
+
+def _counting_add(early: dict[int, int], handed_out: set[int]) -> Any:
+    """``_add`` that also hands a hooked leaf its gradient once its last use has sent it
+    (the rest wait for the end of the walk, as before; a use that sends no gradient leaves
+    its leaf to the end too)."""
+    def add(heap: list[Any], pending: dict[Node, list[Any]], leaves: dict[int, list[Any]],
+            target: Any, index: int, grad: Any) -> None:
+        _add(heap, pending, leaves, target, index, grad)
+        key = id(target)
+        if key in early:
+            early[key] -= 1
+            if not early[key]:
+                leaf, total = leaves.pop(key)
+                accumulate_leaf(leaf, total, handed_out)
+    return add
 
 
 def _check_gradients(node: Node, result: tuple[Any, ...]) -> None:

@@ -13,10 +13,10 @@ writes the averages back into each ``.grad``.
 Buckets follow the reverse of ``model.parameters()`` (the order backward reaches them), up
 to ``bucket_cap_mb`` megabytes each, one dtype per bucket.
 
-Where the overlap is: chainrule's engine adds leaf gradients into ``.grad`` after the whole
-graph has been walked, so the hooks (and the reductions they start) run at the end of
-backward, overlapping only each other and the copies, not the ops' backward. The engine
-seam would have to call a leaf's hooks as soon as its last gradient arrives for more.
+Where the overlap is: the backward engine hands a leaf that has hooks its gradient as soon
+as the last of its uses has sent it (it counts the uses first, only while some leaf has a
+hook), so a bucket of the last layers is reduced while backward still walks the first
+layers' ops.
 
 With one rank there is nothing to average: no hooks are registered, and training costs
 what it costs without the wrapper.
