@@ -130,7 +130,7 @@ def follow_one_digit(quick: bool = False, save: str | os.PathLike[str] | None = 
 def _report(follow: Follow, say: Messages) -> list[str]:
     trained = "digit.trained_1" if follow.epochs == 1 else "digit.trained"
     lines = [say("digit.title", index=follow.index, label=follow.label),
-             say(trained, epochs=follow.epochs, images=f"{follow.images:,}",
+             say(trained, count=follow.epochs, images=f"{follow.images:,}",
                  accuracy=f"{follow.test_accuracy:.1%}"), ""]
     for depth, values in enumerate(follow.hidden, start=1):
         lit = [f"{k + 1}" for k in np.flatnonzero(values > 0.5)]

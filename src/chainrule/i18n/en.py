@@ -147,7 +147,7 @@ MESSAGES: dict[str, str] = {
     "digit.title": "FOLLOW ONE DIGIT: training image {index} of mini-MNIST, a {label}",
     "digit.trained_1": "784-16-16-10 sigmoid net trained 1 epoch on {images} images (SGD lr "
                        "1.0, batch 32, seed 0): test accuracy {accuracy}",
-    "digit.trained": "784-16-16-10 sigmoid net trained {epochs} epochs on {images} images (SGD "
+    "digit.trained": "784-16-16-10 sigmoid net trained {count} epochs on {images} images (SGD "
                      "lr 1.0, batch 32, seed 0): test accuracy {accuracy}",
     "digit.activations": "hidden {depth} activations: {values}",
     "digit.lit": "  lit up (> 0.5): {count} of {total} (neurons {which})",

@@ -123,7 +123,7 @@ MESSAGES: dict[str, str] = {
     "digit.title": "跟踪一个数字：mini-MNIST 的第 {index} 张训练图像，是一个 {label}",
     "digit.trained_1": "784-16-16-10 sigmoid 网络，在 {images} 张图像上训练了 1 个 epoch（SGD "
                        "学习率 lr 1.0，批大小 32，种子 0）：测试准确率 {accuracy}",
-    "digit.trained": "784-16-16-10 sigmoid 网络，在 {images} 张图像上训练了 {epochs} 个 epoch"
+    "digit.trained": "784-16-16-10 sigmoid 网络，在 {images} 张图像上训练了 {count} 个 epoch"
                      "（SGD 学习率 lr 1.0，批大小 32，种子 0）：测试准确率 {accuracy}",
     "digit.activations": "隐藏层 {depth} 的激活值：{values}",
     "digit.lit": "  被点亮（> 0.5）：{total} 个中有 {count} 个（神经元 {which}）",
