@@ -111,6 +111,7 @@ def test_example_convolution_in_chinese_has_the_english_numbers(capsys, monkeypa
     ("overfitting", ("过拟合", "测试损失", "准确率")),
     ("seed-spread", ("随机种子", "中位数", "训练准确率")),
     ("networks", ("参数", "权重", "偏置")),
+    ("second-derivatives", ("二阶导数", "牛顿法", "梯度下降")),
 ])
 def test_picture_examples_in_chinese_have_the_english_numbers(name, terms, capsys, tmp_path,
                                                                monkeypatch) -> None:

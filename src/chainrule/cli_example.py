@@ -179,7 +179,7 @@ def run_second_derivatives(args: argparse.Namespace) -> int:
 
     need_matplotlib()
     path = _figure_path(args, "second_derivatives.png")
-    run(save=path, points=301 if args.quick else 1201)
+    run(save=path, points=301 if args.quick else 1201, lang=_words(args).lang)
     _wrote(path)
     return 0
 
@@ -312,8 +312,8 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
                     "steps, seeds and depths), as the tests run it")
     ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
                     "(default: $CHAINRULE_LANG, else the locale, else en); backprop (and its "
-                    "figures) and cycle's figure, and the printed text of every example but "
-                    "second-derivatives speak both (the other figures stay English; Chinese "
+                    "figures) and cycle's figure, and the printed text of every example "
+                    "speak both (the other figures stay English; Chinese "
                     "figures need a CJK font: pip install noto-cjk-sans-otc)")
     ex.set_defaults(func=cmd_example)
 

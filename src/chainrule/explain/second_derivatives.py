@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
+from chainrule.i18n import messages
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 
@@ -87,23 +88,23 @@ def newton_vs_descent(start: float = -4.0, lr: float = 1.0, tol: float = 1e-10,
     return race
 
 
-def report(found: dict[str, dict[str, Any]], race: dict[str, dict[str, Any]], lr: float
-           ) -> list[str]:
-    """What the example prints."""
-    lines = ["First and second derivatives by autograd (create_graph=True):"]
+def report(found: dict[str, dict[str, Any]], race: dict[str, dict[str, Any]], lr: float,
+           lang: str | None = "en") -> list[str]:
+    """What the example prints, in ``lang`` (the same numbers in English and Chinese)."""
+    say = messages(lang)
+    lines = [say("second.title")]
     for name in ACTIVATIONS:
         info = found[name]
-        lines.append(f"  {name:8s} f' peaks at {info['peak_slope']:.4f} (x = "
-                     f"{info['peak_at']:+.2f}); |f''| peaks at {info['peak_curvature']:.4f} "
-                     f"(|x| = {info['curvature_at']:.3f}); f'(4) = {info['slope_at_4']:.5f}")
-    lines.append("  sigmoid's slope is at most 1/4 and nearly 0 beyond |x| = 4 (f'(4) = "
-                 f"{found['sigmoid']['slope_at_4']:.4f}): saturated units pass back almost no "
-                 "gradient")
+        lines.append(say("second.row", name=f"{name:8s}", slope=f"{info['peak_slope']:.4f}",
+                         at=f"{info['peak_at']:+.2f}",
+                         curvature=f"{info['peak_curvature']:.4f}",
+                         curvature_at=f"{info['curvature_at']:.3f}",
+                         slope4=f"{info['slope_at_4']:.5f}"))
+    lines.append(say("second.saturation", slope4=f"{found['sigmoid']['slope_at_4']:.4f}"))
     newton, descent = race["newton"], race["descent"]
-    lines.append(f"Newton's method vs gradient descent (lr {lr:g}) on L(w) = log(1 + e^w) - "
-                 "0.8 w + 0.05 w^2 from w = -4:")
-    lines.append(f"  Newton: {newton['steps']} steps to |L'(w)| < 1e-10 (w = {newton['w']:.10f})")
-    lines.append(f"  gradient descent: {descent['steps']} steps (w = {descent['w']:.10f})")
+    lines.append(say("second.race", lr=f"{lr:g}"))
+    lines.append(say("second.newton", steps=newton["steps"], w=f"{newton['w']:.10f}"))
+    lines.append(say("second.descent", steps=descent["steps"], w=f"{descent['w']:.10f}"))
     return lines
 
 
@@ -142,11 +143,12 @@ def plot(found: dict[str, dict[str, Any]], race: dict[str, dict[str, Any]], path
     finish(fig, path)
 
 
-def run(lr: float = 1.0, save: str | None = None, points: int = 1201) -> dict[str, Any]:
-    """Print the measurements (and write the figure to ``save``); returns them."""
+def run(lr: float = 1.0, save: str | None = None, points: int = 1201,
+        lang: str | None = "en") -> dict[str, Any]:
+    """Print the measurements in ``lang`` (and write the figure to ``save``); returns them."""
     found = activation_derivatives(points)
     race = newton_vs_descent(lr=lr)
-    for line in report(found, race, lr):
+    for line in report(found, race, lr, lang):
         print(line)
     if save is not None:
         plot(found, race, save)

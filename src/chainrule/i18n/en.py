@@ -234,4 +234,14 @@ MESSAGES: dict[str, str] = {
                       "has one)",
     "networks.row": "  {name} weights {sums} = {weights}; biases {bias_sums} = {biases}; total "
                     "{total}",
+    # chainrule example second-derivatives (chainrule.explain.second_derivatives)
+    "second.title": "First and second derivatives by autograd (create_graph=True):",
+    "second.row": "  {name} f' peaks at {slope} (x = {at}); |f''| peaks at {curvature} (|x| = "
+                  "{curvature_at}); f'(4) = {slope4}",
+    "second.saturation": "  sigmoid's slope is at most 1/4 and nearly 0 beyond |x| = 4 (f'(4) "
+                         "= {slope4}): saturated units pass back almost no gradient",
+    "second.race": "Newton's method vs gradient descent (lr {lr}) on L(w) = log(1 + e^w) - "
+                   "0.8 w + 0.05 w^2 from w = -4:",
+    "second.newton": "  Newton: {steps} steps to |L'(w)| < 1e-10 (w = {w})",
+    "second.descent": "  gradient descent: {steps} steps (w = {w})",
 }

@@ -195,4 +195,13 @@ MESSAGES: dict[str, str] = {
     "capacity.seed_accuracy": "  训练准确率从 {low} 到 {high}",
     "networks.title": "参数：每个权重和每个偏置（输入层之后的每个神经元各有一个偏置）",
     "networks.row": "  {name} 权重 {sums} = {weights}；偏置 {bias_sums} = {biases}；共 {total}",
+    "second.title": "用自动微分（create_graph=True）求一阶和二阶导数：",
+    "second.row": "  {name} f' 的最大值 {slope}（x = {at}）；|f''| 的最大值 {curvature}（|x| = "
+                  "{curvature_at}）；f'(4) = {slope4}",
+    "second.saturation": "  sigmoid 的斜率最多为 1/4，|x| 超过 4 后几乎为 0（f'(4) = {slope4}）："
+                         "饱和的神经元几乎不向后传递梯度（梯度消失）",
+    "second.race": "牛顿法与梯度下降（学习率 lr {lr}）在 L(w) = log(1 + e^w) - 0.8 w + 0.05 w^2 "
+                   "上从 w = -4 出发：",
+    "second.newton": "  牛顿法：{steps} 步达到 |L'(w)| < 1e-10（w = {w}）",
+    "second.descent": "  梯度下降：{steps} 步（w = {w}）",
 }
