@@ -61,8 +61,20 @@ def shots(tmp_path_factory):
     return save
 
 
+OPEN_PAGES: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_pages():
+    """Each test's tabs are closed after it (the server keeps at most 8 sessions)."""
+    yield
+    while OPEN_PAGES:
+        OPEN_PAGES.pop().close()
+
+
 def _open(browser, url):
     page = browser.new_page(viewport={"width": 1400, "height": 950})
+    OPEN_PAGES.append(page)
     page.set_default_timeout(60_000)  # a busy machine; the 30 s learning goal is explicit
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -202,3 +214,27 @@ def test_clicks_add_points_and_export_writes_a_run(server, browser, tmp_path):
     from chainrule.playground.runs import load_run
 
     assert load_run(str(path)).setup["added"] == added
+
+
+def test_controls_keep_what_the_server_kept(server, browser):
+    """A learning rate changed in place reaches the URL and survives the next change; a
+    refused value is put back; removing a layer raises no page error."""
+    page = _open(browser, server + "#data=moons&hidden=4,4")
+    page.select_option("#lr", "0.3")
+    page.wait_for_function("window.playground.setup.lr === 0.3")
+    assert "lr=0.3" in page.url
+    page.select_option("#activation", "relu")
+    page.wait_for_function("window.playground.setup.activation === 'relu'")
+    assert page.evaluate("window.playground.setup.lr") == 0.3
+    page.fill("#batch_size", "-5")
+    page.dispatch_event("#batch_size", "change")
+    page.wait_for_selector("#message:not([hidden])")
+    page.wait_for_function("document.getElementById('batch_size').value === '10'")
+    page.click("#play")
+    page.click("#remove-layer")
+    page.wait_for_function("window.playground.setup.hidden.length === 1")
+    page.click("#remove-layer")
+    page.wait_for_function("window.playground.setup.hidden.length === 0")
+    page.wait_for_function("window.playground.frame.step > 5")
+    page.click("#play")
+    assert page.errors == []

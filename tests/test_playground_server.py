@@ -185,3 +185,60 @@ def test_load_starts_every_new_tab_with_the_trained_run(tmp_path):
                                            np.round(arrays["model/0.weight"], 4), atol=1e-12)
                 ws.send_json({"type": "step"})
                 _until(ws, "frame")
+
+
+def test_other_origins_and_hosts_are_refused():
+    """A page of another web site (or a DNS-rebound name) cannot open the WebSocket."""
+    with TestClient(create_app()) as client:
+        for headers in ({"origin": "http://evil.example"}, {"host": "evil.example:80"},
+                        {"origin": "http://127.0.0.1:9"}):
+            with pytest.raises(Exception):  # noqa: B017 - closed before it was accepted
+                with client.websocket_connect("/ws", headers=headers) as ws:
+                    ws.receive_json()
+        with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
+            assert _hello(ws)["step"] == 0  # the page's own origin
+
+
+def test_a_page_that_does_not_read_is_bounded():
+    from chainrule.playground.live import MAX_QUEUED, Live
+
+    live = Live(None)
+    live.handle({"type": "hello", "setup": {"points": 2000, "hidden": [2]}})
+    for _ in range(300):
+        live.handle({"type": "reset"})
+        live.handle({"type": "fly"})
+    kinds = [m["type"] for m in live.outbox]
+    assert len(kinds) <= MAX_QUEUED and kinds.count("data") == 1
+    live.stop()
+
+
+def test_a_bad_url_option_is_left_out_and_the_rest_kept():
+    from chainrule.playground.live import Live
+
+    live = Live(None)
+    live.handle({"type": "hello", "setup": {"data": "spiral", "lr": "abc", "wings": 3,
+                                            "hidden": [5]}})
+    errors = [m["text"] for m in live.take_messages() if m["type"] == "error"]
+    assert live.session.setup["data"] == "spiral" and live.session.setup["hidden"] == [5]
+    assert len(errors) == 2 and all("left out" in e for e in errors)
+    live.handle({"type": "setup", "setup": {**live.session.setup, "lr": 0.3}})
+    assert [m for m in live.take_messages() if m["type"] == "setup"][0]["setup"]["lr"] == 0.3
+    live.stop()
+
+
+def test_two_tabs_playing_at_once_both_train():
+    """Sessions take turns with chainrule's process-wide grad mode (no step fails)."""
+    from chainrule.playground.live import Live
+
+    lives = [Live(None) for _ in range(3)]
+    for k, live in enumerate(lives):
+        live.handle({"type": "hello", "setup": {"data": "spiral", "hidden": [8, 8], "seed": k}})
+        live.handle({"type": "play"})
+    deadline = time.monotonic() + 30
+    while min(live.session.steps for live in lives) < 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for live in lives:
+        live.handle({"type": "pause"})
+        errors = [m for m in live.take_messages() if m["type"] == "error"]
+        assert not errors and live.session.steps >= 200 and live.session.stopped_because is None
+        live.stop()

@@ -38,10 +38,11 @@ from chainrule.playground.data import MAX_ABS, parse_csv
 from chainrule.playground.explain_point import explain
 from chainrule.playground.frames import build_frame, data_message
 from chainrule.playground.options import MAX_ADDED, SetupError, check_setup
-from chainrule.playground.session import Session
+from chainrule.playground.session import ENGINE_LOCK, Session
 from chainrule.train.checkpoint import CheckpointError
 
 FRAME_RATE = 30  # frames per second at most while playing
+MAX_QUEUED = 64  # messages waiting for a page that does not read them
 MESSAGES = ("hello", "setup", "play", "pause", "step", "reset", "add_point", "csv",
             "explain", "export")
 
@@ -77,8 +78,17 @@ class Live:
         return frame
 
     def say(self, message: dict[str, Any]) -> None:
-        """Queue a message for the page (in order, never dropped)."""
+        """Queue a message for the page, in order. A page that does not read is bounded:
+        a newer ``data`` or ``setup`` message replaces the unsent older ones, and past
+        MAX_QUEUED messages the oldest are dropped."""
+        if message.get("type") in ("data", "setup"):
+            kind = message["type"]
+            kept = [m for m in self.outbox if m.get("type") != kind]
+            if len(kept) != len(self.outbox):
+                self.outbox = collections.deque(kept)
         self.outbox.append(message)
+        while len(self.outbox) > MAX_QUEUED:
+            self.outbox.popleft()
         self.notify()
 
     def _publish(self, session: Session, record: bool = True) -> None:
@@ -99,18 +109,19 @@ class Live:
                     continue
                 try:
                     session.step()
+                    now = time.perf_counter()
+                    if now - last >= max(1.0 / FRAME_RATE, cost) or not session.playing:
+                        self._publish(session)
+                        # a frame no more often than it takes to build one: on a busy
+                        # machine pictures thin out first, and training keeps at least
+                        # half the thread
+                        cost = time.perf_counter() - now
+                        last = now
+                        self.last_active = time.monotonic()
                 except Exception as exc:  # a bug must not kill the thread silently
                     session.playing = False
                     self.say(_error("internal", f"training stopped: {exc}"))
                     traceback.print_exc()
-                now = time.perf_counter()
-                if now - last >= max(1.0 / FRAME_RATE, cost) or not session.playing:
-                    self._publish(session)
-                    # a frame no more often than it takes to build one: on a busy machine
-                    # pictures thin out first, and training keeps at least half the thread
-                    cost = time.perf_counter() - now
-                    last = now
-                    self.last_active = time.monotonic()
             time.sleep(0)  # let the server's thread take the lock between steps
 
     def stop(self) -> None:
@@ -128,6 +139,10 @@ class Live:
     def handle(self, message: Any) -> None:
         """Act on one message from the page; anything wrong becomes an error message."""
         self.last_active = time.monotonic()
+        with ENGINE_LOCK:
+            self._handle(message)
+
+    def _handle(self, message: Any) -> None:
         try:
             kind = message.get("type") if isinstance(message, dict) else None
             if kind not in MESSAGES:
@@ -153,13 +168,31 @@ class Live:
         if setup is None and self.start is not None:
             session = self.start()
         else:
-            try:
-                session = Session(setup)
-            except SetupError as exc:
-                self.say(_error(exc.key, f"{exc.text} (the default setup is shown)"))
-                session = Session()
+            session = self._first_session(setup)
         self.session = session
         self._send_all(session)
+
+    def _first_session(self, setup: Any) -> Session:
+        """The page's setup (its URL); each option that is refused is dropped, with a
+        message, and the rest kept (a malformed setup as a whole: the default one)."""
+        given = dict(setup) if isinstance(setup, dict) else {}
+        if setup is not None and not isinstance(setup, dict):
+            self.say(_error("setup", "expected an object of options (the default setup is "
+                            "shown)"))
+        for _ in range(len(given) + 1):
+            try:
+                return Session(given)
+            except SetupError as exc:
+                # the option named, else (a clash of options, as regression with
+                # cross-entropy) the problem type
+                dropped = exc.key if exc.key in given else (
+                    "problem" if "problem" in given else None)
+                self.say(_error(exc.key, f"{exc.text} (left out: "
+                                f"{dropped or 'the whole setup'})"))
+                if dropped is None:
+                    break
+                given.pop(dropped)
+        return Session()
 
     def _send_all(self, session: Session) -> None:
         self.say(data_message(session))
@@ -169,7 +202,9 @@ class Live:
         changed = session.set_setup(message.get("setup"))
         if set(changed) - {"lr", "regularization", "reg_rate", "input_noise"}:
             self._send_all(session)
-        elif not session.playing:
+            return
+        self.say({"type": "setup", "setup": session.setup})  # kept, training goes on
+        if not session.playing:
             self._publish(session, record=False)
 
     def _play(self, session: Session, message: dict[str, Any]) -> None:
@@ -212,8 +247,11 @@ class Live:
         points, labels = parse_csv(message.get("text"), session.setup["problem"])
         previous = session.csv
         session.csv = (points, labels)
+        changes: dict[str, Any] = {"data": "csv", "added": []}
+        if session.setup["problem"] == "classification":
+            changes["classes"] = max(2, int(labels.max()) + 1)  # (labels are 0 to 5)
         try:
-            session.configure(check_setup({**session.setup, "data": "csv", "added": []}))
+            session.configure(check_setup({**session.setup, **changes}))
         except SetupError:
             session.csv = previous
             raise

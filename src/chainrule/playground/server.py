@@ -5,7 +5,8 @@ build step, works offline). ``/ws`` is one WebSocket per tab: each connection is
 :class:`~chainrule.playground.live.Live` session, freed when the tab closes or after
 ``idle_seconds`` without a message while paused. Text messages only, JSON, at most
 ``MAX_MESSAGE`` bytes (an uploaded CSV file travels in one); anything malformed gets an
-error message and the connection stays open.
+error message and the connection stays open. A WebSocket from another origin (a page of
+another web site open in the same browser) is refused: see :func:`same_origin`.
 
 >>> app = create_app()
 >>> sorted(route.path for route in app.routes)
@@ -78,6 +79,9 @@ def create_app(start: Callable[[], Session] | None = None, export_dir: str | Non
                     await ws.close(code=1001)
 
     async def endpoint(ws: WebSocket) -> None:
+        if not same_origin(ws):  # another web site's page may not drive this machine
+            await ws.close(code=1008)
+            return
         await ws.accept()
         if len(registry.open) >= registry.limit:
             await ws.send_text(json.dumps({"type": "closed", "text": f"{registry.limit} "
@@ -116,6 +120,20 @@ def create_app(start: Callable[[], Session] | None = None, export_dir: str | Non
     ], lifespan=lifespan)
     app.state.registry = registry
     return app
+
+
+def same_origin(ws: WebSocket) -> bool:
+    """Whether a WebSocket comes from this server's own page: its Host is 127.0.0.1 or
+    localhost at this port (no DNS rebinding) and so is its Origin, which browsers always
+    send (a script outside a browser sends none, and may connect: it runs here anyway)."""
+    bound, port = ws.scope.get("server") or ("127.0.0.1", 0)
+    names = {str(bound), "127.0.0.1", "localhost"}  # (bound: 127.0.0.1 under uvicorn)
+    allowed = {f"{name}:{port}" for name in names} | (names if port == 80 else set())
+    host = ws.headers.get("host")
+    if host is not None and host not in allowed:
+        return False
+    origin = ws.headers.get("origin")
+    return origin is None or origin in {f"http://{name}" for name in allowed}
 
 
 async def _receive(ws: WebSocket, live: Live) -> None:

@@ -34,6 +34,9 @@ from chainrule.train.costs import OneHotMSE
 # the default generator is shared by every session: a session that draws from it while
 # training (dropout) swaps its own state in and out under this lock
 _RNG_LOCK = threading.Lock()
+# chainrule's grad mode (and the default generator) are process-wide, so the sessions' threads
+# take turns: one step, frame or request at a time (Python's GIL would interleave them anyway)
+ENGINE_LOCK = threading.RLock()
 
 _ACTIVATIONS = nn.activations.ACTIVATIONS  # the CLI's: sigmoid, tanh, relu, ... softplus
 
@@ -78,7 +81,7 @@ class Session:
 
     def __init__(self, setup: Any = None, csv: tuple[np.ndarray, np.ndarray] | None = None,
                  ) -> None:
-        self.lock = threading.RLock()
+        self.lock = ENGINE_LOCK
         self.csv = csv
         self.playing = False
         self.stopped_because: str | None = None

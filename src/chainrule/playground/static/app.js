@@ -79,7 +79,11 @@ function connect() {
 function receive(message) {
   if (message.type === "frame") onFrame(message);
   else if (message.type === "data") onData(message);
-  else if (message.type === "error") showMessage(t("error") + ": " + message.text);
+  else if (message.type === "setup") onSetup(message.setup);
+  else if (message.type === "error") {
+    showMessage(t("error") + ": " + message.text);
+    if (state.data) renderControls();  // the controls show the setup the server kept
+  }
   else if (message.type === "explain") onExplain(message);
   else if (message.type === "exported") showMessage(t("exported") + " " + message.path, "info");
   else if (message.type === "closed") { state.closedForGood = true; showMessage(message.text); }
@@ -103,6 +107,11 @@ function onData(message) {
   history.replaceState(null, "", encodeHash(state.setup));
   renderControls();
   buildNetwork();
+}
+function onSetup(setup) {  // a change the server made in place (learning rate, ...)
+  state.setup = setup;
+  history.replaceState(null, "", encodeHash(state.setup));
+  renderControls();
 }
 function fillSelect(id, values, current) {
   const select = $(id);
@@ -291,9 +300,12 @@ function onFrame(frame) {
   if (frame.stopped) showMessage(t("stopped") + ": " + frame.stopped);
 }
 function drawNetworkFrame(frame, force) {
+  // a frame of the network before a change of layers: wait for the next one
+  if (frame.layers.length !== state.columns.length - 2) return;
   const size = state.data.tile;
   frame.layers.forEach((layer, i) => {
     const tiles = state.columns[i + 1] || [];
+    if (tiles.length !== layer.neurons) return;
     const bytes = b64bytes(layer.data);
     tiles.forEach((canvas, k) => drawTile(canvas, bytes, k * size * size, size, false));
   });
@@ -321,7 +333,7 @@ function wire() {
   $("step").onclick = () => send({ type: "step" });
   $("reset").onclick = () => send({ type: "reset" });
   $("export").onclick = () => send({ type: "export" });
-  $("regenerate").onclick = () => changeSetup({ seed: state.setup.seed + 1 });
+  $("regenerate").onclick = () => changeSetup({ seed: (state.setup.seed + 1) % 2147483648 });
   for (const id of ["lr", "reg_rate", "dropout", "input_noise"]) $(id).onchange = () => changeSetup({ [id]: numberOf(id) });
   for (const id of ["activation", "loss", "optimizer", "regularization"]) $(id).onchange = () => changeSetup({ [id]: $(id).value });
   $("problem").onchange = () => {
@@ -366,6 +378,7 @@ function wire() {
     LANG = lang;
     if (state.setup) history.replaceState(null, "", encodeHash(state.setup));
     if (state.data) { renderControls(); buildNetwork(); } else applyLanguage();
+    if (state.frame) drawCurve($("curve"), state.frame.curve);
   };
   window.addEventListener("resize", () => state.frame && drawNetworkFrame(state.frame, true));
 }
