@@ -17,6 +17,7 @@ import pytest
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
+pytest.importorskip("httpx")  # starlette's test client (the test extra installs it)
 with warnings.catch_warnings():  # starlette's note that httpx has a successor
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: E402
