@@ -311,6 +311,17 @@ def test_export_is_a_cli_run_and_loads_back(tmp_path, monkeypatch):
     assert "moons test set: accuracy" in result.stdout
 
 
+def test_eval_of_an_export_the_cli_cannot_train_says_where_to_open_it(tmp_path):
+    session = Session({"problem": "regression", "data": "plane", "loss": "mse",
+                       "hidden": [3]})
+    folder = export_run(session, parent=str(tmp_path))
+    result = subprocess.run([*CLI, "eval", folder], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "chainrule playground --load" in result.stderr
+    assert load_run(folder).setup == session.setup
+
+
 def test_load_opens_a_cli_trained_toy_run(tmp_path):
     run = tmp_path / "run"
     result = subprocess.run([*CLI, "train", "--dataset", "spiral",

@@ -125,6 +125,11 @@ def _load_run(run: str) -> tuple[nn.Sequential, dict[str, Any], int, int]:
     """Rebuild a run's model from the config in its checkpoint and load the weights."""
     path = checkpoint_of(run)
     arrays, meta = read_checkpoint(path)
+    if "playground" in meta and not meta.get("config"):
+        raise CheckpointError(f"{path}: exported from the playground with a setup chainrule "
+                              "train cannot make (regression, CSV data, features beyond x and "
+                              f"y, or a linear net); open it with: chainrule playground --load "
+                              f"{run}")
     try:
         config = recipe.resolve(saved_config(path, meta)[0])
     except ConfigError as exc:
