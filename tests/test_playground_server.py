@@ -140,6 +140,11 @@ def test_cli_listens_on_loopback_only_and_stops_on_ctrl_c(tmp_path):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
             conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
             assert b"200 OK" in conn.recv(200)
+        from websockets.sync.client import connect  # the page's WebSocket, served for real
+
+        with connect(f"ws://127.0.0.1:{port}/ws", max_size=None, open_timeout=20) as ws:
+            ws.send(json.dumps({"type": "hello", "setup": {"data": "xor", "hidden": [2]}}))
+            assert json.loads(ws.recv(timeout=20))["type"] == "data"
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
     finally:

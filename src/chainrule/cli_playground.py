@@ -45,6 +45,7 @@ def cmd_playground(args: argparse.Namespace) -> int:
     try:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
+        import websockets  # noqa: F401  (uvicorn serves WebSockets with it)
     except ImportError as exc:
         raise UsageError(f"the playground needs its web server ({exc.name} is not "
                          "installed): pip install 'chainrule[playground]'") from None
