@@ -25,7 +25,7 @@ from chainrule.ops import elementwise as ew
 from chainrule.ops import reduce as red
 from chainrule.ops import shape as shp
 from chainrule.ops.promotion import floating
-from chainrule.ops.reduce import normalize_dims
+from chainrule.ops.reduce import drop_axes, keep_shape, normalize_dims
 
 
 class VectorNorm(Function):
@@ -56,7 +56,7 @@ class VectorNorm(Function):
         ctx.p = p
         ctx.axes = axes
         if not keepdim:
-            y = y.reshape([s for i, s in enumerate(y.shape) if i not in axes])
+            y = y.reshape(drop_axes(y.shape, axes))
         ctx.save_for_backward(x, y)  # the output itself (what a recorded backward needs)
         return y
 
@@ -65,7 +65,7 @@ class VectorNorm(Function):
         x, y = ctx.saved_tensors
         xp = array_module(gy)
         p = ctx.p
-        keep = tuple(1 if i in ctx.axes else s for i, s in enumerate(x.shape))
+        keep = keep_shape(x.shape, ctx.axes)
         y = y.reshape(keep)
         g = gy.reshape(keep)
         if p == 0:
@@ -130,7 +130,7 @@ def matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1),  # noqa: A002, N8
         out = extreme(sums, dim=pick, keepdim=True)
         if keepdim:
             return out
-        return shp.reshape(out, tuple(s for i, s in enumerate(out.shape) if i not in axes))
+        return shp.reshape(out, drop_axes(out.shape, axes))
     raise NotImplementedError(f"matrix_norm: ord={ord!r} needs singular values (an SVD), "
                               f"which chainrule does not have; use 'fro', 1, -1, inf or -inf "
                               f"(input {tuple(A.shape)} {A.dtype})")

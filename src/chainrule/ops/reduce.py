@@ -40,14 +40,20 @@ def normalize_dims(op: str, dim: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(set(out)))
 
 
-def _keep_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+def keep_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` reduced over ``axes`` with keepdim (each reduced axis of length 1)."""
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def drop_axes(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` reduced over ``axes`` without keepdim (the reduced axes removed)."""
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
 def _expand_grad(gy: Any, shape: tuple[int, ...], axes: tuple[int, ...]) -> Any:
     """Reshape a reduced gradient to keepdim form and broadcast it over ``shape``."""
     xp = array_module(gy)
-    return xp.broadcast_to(gy.reshape(_keep_shape(shape, axes)), shape)
+    return xp.broadcast_to(gy.reshape(keep_shape(shape, axes)), shape)
 
 
 class Sum(Function):
@@ -91,14 +97,14 @@ class Amax(Function):
         y = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
         ctx.axes = axes
         if not keepdim:
-            y = y.reshape([s for i, s in enumerate(y.shape) if i not in axes])
+            y = y.reshape(drop_axes(y.shape, axes))
         ctx.save_for_backward(x, y)  # the output itself (what a recorded backward needs)
         return y
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         x, y = ctx.saved_tensors
-        y = y.reshape(_keep_shape(x.shape, ctx.axes))
+        y = y.reshape(keep_shape(x.shape, ctx.axes))
         mask = x == y
         count = mask.sum(axis=ctx.axes, keepdims=True)
         return mask * (gy.reshape(y.shape) / count).astype(gy.dtype, copy=False)
@@ -147,7 +153,7 @@ class Var(Function):
         (x,) = ctx.saved_tensors
         diff = x - x.mean(axis=ctx.axes, keepdims=True) if x.size else x
         with np.errstate(invalid="ignore", divide="ignore"):
-            return gy.reshape(_keep_shape(diff.shape, ctx.axes)) * 2 * diff / ctx.denom
+            return gy.reshape(keep_shape(diff.shape, ctx.axes)) * 2 * diff / ctx.denom
 
 
 def _logsumexp_keep(x: Any, axes: tuple[int, ...]) -> Any:
@@ -155,7 +161,7 @@ def _logsumexp_keep(x: Any, axes: tuple[int, ...]) -> Any:
     if all(x.shape[a] for a in axes):
         m = x.max(axis=axes, keepdims=True)
     else:  # an empty sum: log(0) = -inf (CuPy's max has no ``initial``)
-        m = xp.full(_keep_shape(x.shape, axes), -xp.inf, dtype=x.dtype)
+        m = xp.full(keep_shape(x.shape, axes), -xp.inf, dtype=x.dtype)
     m = xp.where(xp.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):
         return m + xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True))
@@ -169,14 +175,14 @@ class LogSumExp(Function):
         out = _logsumexp_keep(x, axes)
         ctx.axes = axes
         if not keepdim:
-            out = out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+            out = out.reshape(drop_axes(out.shape, axes))
         ctx.save_for_backward(x, out)  # the output itself (what a recorded backward needs)
         return out
 
     @staticmethod
     def backward(ctx: Any, gy: Any) -> Any:
         x, out = ctx.saved_tensors
-        keep = _keep_shape(x.shape, ctx.axes)
+        keep = keep_shape(x.shape, ctx.axes)
         return gy.reshape(keep) * array_module(x).exp(x - out.reshape(keep))
 
 
