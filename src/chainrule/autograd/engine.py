@@ -88,6 +88,12 @@ def _call_hooks(hooks: list[Any], grad: Any) -> Any:
     return grad
 
 
+def capture_key(t: Any) -> tuple[int, int]:
+    """How the walk knows a tensor whose gradient ``autograd.grad`` returns: its node and
+    output index, or the leaf itself."""
+    return (id(t.grad_fn), t._out_index) if t.grad_fn is not None else (id(t), -1)
+
+
 def run_backward(
     roots: Sequence[Any],
     root_grads: Sequence[Any],
@@ -119,8 +125,7 @@ def run_backward(
     capture_keys: set[tuple[int, int]] = set()
     if capture is not None:
         for t in capture:
-            key = (id(t.grad_fn), t._out_index) if t.grad_fn is not None else (id(t), -1)
-            capture_keys.add(key)
+            capture_keys.add(capture_key(t))
 
     # leaves with hooks (a DistributedDataParallel's, say) get their gradient as soon as
     # its last part has arrived, not after the walk: their uses are counted first
@@ -135,8 +140,7 @@ def run_backward(
                 captured[(id(leaf), -1)] = grad
             out = []
             for t in capture:
-                key = (id(t.grad_fn), t._out_index) if t.grad_fn is not None else (id(t), -1)
-                out.append(captured.get(key))
+                out.append(captured.get(capture_key(t)))
             return out
         for leaf, grad in leaves.values():
             accumulate_leaf(leaf, grad, handed_out)

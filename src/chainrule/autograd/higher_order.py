@@ -25,10 +25,6 @@ from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.autograd.traced import as_tensor, traced
 
 
-def _key(t: Any) -> tuple[int, int]:
-    return (id(t.grad_fn), t._out_index) if t.grad_fn is not None else (id(t), -1)
-
-
 def run_recorded(roots: Sequence[Any], root_grads: Sequence[Any],
                  capture: Sequence[Any] | None = None) -> list[Any] | None:
     """Backpropagate as :func:`engine.run_backward` does, recording every step. The graph
@@ -41,7 +37,7 @@ def run_recorded(roots: Sequence[Any], root_grads: Sequence[Any],
         engine._add(heap, pending, leaves, root.grad_fn if root.grad_fn is not None else root,
                     root._out_index, traced(grad))
     captured: dict[tuple[int, int], Any] = {}
-    capture_keys = {_key(t) for t in capture} if capture is not None else set()
+    capture_keys = {engine.capture_key(t) for t in capture} if capture is not None else set()
     enabled, recording = GRAD_MODE.enabled, RECORDING.on
     GRAD_MODE.enabled, RECORDING.on = True, True
     try:
@@ -52,8 +48,8 @@ def run_recorded(roots: Sequence[Any], root_grads: Sequence[Any],
     if capture is not None:
         for leaf, grad in leaves.values():
             captured[(id(leaf), -1)] = grad
-        return [None if captured.get(_key(t)) is None else as_tensor(traced(captured[_key(t)]))
-                for t in capture]
+        found = [captured.get(engine.capture_key(t)) for t in capture]
+        return [None if g is None else as_tensor(traced(g)) for g in found]
     for leaf, grad in leaves.values():
         grad = as_tensor(traced(grad))
         for hook in leaf._hooks or ():

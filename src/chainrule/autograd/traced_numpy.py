@@ -64,15 +64,15 @@ class Namespace:
     @staticmethod
     def where(condition: Any, a: Any, b: Any) -> Traced:
         return Traced(cr.where(cr.tensor(np.asarray(_plain(condition)), dtype=cr.bool),
-                               _as_operand(a), _as_operand(b)))
+                               as_tensor(a), as_tensor(b)))
 
     @staticmethod
     def maximum(a: Any, b: Any) -> Traced:
-        return Traced(cr.maximum(_as_operand(a), _as_operand(b)))
+        return Traced(cr.maximum(as_tensor(a), as_tensor(b)))
 
     @staticmethod
     def minimum(a: Any, b: Any) -> Traced:
-        return Traced(cr.minimum(_as_operand(a), _as_operand(b)))
+        return Traced(cr.minimum(as_tensor(a), as_tensor(b)))
 
     @staticmethod
     def multiply(a: Any, b: Any) -> Traced:
@@ -214,14 +214,6 @@ class Namespace:
         raise AttributeError(f"xp.{name} is not available to a recorded backward (a "
                              "backward formula with create_graph=True may use "
                              "chainrule.autograd.traced.Namespace's functions only)")
-
-
-def _as_operand(value: Any) -> Any:
-    if isinstance(value, Traced):
-        return value.tensor
-    if isinstance(value, np.ndarray):
-        return _tensor_class()._wrap(value)
-    return value
 
 
 def _scatter_add(places: np.ndarray, values: Any, shape: tuple[int, ...], dtype: Any) -> Any:
