@@ -30,6 +30,7 @@ from chainrule.playground import data
 from chainrule.playground.options import MAX_POINTS, SetupError, check_setup
 from chainrule.random import get_rng_state, manual_seed, set_rng_state
 from chainrule.train.costs import OneHotMSE
+from chainrule.train.models import mlp_layers
 
 # the default generator is shared by every session: a session that draws from it while
 # training (dropout) swaps its own state in and out under this lock
@@ -38,27 +39,15 @@ _RNG_LOCK = threading.Lock()
 # take turns: one step, frame or request at a time (Python's GIL would interleave them anyway)
 ENGINE_LOCK = threading.RLock()
 
-_ACTIVATIONS = nn.activations.ACTIVATIONS  # the CLI's: sigmoid, tanh, relu, ... softplus
 
 
 def build_network(setup: dict[str, Any], inputs: int, outputs: int) -> nn.Sequential:
-    """Linear layers of ``setup['hidden']`` widths, each followed by the activation (Maxout:
-    a Maxout layer of 2 pieces instead; linear: nothing) and dropout when chosen, then the
-    output layer."""
-    layers: list[nn.Module] = []
-    width = inputs
-    for size in setup["hidden"]:
-        if setup["activation"] == "maxout":
-            layers.append(nn.Maxout(width, size, pieces=2))
-        else:
-            layers.append(nn.Linear(width, size))
-            if setup["activation"] != "linear":
-                layers.append(_ACTIVATIONS[setup["activation"]]())
-        if setup["dropout"]:
-            layers.append(nn.Dropout(setup["dropout"]))
-        width = size
-    layers.append(nn.Linear(width, outputs))
-    return nn.Sequential(*layers)
+    """The MLP of ``setup`` as ``chainrule train`` builds it
+    (:func:`chainrule.train.models.mlp_layers`: Linear and activation per hidden layer,
+    Maxout instead, none for ``linear``, dropout when chosen, then the output layer), so CLI
+    runs and exports load into it."""
+    return nn.Sequential(*mlp_layers(inputs, setup["hidden"], setup["activation"],
+                                     setup["dropout"], outputs))
 
 
 def weight_layers(model: nn.Sequential) -> list[nn.Linear]:

@@ -120,6 +120,32 @@ def layer_plan(model: str, activation: str, dropout: float, num_classes: int,
     return plan
 
 
+def mlp_layers(in_features: int, hidden: list[int], activation: str, dropout: float,
+               out_features: int) -> list[nn.Module]:
+    """The fully connected net of ``chainrule train --model mlp`` (and of the playground):
+    per hidden width a Linear layer and the activation (``maxout``: one Maxout layer of 2
+    pieces instead; ``linear``: no activation), then dropout when not 0; then the output
+    Linear layer. One layout for both, so a run's weights load into either.
+
+    >>> [type(m).__name__ for m in mlp_layers(2, [3], "tanh", 0.1, 2)]
+    ['Linear', 'Tanh', 'Dropout', 'Linear']
+    """
+    layers: list[nn.Module] = []
+    width = in_features
+    for size in hidden:
+        if activation == "maxout":
+            layers.append(nn.Maxout(width, size, pieces=2))
+        else:
+            layers.append(nn.Linear(width, size))
+            if activation != "linear":
+                layers.append(nn.activations.ACTIVATIONS[activation]())
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = size
+    layers.append(nn.Linear(width, out_features))
+    return layers
+
+
 def build_cnn(model: str, activation: str, dropout: float, num_classes: int,
               image: tuple[int, int, int] = IMAGE) -> nn.Sequential:
     """The network of :func:`layer_plan` as one flat ``nn.Sequential`` (taking grey images

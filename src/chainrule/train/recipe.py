@@ -335,10 +335,6 @@ def load_data(config: dict[str, Any], name: str, train: bool = True
 # ---- model, loss, optimizer ----------------------------------------------------------------
 
 
-def _activation(name: str) -> nn.Module:
-    return nn.activations.ACTIVATIONS[name]()
-
-
 @contextlib.contextmanager
 def default_dtype(dtype: Any) -> Iterator[None]:
     """New floating tensors (a model's parameters) are of ``dtype`` inside the block."""
@@ -369,16 +365,8 @@ def _build(config: dict[str, Any], in_features: int, num_classes: int) -> nn.Seq
         _initialize(model, config)
         return model
     layers: list[nn.Module] = [nn.Flatten()] if in_features in models.IMAGES else []
-    width = in_features
-    for size in config["hidden"]:
-        if config["activation"] == "maxout":
-            layers.append(nn.Maxout(width, size, pieces=2))
-        else:
-            layers += [nn.Linear(width, size), _activation(config["activation"])]
-        if config["dropout"]:
-            layers.append(nn.Dropout(config["dropout"]))
-        width = size
-    layers.append(nn.Linear(width, num_classes))
+    layers += models.mlp_layers(in_features, config["hidden"], config["activation"],
+                                config["dropout"], num_classes)
     model = nn.Sequential(*layers)
     _initialize(model, config)
     return model
