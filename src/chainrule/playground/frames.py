@@ -25,7 +25,6 @@ import numpy as np
 
 from chainrule import nn
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.playground import data
 from chainrule.playground.data import GRID, TILE_STEP
 from chainrule.playground.session import Session, weight_layers
 from chainrule.train.costs import probabilities
@@ -167,5 +166,3 @@ def data_message(session: Session) -> dict[str, Any]:
         "parameters": sum(p.numel() for p in session.model.parameters()),
     }
 
-
-__all__ = ["build_frame", "data_message", "decode", "encode", "data"]

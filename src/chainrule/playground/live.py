@@ -43,6 +43,7 @@ from chainrule.train.checkpoint import CheckpointError
 
 FRAME_RATE = 30  # frames per second at most while playing
 MAX_QUEUED = 64  # messages waiting for a page that does not read them
+LOAD_ERRORS = (CheckpointError, UsageError, ValueError)  # export and load refusals
 MESSAGES = ("hello", "setup", "play", "pause", "step", "reset", "add_point", "csv",
             "explain", "export")
 
@@ -276,5 +277,3 @@ def _error(key: str, text: str) -> dict[str, Any]:
     return {"type": "error", "key": key, "text": f"{key}: {text}" if key not in (
         "internal", "load") else text}
 
-
-LOAD_ERRORS = (CheckpointError, UsageError, ValueError)  # export and load refusals

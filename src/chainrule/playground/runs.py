@@ -124,10 +124,11 @@ def load_run(run: str) -> Session:
     csv = None
     if isinstance(meta.get("playground"), dict):
         given = meta["playground"]
-        if os.path.isfile(os.path.join(os.path.dirname(path), "points.csv")):
+        points_file = os.path.join(os.path.dirname(path), "points.csv")
+        if os.path.isfile(points_file):
             from chainrule.playground.data import parse_csv
 
-            with open(os.path.join(os.path.dirname(path), "points.csv"), encoding="utf-8") as f:
+            with open(points_file, encoding="utf-8") as f:
                 csv = parse_csv(f.read(), given.get("problem", "classification"))
     else:
         config = saved_config(path, meta)[0]
