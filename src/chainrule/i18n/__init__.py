@@ -1,7 +1,10 @@
 """Message catalogues: every explanation the examples print, in English and in Chinese.
 
-One plain table per language (:mod:`chainrule.i18n.en`, :mod:`chainrule.i18n.zh`), keyed by
-a dotted name; a message is a ``str.format`` template. The language comes from the caller
+One plain table per language, keyed by a dotted name; a message is a ``str.format`` template.
+Each language's table is written in three parts so that no file grows past a few hundred
+lines: the explanations of the examples (:mod:`~chainrule.i18n.en`, :mod:`~chainrule.i18n.zh`),
+the command line's notices and errors (``en_cli``, ``zh_cli``) and figure titles and labels
+(``en_figures``, ``zh_figures``); :data:`CATALOGUES` joins them. The language comes from the caller
 (``--lang zh``), else ``$CHAINRULE_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``,
 ``LANG``: ``zh_CN.UTF-8`` picks Chinese), else English. A message missing from a catalogue
 falls back to English, never to its key.
@@ -20,9 +23,25 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from chainrule.i18n import en, zh
+from chainrule.i18n import en, en_cli, en_figures, zh, zh_cli, zh_figures
 
-CATALOGUES: dict[str, Mapping[str, str]] = {"en": en.MESSAGES, "zh": zh.MESSAGES}
+
+def _join(*parts: Mapping[str, str]) -> dict[str, str]:
+    """One table from its parts; a key in two parts is a bug (the second would hide one)."""
+    table: dict[str, str] = {}
+    for part in parts:
+        twice = table.keys() & part.keys()
+        if twice:
+            raise KeyError(f"i18n: keys in two parts of one catalogue: {sorted(twice)}")
+        table.update(part)
+    return table
+
+
+CATALOGUES: dict[str, Mapping[str, str]] = {
+    "en": _join(en.MESSAGES, en_cli.MESSAGES, en_figures.MESSAGES),
+    "zh": _join(zh.MESSAGES, zh_cli.MESSAGES, zh_figures.MESSAGES),
+}
+ENGLISH = CATALOGUES["en"]
 AVAILABLE = tuple(CATALOGUES)
 NAMES = {"en": "English", "zh": "中文 (Chinese)"}
 
@@ -70,7 +89,7 @@ class Messages:
     def __call__(self, key: str, **fields: Any) -> str:
         template = self.table.get(key)
         if template is None:
-            template = en.MESSAGES[key]  # a KeyError here is a bug: English has every key
+            template = ENGLISH[key]  # a KeyError here is a bug: English has every key
         return template.format(**fields)
 
 
