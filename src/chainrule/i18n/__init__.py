@@ -1,10 +1,11 @@
 """Message catalogues: every explanation the examples print, in English and in Chinese.
 
 One plain table per language, keyed by a dotted name; a message is a ``str.format`` template.
-Each language's table is written in three parts so that no file grows past a few hundred
-lines: the explanations of the examples (:mod:`~chainrule.i18n.en`, :mod:`~chainrule.i18n.zh`),
-the command line's notices and errors (``en_cli``, ``zh_cli``) and figure titles and labels
-(``en_figures``, ``zh_figures``); :data:`CATALOGUES` joins them. The language comes from the caller
+Each language's table is written in parts so that no file grows past a few hundred lines:
+the explanations of the examples (:mod:`~chainrule.i18n.en`, :mod:`~chainrule.i18n.zh`), the
+command line's notices and errors (``en_cli``, ``zh_cli``), the picture examples' figures
+(``en_figures``, ``zh_figures``) and chainrule.viz's figures (``en_viz``, ``zh_viz``);
+:data:`CATALOGUES` joins them. The language comes from the caller
 (``--lang zh``), else ``$CHAINRULE_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``,
 ``LANG``: ``zh_CN.UTF-8`` picks Chinese), else English. A message missing from a catalogue
 falls back to English, never to its key.
@@ -23,7 +24,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from chainrule.i18n import en, en_cli, en_figures, zh, zh_cli, zh_figures
+from chainrule.i18n import en, en_cli, en_figures, en_viz, zh, zh_cli, zh_figures, zh_viz
 
 
 def _join(*parts: Mapping[str, str]) -> dict[str, str]:
@@ -38,8 +39,8 @@ def _join(*parts: Mapping[str, str]) -> dict[str, str]:
 
 
 CATALOGUES: dict[str, Mapping[str, str]] = {
-    "en": _join(en.MESSAGES, en_cli.MESSAGES, en_figures.MESSAGES),
-    "zh": _join(zh.MESSAGES, zh_cli.MESSAGES, zh_figures.MESSAGES),
+    "en": _join(en.MESSAGES, en_cli.MESSAGES, en_figures.MESSAGES, en_viz.MESSAGES),
+    "zh": _join(zh.MESSAGES, zh_cli.MESSAGES, zh_figures.MESSAGES, zh_viz.MESSAGES),
 }
 ENGLISH = CATALOGUES["en"]
 AVAILABLE = tuple(CATALOGUES)

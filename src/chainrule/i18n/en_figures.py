@@ -1,4 +1,4 @@
-"""Figure titles, axis labels and legends (chainrule.viz, the picture examples).
+"""Figure titles, axis labels and legends of the picture examples (chainrule.explain.pictures_*).
 
 English; see :mod:`chainrule.i18n` (the keys match the other language's part).
 """
