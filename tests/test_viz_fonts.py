@@ -1,4 +1,5 @@
-"""Chinese figures: drawn with a CJK font when one is found, else English with a notice."""
+"""Chinese figures: drawn with a CJK font (a full one when found, else the subset chainrule
+ships), or English with a notice when $CHAINRULE_CJK_FONT names none."""
 
 import io
 import warnings
@@ -23,7 +24,7 @@ def test_without_a_cjk_font_figures_stay_english_and_say_why(monkeypatch, tmp_pa
     assert fonts.cjk_font_file() is None
     language = fonts.figure_language("zh")
     assert language.words.lang == "en" and language.families is None
-    assert "pip install noto-cjk-sans-otc" in (language.notice or "")
+    assert "$CHAINRULE_CJK_FONT" in (language.notice or "")
     x, target = worked.data()
     fig = draw_cycle(worked.build(), x, target, lang="zh")
     assert _titles(fig)[0].startswith("1 FORWARD")
@@ -36,8 +37,7 @@ def test_without_a_cjk_font_figures_stay_english_and_say_why(monkeypatch, tmp_pa
 
 def test_with_a_cjk_font_the_characters_are_drawn_not_boxes(monkeypatch) -> None:
     path = fonts.cjk_font_file()
-    if path is None:
-        pytest.skip("no CJK font here (pip install noto-cjk-sans-otc)")
+    assert path is not None  # at worst the font chainrule ships
     language = fonts.figure_language("zh")
     assert language.families is not None and language.notice is None
     family = language.families[-1]
@@ -62,3 +62,49 @@ def test_missing_glyphs_are_caught_by_that_check() -> None:
     fig.text(0.1, 0.5, "前向传播", fontfamily="DejaVu Sans")
     with pytest.warns(UserWarning, match="missing from font"):
         fig.savefig(io.BytesIO(), format="png")
+
+
+def test_with_no_cjk_font_on_the_machine_the_shipped_subset_draws_chinese(
+        monkeypatch, tmp_path) -> None:
+    """As after a plain ``pip install .`` on a machine with no CJK fonts at all."""
+    monkeypatch.delenv("CHAINRULE_CJK_FONT", raising=False)
+    monkeypatch.setattr(fonts, "PACKAGES", ())
+    monkeypatch.setattr(fonts, "SYSTEM_FILES", ())
+    assert fonts.cjk_font_file() == str(fonts.BUNDLED)
+    language = fonts.figure_language("zh")
+    assert language.notice is None and language.words.lang == "zh"
+    assert language.families == ["DejaVu Sans", "WenQuanYi Micro Hei chainrule subset"]
+    x, target = worked.data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a character missing from both fonts would warn
+        network = draw_network(worked.build(), x, target, lang="zh")
+        network.savefig(tmp_path / "network_zh_subset.png", dpi=80)
+        cycle = draw_cycle(worked.build(), x, target, lang="zh")
+        cycle.savefig(tmp_path / "cycle_zh_subset.png", dpi=80)
+    assert fonts.uses_font(cycle, "WenQuanYi Micro Hei chainrule subset")
+    assert _titles(cycle)[0].startswith("1 前向传播")
+
+
+def _cmap(path) -> set[int]:
+    from fontTools.ttLib import TTFont
+
+    return set(TTFont(path).getBestCmap())
+
+
+def test_the_shipped_font_has_every_character_of_the_chinese_catalogue() -> None:
+    from matplotlib import font_manager
+
+    from chainrule.i18n import CATALOGUES
+
+    dejavu = _cmap(font_manager.findfont("DejaVu Sans", fallback_to_default=False))
+    shipped = _cmap(fonts.BUNDLED)
+    assert all(ord(ch) in shipped for ch in "前向传播反向传播链式法则梯度下降学习率激活函数")
+    missing = sorted({ch for text in CATALOGUES["zh"].values() for ch in text
+                      if ch.isprintable() and ord(ch) not in dejavu | shipped})
+    assert not missing, (f"characters {''.join(missing)!r} of the Chinese catalogue are in "
+                         "no figure font: run python scripts/make_cjk_font.py")
+
+
+def test_the_shipped_font_carries_its_licence() -> None:
+    licence = (fonts.BUNDLED.parent / "LICENSE-wqy-microhei.txt").read_text()
+    assert "WenQuanYi" in licence and "Apache License" in licence

@@ -1,13 +1,16 @@
-"""Chinese text in figures: find a CJK font, or keep the figure English and say why.
+"""Chinese text in figures: find a font with Chinese characters.
 
 matplotlib's own font (DejaVu Sans) has no Chinese characters: they would be drawn as
-empty boxes. :func:`cjk_font_file` looks for a font that has them, first in pip packages
-that ship one (``noto-cjk-sans-otc``: Noto Sans CJK, SIL Open Font License;
-``pylopdf-fonts-zh-cn``: Noto Sans SC), then in the usual system places (WenQuanYi from
-``apt install fonts-wqy-microhei``, Noto CJK, macOS's PingFang, Windows' YaHei/SimHei).
-:func:`figure_language` gives the catalogue and the font settings a figure uses: Chinese
-with DejaVu Sans first and the CJK font as the fallback for the glyphs DejaVu lacks, or
-English with a one-line notice when Chinese was asked for and no font was found.
+empty boxes. :func:`cjk_font_file` looks for a font that has them: a full CJK font first
+(pip packages that ship one: ``noto-cjk-sans-otc``, ``pylopdf-fonts-zh-cn``; then the usual
+system places: WenQuanYi from ``apt install fonts-wqy-microhei``, Noto CJK, macOS's PingFang,
+Windows' YaHei/SimHei), else the small font chainrule ships (``font_data/``: WenQuanYi Micro
+Hei cut down to the 3,755 common characters of GB 2312 level 1 and every character of the
+Chinese catalogue, Apache-2.0, made by ``scripts/make_cjk_font.py``), so Chinese figures work
+after a plain ``pip install .``. :func:`figure_language` gives the catalogue and the font
+settings a figure uses: Chinese with DejaVu Sans first and the CJK font as the fallback for
+the glyphs DejaVu lacks, or English with a one-line notice when ``$CHAINRULE_CJK_FONT`` names
+no usable font.
 
 >>> figure_language("en").words("figure.input")
 'input'
@@ -15,9 +18,10 @@ English with a one-line notice when Chinese was asked for and no font was found.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,14 +41,21 @@ SYSTEM_FILES = (
     "C:/Windows/Fonts/msyh.ttc",
     "C:/Windows/Fonts/simhei.ttf",
 )
-INSTALL_HINT = ("pip install noto-cjk-sans-otc, or a system font such as apt install "
-                "fonts-wqy-microhei")
+BUNDLED = Path(__file__).resolve().parent / "font_data" / "wqy-microhei-subset.ttf"
+INSTALL_HINT = ("set $CHAINRULE_CJK_FONT to a font file with Chinese characters, or unset it "
+                "to use the one chainrule ships")
 
 
-def cjk_font_file() -> str | None:
-    """The path of a font with Chinese characters, or None (see the module's search order).
-    ``$CHAINRULE_CJK_FONT`` names one explicitly (an empty value: use none)."""
-    chosen = os.environ.get("CHAINRULE_CJK_FONT")
+def cjk_font_file(environ: Mapping[str, str] | None = None) -> str | None:
+    """The path of a font with Chinese characters (see the module's search order; the font
+    chainrule ships comes last). ``$CHAINRULE_CJK_FONT`` names one explicitly; an empty
+    value, or a path that is not a file, gives None (figures stay English).
+
+    >>> Path(cjk_font_file(environ={})).suffix in (".ttc", ".ttf", ".otf")
+    True
+    """
+    env = os.environ if environ is None else environ
+    chosen = env.get("CHAINRULE_CJK_FONT")
     if chosen is not None:
         return chosen if chosen and os.path.isfile(chosen) else None
     for package, name in PACKAGES:
@@ -57,15 +68,34 @@ def cjk_font_file() -> str | None:
     for path_text in SYSTEM_FILES:
         if os.path.isfile(path_text):
             return path_text
-    return None
+    return str(BUNDLED) if BUNDLED.is_file() else None
 
 
+@functools.cache
 def register(path: str) -> str:
-    """Add the font file to matplotlib's font list; returns its family name."""
+    """Add the font file to matplotlib's font list (once per file); returns its family name."""
+    import logging
+
     from matplotlib import font_manager
 
     font_manager.fontManager.addfont(path)
-    return str(font_manager.FontProperties(fname=path).get_name())
+    family = str(font_manager.FontProperties(fname=path).get_name())
+    # the CJK fonts have no bold face: matplotlib would log a line per bold title each time
+    # a figure is drawn (saved or shown), long after it was made
+    logging.getLogger("matplotlib.font_manager").addFilter(_NoBoldFilter(family))
+    return family
+
+
+class _NoBoldFilter:
+    """Drops font_manager's "Failed to find font weight bold for FAMILY" lines for FAMILY."""
+
+    def __init__(self, family: str) -> None:
+        self.family = family
+
+    def filter(self, record: Any) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("findfont: Failed to find font weight")
+                    and self.family in message)
 
 
 @dataclass
@@ -83,19 +113,10 @@ class FigureLanguage:
         if self.families is None:
             yield
             return
-        import logging
-
         from matplotlib import rc_context
 
-        # the CJK fonts have no bold face: matplotlib logs a line per bold title otherwise
-        font_log = logging.getLogger("matplotlib.font_manager")
-        level = font_log.level
-        font_log.setLevel(logging.ERROR)
-        try:
-            with rc_context({"font.family": self.families}):
-                yield
-        finally:
-            font_log.setLevel(level)
+        with rc_context({"font.family": self.families}):
+            yield
 
 
 def figure_language(lang: str | None = None) -> FigureLanguage:
