@@ -35,6 +35,7 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.cli_example import add_example_parser
 from chainrule.cli_info import cmd_info
+from chainrule.cli_launch import add_launch_parser
 from chainrule.cli_playground import add_playground_parser
 from chainrule.cli_run import (
     UsageError,
@@ -261,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.set_defaults(func=cmd_plot)
     add_example_parser(sub)
     add_playground_parser(sub)
+    add_launch_parser(sub)
     return parser
 
 
