@@ -132,7 +132,9 @@ def run_gradient_descent(args: argparse.Namespace) -> int:
 
     need_matplotlib()
     path = _figure_path(args, "gradient_descent.png")
-    gradient_descent(quick=args.quick, save=path, lang=_words(args).lang)
+    lang = _words(args).lang
+    _figure_lang(lang)  # the note when the figure cannot be drawn in this language
+    gradient_descent(quick=args.quick, save=path, lang=lang)
     _wrote(path)
     return 0
 
@@ -143,7 +145,9 @@ def run_vanishing_gradients(args: argparse.Namespace) -> int:
 
     need_matplotlib()
     path = _figure_path(args, "vanishing_gradients.png")
-    vanishing_gradients(quick=args.quick, save=path, lang=_words(args).lang)
+    lang = _words(args).lang
+    _figure_lang(lang)
+    vanishing_gradients(quick=args.quick, save=path, lang=lang)
     _wrote(path)
     return 0
 
@@ -155,8 +159,9 @@ def run_follow_one_digit(args: argparse.Namespace) -> int:
     need_matplotlib()
     path = _figure_path(args, "follow_one_digit.png")
     network = _figure_path(args, "follow_one_digit_network.png")
-    follow_one_digit(quick=args.quick, save=path, save_network=network,
-                     lang=_words(args).lang)
+    lang = _words(args).lang
+    _figure_lang(lang)
+    follow_one_digit(quick=args.quick, save=path, save_network=network, lang=lang)
     _wrote(path)
     _wrote(network)
     return 0
@@ -168,7 +173,9 @@ def run_convergence(args: argparse.Namespace) -> int:
 
     need_matplotlib()
     path = _figure_path(args, "convergence.png")
-    convergence(quick=args.quick, save=path, lang=_words(args).lang)
+    lang = _words(args).lang
+    _figure_lang(lang)
+    convergence(quick=args.quick, save=path, lang=lang)
     _wrote(path)
     return 0
 
@@ -195,7 +202,9 @@ def _picture(name: str, figure: str, module: str = "pictures_activations"
         need_matplotlib()
         path = _figure_path(args, figure)
         pictures = importlib.import_module(f"chainrule.explain.{module}")
-        getattr(pictures, name)(quick=args.quick, save=path, lang=_words(args).lang)
+        lang = _words(args).lang
+        _figure_lang(lang)
+        getattr(pictures, name)(quick=args.quick, save=path, lang=lang)
         _wrote(path)
         return 0
 

@@ -30,6 +30,7 @@ from chainrule import creation
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.i18n import Messages, messages, pad
 from chainrule.tensor import Tensor
+from chainrule.viz.fonts import figure_language
 
 
 def surface_1d(p: Tensor) -> Tensor:
@@ -119,8 +120,8 @@ def _run(fn: Callable[[Tensor], Tensor], minima: dict[str, np.ndarray], start: S
 def gradient_descent(quick: bool = False, save: str | os.PathLike[str] | None = None,
                      file: Any = "stdout", lang: str | None = None) -> dict[str, list[Run]]:
     """Run every path, print what they reached (``lang``: the language, see
-    :func:`chainrule.i18n.resolve`; the figure stays English), draw the figure (when
-    ``save`` is given)."""
+    :func:`chainrule.i18n.resolve`), draw the figure (when ``save`` is given; in ``lang``
+    too when a font with Chinese characters is found, else in English)."""
     say = messages(lang)
     steps = 120 if quick else 400
     runs = {
@@ -139,7 +140,7 @@ def gradient_descent(quick: bool = False, save: str | os.PathLike[str] | None = 
     if file is not None:
         print("\n".join(lines), file=file if file != "stdout" else None)
     if save is not None:
-        draw_descent(runs, save)
+        draw_descent(runs, save, lang)
     return runs
 
 
@@ -162,10 +163,11 @@ def _table(runs: list[Run], say: Messages) -> list[str]:
     return rows
 
 
-def _ended(run: Run) -> str:
+def _ended(run: Run, words: Messages) -> str:
+    """Where the run ended, for the figure's legend."""
     if run.end == "none":
-        return "bounces, no minimum" if bounces(run.path) else "no minimum yet"
-    return run.end
+        return words("fig.descent.bounces" if bounces(run.path) else "fig.descent.moving")
+    return words(f"fig.descent.{run.end}")
 
 
 def bounces(path: np.ndarray, last: int = 20) -> bool:
@@ -175,9 +177,22 @@ def bounces(path: np.ndarray, last: int = 20) -> bool:
     return bool(turns.size and turns.all())
 
 
-def draw_descent(runs: dict[str, list[Run]], save: str | os.PathLike[str] | None = None
-                 ) -> Any:
-    """Four panels: the 1-D and 2-D paths from several starts, and with several rates."""
+def draw_descent(runs: dict[str, list[Run]], save: str | os.PathLike[str] | None = None,
+                 lang: str | None = None) -> Any:
+    """Four panels: the 1-D and 2-D paths from several starts, and with several rates;
+    titles, labels and legends in ``lang`` (see :func:`chainrule.viz.fonts.figure_language`).
+
+    >>> fig = draw_descent(gradient_descent(quick=True, file=None), lang="en")
+    >>> fig.axes[0].get_xlabel(), fig.axes[1].get_xlabel()
+    ('x', 'step')
+    """
+    language = figure_language(lang)
+    with language.fonts():
+        return _draw_descent(runs, save, language.words)
+
+
+def _draw_descent(runs: dict[str, list[Run]], save: str | os.PathLike[str] | None,
+                  words: Messages) -> Any:
     from chainrule.viz._mpl import finish, new_figure
 
     fig = new_figure(13, 9.5)
@@ -189,48 +204,55 @@ def draw_descent(runs: dict[str, list[Run]], save: str | os.PathLike[str] | None
     for run in runs["1d_starts"]:
         path = run.path[:, 0]
         ax.plot(path, path ** 4 - 3 * path ** 2 + path, "o-", markersize=2.5, linewidth=0.8,
-                label=f"start {run.start[0]:g}: {_ended(run)}")
+                label=words("fig.descent.start", start=f"{run.start[0]:g}",
+                            end=_ended(run, words)))
     ax.set_ylim(-4.2, 6)
-    ax.set_title("1-D, lr 0.02: the start decides which minimum", fontsize=10)
+    ax.set_title(words("fig.descent.starts", dims=1, lr=f"{runs['1d_starts'][0].lr:g}"),
+                 fontsize=10)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
     ax.legend(fontsize=7.5)
     ax = axes[0][1]
     for run in runs["1d_rates"]:
         ax.plot(run.path[:, 0], "o-", markersize=1.8, linewidth=0.8,
-                label=f"lr {run.lr:g}: {_ended(run)}")
+                label=words("fig.descent.rate", lr=f"{run.lr:g}", end=_ended(run, words)))
     for name, where in MINIMA_1D.items():
         ax.axhline(float(where[0]), color="#888888", linestyle="--", linewidth=0.8)
-        ax.annotate(f"{name} minimum", (len(runs["1d_rates"][0].path) - 1, float(where[0])),
+        ax.annotate(words(f"fig.descent.{name}"),
+                    (len(runs["1d_rates"][0].path) - 1, float(where[0])),
                     textcoords="offset points", xytext=(0, 4), ha="right", fontsize=8,
-                    color="#555555")
-    ax.set_title(f"1-D, from x = {RATE_START_1D[0]:g}: the learning rate", fontsize=10)
-    ax.set_xlabel("step")
+                    color="#555555", bbox={"facecolor": "white", "edgecolor": "none",
+                                           "alpha": 0.8, "pad": 1}, zorder=5)
+    ax.set_title(words("fig.descent.rates", dims=1, start=f"x = {RATE_START_1D[0]:g}"),
+                 fontsize=10)
+    ax.set_xlabel(words("fig.descent.step"))
     ax.set_ylabel("x")
     ax.legend(fontsize=7.5, loc="center right")
     gx, gy = np.meshgrid(np.linspace(-2.2, 2.2, 200), np.linspace(-1.7, 1.7, 160))
     surface = 0.5 * (gx ** 2 - 1) ** 2 + 0.3 * gx + 5 * gy ** 2
-    for ax, key, title in ((axes[1][0], "2d_starts", "2-D, lr 0.05: the start decides"),
-                           (axes[1][1], "2d_rates", "2-D, one start: the learning rate")):
+    start_2d = ", ".join(f"{v:g}" for v in RATE_START_2D)
+    titles = {"2d_starts": words("fig.descent.starts", dims=2,
+                                 lr=f"{runs['2d_starts'][0].lr:g}"),
+              "2d_rates": words("fig.descent.rates", dims=2, start=f"({start_2d})")}
+    for ax, key in ((axes[1][0], "2d_starts"), (axes[1][1], "2d_rates")):
         ax.contour(gx, gy, surface, levels=-0.35 + np.linspace(0, 3.5, 22) ** 2,
                    cmap="Greys", linewidths=0.6)
         for run in runs[key]:
             outside = np.flatnonzero(np.abs(run.path).max(axis=1) > 3)
             path = run.path[:outside[0] + 1] if outside.size else run.path
-            label = (f"start ({run.start[0]:g}, {run.start[1]:g})" if key == "2d_starts"
-                     else f"lr {run.lr:g}")
-            ax.plot(path[:, 0], path[:, 1], "o-", markersize=2, linewidth=0.8,
-                    label=f"{label}: {_ended(run)}")
+            label = (words("fig.descent.start", start=f"({run.start[0]:g}, {run.start[1]:g})",
+                           end=_ended(run, words)) if key == "2d_starts"
+                     else words("fig.descent.rate", lr=f"{run.lr:g}", end=_ended(run, words)))
+            ax.plot(path[:, 0], path[:, 1], "o-", markersize=2, linewidth=0.8, label=label)
         for name, where in MINIMA_2D.items():
             ax.plot(*where, marker="*", markersize=13, color="gold", markeredgecolor="k")
-            ax.annotate(name, where, textcoords="offset points", xytext=(0, -16),
-                        ha="center", fontsize=8)
+            ax.annotate(words(f"fig.descent.{name}"), where, textcoords="offset points",
+                        xytext=(0, -16), ha="center", fontsize=8)
         ax.set_xlim(-2.2, 2.2)
         ax.set_ylim(-1.7, 1.7)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(titles[key], fontsize=10)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
         ax.legend(fontsize=7, loc="upper center")
-    fig.suptitle("Gradient descent: several starts reach the global or a local minimum; "
-                 "the learning rate sets the path", fontsize=11)
+    fig.suptitle(words("fig.descent.title"), fontsize=11)
     return finish(fig, save)

@@ -30,6 +30,7 @@ from chainrule.nn.layers import Linear, Sequential
 from chainrule.nn.module import Module
 from chainrule.optim.sgd import SGD
 from chainrule.tensor import Tensor
+from chainrule.viz.fonts import figure_language
 
 ACTIVATIONS: dict[str, type[Module]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
                                         "relu+He": ReLU}  # He's init: kaiming_normal_
@@ -92,8 +93,8 @@ class Sweep:
 def vanishing_gradients(quick: bool = False, save: str | os.PathLike[str] | None = None,
                         file: Any = "stdout", lang: str | None = None) -> Sweep:
     """Measure, print (``lang``: see :func:`chainrule.i18n.resolve`) and (with ``save``)
-    draw the depth sweep and the deepest net's per-layer gradient norms at initialisation
-    and after training."""
+    draw (in ``lang`` too when a font with Chinese characters is found) the depth sweep and
+    the deepest net's per-layer gradient norms at initialisation and after training."""
     depths = [2, 6, 10] if quick else list(range(2, 21, 2))
     sweep = Sweep(depths, steps=40 if quick else 400, trained_depth=6 if quick else 10)
     x, y = spiral()
@@ -115,7 +116,7 @@ def vanishing_gradients(quick: bool = False, save: str | os.PathLike[str] | None
         print("\n".join(_report(sweep, messages(lang))),
               file=None if file == "stdout" else file)
     if save is not None:
-        draw_vanishing(sweep, save)
+        draw_vanishing(sweep, save, lang)
     return sweep
 
 
@@ -145,32 +146,48 @@ def _report(sweep: Sweep, say: Messages) -> list[str]:
     return lines
 
 
-def draw_vanishing(sweep: Sweep, save: str | os.PathLike[str] | None = None) -> Any:
+def draw_vanishing(sweep: Sweep, save: str | os.PathLike[str] | None = None,
+                   lang: str | None = None) -> Any:
     """Three panels: the first/last ratio against depth, and the deepest net's per-layer
-    gradient norms at initialisation and after training (log scales)."""
+    gradient norms at initialisation and after training (log scales); the words in ``lang``
+    (see :func:`chainrule.viz.fonts.figure_language`).
+
+    >>> sweep = Sweep([2], {"relu": [0.5]}, {"relu": [0.1, 0.2]}, {"relu": [0.3, 0.2]},
+    ...               {"relu": 0.9}, steps=5, trained_depth=2)
+    >>> draw_vanishing(sweep, lang="en").axes[1].get_title()
+    '2 layers: ||dL/dW|| per layer at init'
+    """
+    language = figure_language(lang)
+    with language.fonts():
+        return _draw_vanishing(sweep, save, language.words)
+
+
+def _draw_vanishing(sweep: Sweep, save: str | os.PathLike[str] | None, words: Messages
+                    ) -> Any:
     from chainrule.viz._mpl import finish, new_figure
 
     fig = new_figure(15, 4.6)
     ratio_ax, init_ax, trained_ax = fig.subplots(1, 3)
-    for name in ACTIVATIONS:
+    for name in sweep.ratio:
         ratio_ax.plot(sweep.depths, sweep.ratio[name], "o-", label=name)
         layers = range(1, len(sweep.at_init[name]) + 1)
         init_ax.plot(layers, sweep.at_init[name], "o-", markersize=3, label=name)
         trained_ax.plot(layers, sweep.trained[name], "o-", markersize=3,
-                        label=f"{name} (train accuracy {sweep.accuracy[name]:.0%})")
+                        label=words("fig.vanish.accuracy", name=name,
+                                    accuracy=f"{sweep.accuracy[name]:.0%}"))
     ratio_ax.axhline(1.0, color="#888888", linestyle=":", linewidth=1)
-    ratio_ax.set_title("first layer's gradient / last layer's, at init", fontsize=10)
-    ratio_ax.set_xlabel("depth (Linear layers)")
+    ratio_ax.set_title(words("fig.vanish.ratio"), fontsize=10)
+    ratio_ax.set_xlabel(words("fig.vanish.depth"))
     deepest = sweep.trained_depth
-    init_ax.set_title(f"{deepest} layers: ||dL/dW|| per layer at init", fontsize=10)
-    trained_ax.set_title(f"{deepest} layers: after {sweep.steps} SGD steps", fontsize=10)
+    init_ax.set_title(words("fig.vanish.at_init", depth=deepest), fontsize=10)
+    trained_ax.set_title(words("fig.vanish.trained", depth=deepest, steps=sweep.steps),
+                         fontsize=10)
     for ax in (ratio_ax, init_ax, trained_ax):
         ax.set_yscale("log")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7.5)
     for ax in (init_ax, trained_ax):
-        ax.set_xlabel("layer (1 = next to the input)")
+        ax.set_xlabel(words("fig.vanish.layer"))
         ax.set_ylabel("||dL/dW||")
-    fig.suptitle("Vanishing gradients: the gradient reaching the first layers shrinks with "
-                 "depth (sigmoid most)", fontsize=11)
+    fig.suptitle(words("fig.vanish.title"), fontsize=11)
     return finish(fig, save)
