@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.function import Function
-from chainrule.backend import array_module
+from chainrule.backend import array_module, blas
 from chainrule.backend.device import NAMESPACES
 
 Pair = tuple[int, int]
@@ -151,7 +151,8 @@ class Conv2d(Function):
             ctx.save_for_backward(x, weight, cols)
         else:
             ctx.save_for_backward(x, weight)
-        y = xp.matmul(weight.reshape(groups, out_c // groups, -1), cols)  # (N, G, O/G, L)
+        with blas.serial(xp, out_c // groups, cols.shape[2], ho * wo):  # one per image
+            y = xp.matmul(weight.reshape(groups, out_c // groups, -1), cols)  # (N, G, O/G, L)
         y = y.reshape(n, out_c, ho, wo)
         if bias is not None:
             y += bias.reshape(out_c, 1, 1)
@@ -192,7 +193,9 @@ def weight_grad(gy: Any, x: Any, weight_shape: tuple[int, ...], stride: Pair, pa
         cols = windows(pad_constant(x, pads), (kh, kw), stride, dilation)
         cols = cols.reshape(n, groups, group_c * kh * kw, ho * wo)
     gy4 = gy.reshape(n, groups, out_c // groups, ho * wo)
-    return xp.matmul(gy4, cols.swapaxes(-1, -2)).sum(axis=0).reshape(weight_shape)
+    with blas.serial(xp, out_c // groups, ho * wo, cols.shape[2]):
+        products = xp.matmul(gy4, cols.swapaxes(-1, -2))
+    return products.sum(axis=0).reshape(weight_shape)
 
 
 def input_grad(gy: Any, weight: Any, x_shape: tuple[int, ...], stride: Pair, pads: Pads,
@@ -210,7 +213,9 @@ def input_grad(gy: Any, weight: Any, x_shape: tuple[int, ...], stride: Pair, pad
     c = x_shape[1]
     gy_t = gy.transpose(1, 2, 3, 0).reshape(groups, out_c // groups, ho * wo * n)
     w_t = weight.reshape(groups, out_c // groups, -1).swapaxes(1, 2)  # (G, C/G*kH*kW, O/G)
-    cols = xp.matmul(w_t, gy_t).reshape(c, kh, kw, ho, wo, n).transpose(5, 0, 1, 2, 3, 4)
+    with blas.serial(xp, w_t.shape[1], out_c // groups, gy_t.shape[2]):
+        cols = xp.matmul(w_t, gy_t)
+    cols = cols.reshape(c, kh, kw, ho, wo, n).transpose(5, 0, 1, 2, 3, 4)
     (top, bottom), (left, right) = pads
     hp, wp = x_shape[2] + top + bottom, x_shape[3] + left + right
     gxpad = xp.zeros((c, hp, wp, n), dtype=cols.dtype).transpose(3, 0, 1, 2)

@@ -14,11 +14,12 @@ chainrule.Size([2, 3])
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chainrule.autograd.engine import sum_to_shape
 from chainrule.autograd.function import Function
-from chainrule.backend import column_sums
+from chainrule.backend import array_module, blas, column_sums
 from chainrule.wording import plural
 
 
@@ -104,6 +105,11 @@ class MatMul(Function):
         return ga, gb
 
 
+def rows(x: Any) -> int:
+    """The rows of ``x`` as a matrix product sees them: every dim but the last, multiplied."""
+    return math.prod(x.shape[:-1])
+
+
 class Linear(Function):
     """Fused y = x @ W^T + b (one node instead of three; W is (out, in) like PyTorch).
 
@@ -115,7 +121,8 @@ class Linear(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, W: Any, b: Any) -> Any:
         ctx.save_for_backward(x, W)
-        y = x.dot(W.T)
+        with blas.serial(array_module(x), rows(x), W.shape[1], W.shape[0]):
+            y = x.dot(W.T)
         if b is not None:
             y += b
         return y
@@ -124,16 +131,18 @@ class Linear(Function):
     def backward(ctx: Any, gy: Any) -> Any:
         x, W = ctx.saved_tensors
         need_x, need_W, need_b = ctx.needs_input_grad
-        gx = gy.dot(W) if need_x else None
-        gW = gb = None
-        if need_W or need_b:
-            g2, x2 = gy, x
-            if gy.ndim != 2:  # (batch..., features): the gradients sum over every batch dim
-                g2, x2 = gy.reshape(-1, gy.shape[-1]), x.reshape(-1, x.shape[-1])
-            if need_W:
-                gW = g2.T.dot(x2)
-            if need_b:
-                gb = column_sums(g2)
+        gx = gW = gb = None
+        with blas.serial(array_module(gy), rows(gy), W.shape[0], W.shape[1]):
+            if need_x:
+                gx = gy.dot(W)
+            if need_W or need_b:
+                g2, x2 = gy, x
+                if gy.ndim != 2:  # (batch..., features): the gradients sum over every batch dim
+                    g2, x2 = gy.reshape(-1, gy.shape[-1]), x.reshape(-1, x.shape[-1])
+                if need_W:
+                    gW = g2.T.dot(x2)
+                if need_b:
+                    gb = column_sums(g2)
         return gx, gW, gb
 
 
