@@ -3,7 +3,8 @@
 With global batch B, 2 and 4 ranks train the same weights (float64, to 1e-12) and report the
 same validation metrics (all-reduced over the whole set); only rank 0 prints and writes; a
 run stopped after 2 epochs on 2 ranks resumes on 4 to the weights of 3 epochs on 2; a rank
-SIGKILLed mid-run ends the job within seconds, its pid named, the checkpoint intact.
+SIGKILLed mid-run under ``chainrule launch`` ends the job within seconds, the rank named,
+the checkpoint intact.
 """
 
 from __future__ import annotations
@@ -99,15 +100,23 @@ def test_batch_that_does_not_divide_is_an_error(tmp_path: Path) -> None:
     assert "--batch-size 30 does not divide by the 4 ranks" in result.stderr
 
 
+def launcher(ranks: int, *args: str) -> list[str]:
+    """``chainrule launch -n ranks train ...``: mpiexec run by chainrule's launcher."""
+    return [sys.executable, "-m", "chainrule", "launch", "-n", str(ranks), "train", *FLAGS,
+            *args]
+
+
 def test_a_killed_rank_ends_the_run_and_the_checkpoint_resumes(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    job = subprocess.Popen(command(2, "--epochs", "100000", "--out", str(out)),
+    job = subprocess.Popen(launcher(2, "--epochs", "100000", "--out", str(out)),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            env=environment(tmp_path))
     try:
         assert job.stdout is not None
         first = job.stdout.readline()
-        pid = int(re.search(r"rank 1 pid (\d+)", first).group(1))  # type: ignore[union-attr]
+        found = re.search(r"rank 1 pid (\d+) on (\S+?)[,)]", first)
+        assert found is not None, first
+        pid, host = int(found.group(1)), found.group(2)
         deadline = time.monotonic() + 30
         while not (out / "checkpoint.safetensors").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -122,6 +131,11 @@ def test_a_killed_rank_ends_the_run_and_the_checkpoint_resumes(tmp_path: Path) -
             job.wait()
     assert job.returncode != 0
     assert f"PID {pid} RUNNING AT" in stdout + stderr and "BAD TERMINATION" in stdout + stderr
+    # mpiexec names the pid; the launcher names the rank, as its last line
+    assert stderr.strip().splitlines()[-1] == (
+        f"chainrule launch: rank 1 (pid {pid} on {host}) was killed by signal 9 (SIGKILL); "
+        f"mpiexec ended the other ranks. The last checkpoint stays intact: resume with "
+        f"--resume {out}")
     assert ended_after < 20  # seconds, not a hang (the launcher ends the other rank)
     _, meta = read_checkpoint(out / "checkpoint.safetensors")  # intact: checksum verified
     epoch = meta["epoch"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from typing import Any
@@ -140,11 +141,15 @@ class DistributedRun:
         self.trainer_class = DistributedTrainer
 
     def quiet(self) -> None:
-        """Rank 0 names the ranks' process ids (mpiexec reports a dead rank by its pid);
-        every other rank prints nothing from here on."""
+        """Rank 0 names the ranks' process ids and hosts (mpiexec reports a dead rank by
+        its pid and host; ``chainrule launch`` turns that back into the rank); every other
+        rank prints nothing from here on."""
         pids = self.comm.allgather(np.array([os.getpid()], np.int64))[:, 0].tolist()
+        hosts = [name.decode() for name in
+                 self.comm.allgather_bytes(socket.gethostname().encode())]
         if self.rank == 0:
-            listed = ", ".join(f"rank {r} pid {p}" for r, p in enumerate(pids))
+            listed = ", ".join(f"rank {r} pid {p} on {h}"
+                               for r, (p, h) in enumerate(zip(pids, hosts, strict=True)))
             print(f"distributed: {self.size} ranks over MPI ({listed}); each trains on 1/"
                   f"{self.size} of every batch, gradients averaged", flush=True)
         else:
