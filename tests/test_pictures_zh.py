@@ -23,7 +23,8 @@ from chainrule.i18n import en_figures, zh_figures  # noqa: E402
 from chainrule.viz import fonts  # noqa: E402
 
 # example -> how many figures it writes
-EXAMPLES = {"gradient-descent": 1, "vanishing-gradients": 1}
+EXAMPLES = {"gradient-descent": 1, "vanishing-gradients": 1, "follow-one-digit": 2,
+            "convergence": 1}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -31,6 +31,7 @@ from chainrule.nn.activations import ReLU, Sigmoid, Tanh
 from chainrule.nn.layers import Linear, Sequential
 from chainrule.nn.module import Module
 from chainrule.optim.sgd import SGD
+from chainrule.viz.fonts import figure_language
 
 ACTIVATIONS: dict[str, type[Module]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
                                         "relu+He": ReLU}  # He's init: kaiming_normal_
@@ -113,7 +114,8 @@ def steps_to_threshold(activation: str, lr: float, images: int = 10_000,
 def convergence(quick: bool = False, save: str | os.PathLike[str] | None = None,
                 file: Any = "stdout", lang: str | None = None) -> dict[str, list[Run]]:
     """Every activation at every learning rate; print the table and the ratios (``lang``:
-    see :func:`chainrule.i18n.resolve`; the figure stays English)."""
+    see :func:`chainrule.i18n.resolve`) and (with ``save``) draw them, in ``lang`` too when
+    a font with Chinese characters is found."""
     rates = [0.5] if quick else [0.03, 0.1, 0.3, 1.0]
     settings: dict[str, Any] = (
         {"images": 2000, "max_steps": 200, "window": 20, "threshold": 1.0} if quick
@@ -125,7 +127,7 @@ def convergence(quick: bool = False, save: str | os.PathLike[str] | None = None,
         print("\n".join(_report(runs, rates, settings, messages(lang))),
               file=None if file == "stdout" else file)
     if save is not None:
-        draw_convergence(runs, settings["threshold"], save)
+        draw_convergence(runs, settings["threshold"], save, lang)
     return runs
 
 
@@ -171,21 +173,38 @@ def _report(runs: dict[str, list[Run]], rates: list[float], settings: dict[str, 
 
 
 def draw_convergence(runs: dict[str, list[Run]], threshold: float,
-                     save: str | os.PathLike[str] | None = None) -> Any:
-    """Left: each activation's loss curve at its best rate; right: steps per rate."""
+                     save: str | os.PathLike[str] | None = None, lang: str | None = None
+                     ) -> Any:
+    """Left: each activation's loss curve at its best rate; right: steps per rate; the
+    words in ``lang`` (see :func:`chainrule.viz.fonts.figure_language`).
+
+    >>> runs = {"relu": [Run("relu", 0.5, 2, curve=[2.0, 0.4])],
+    ...         "tanh": [Run("tanh", 0.5, None, curve=[2.0, 1.9])]}
+    >>> fig = draw_convergence(runs, 0.5, lang="en")
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['relu, lr 0.5: 2 steps', 'tanh, lr 0.5: not reached']
+    """
+    language = figure_language(lang)
+    with language.fonts():
+        return _draw_convergence(runs, threshold, save, language.words)
+
+
+def _draw_convergence(runs: dict[str, list[Run]], threshold: float,
+                      save: str | os.PathLike[str] | None, words: Messages) -> Any:
     from chainrule.viz._mpl import finish, new_figure
 
     fig = new_figure(12, 4.4)
     curves, bars = fig.subplots(1, 2)
     for name, name_runs in runs.items():
         winner = best(name_runs) or name_runs[-1]
-        label = (f"{name}, lr {winner.lr:g}: {winner.steps} steps" if winner.steps
-                 else f"{name}, lr {winner.lr:g}: not reached")
+        label = (words("fig.converge.reached", name=name, lr=f"{winner.lr:g}",
+                       steps=winner.steps) if winner.steps
+                 else words("fig.converge.not_reached", name=name, lr=f"{winner.lr:g}"))
         curves.plot(range(1, len(winner.curve) + 1), winner.curve, label=label)
     curves.axhline(threshold, color="k", linestyle=":", linewidth=1)
-    curves.set_xlabel("SGD step")
-    curves.set_ylabel("training loss (running mean)")
-    curves.set_title("each activation at its best learning rate", fontsize=10)
+    curves.set_xlabel(words("fig.converge.step"))
+    curves.set_ylabel(words("fig.converge.loss"))
+    curves.set_title(words("fig.converge.curves"), fontsize=10)
     curves.legend(fontsize=8)
     curves.grid(alpha=0.3)
     rates = [run.lr for run in next(iter(runs.values()))]
@@ -197,12 +216,11 @@ def draw_convergence(runs: dict[str, list[Run]], threshold: float,
         bars.bar(spots, heights, width, label=name)
         for spot, run in zip(spots, name_runs, strict=True):
             if run.steps is None:
-                bars.text(spot, most * 0.02, "not\nreached", ha="center", va="bottom",
-                          fontsize=6.5, rotation=90)
-    bars.set_xticks(range(len(rates)), [f"lr {lr:g}" for lr in rates])
-    bars.set_ylabel(f"steps to loss < {threshold:g}")
-    bars.set_title("steps per learning rate (lower is faster)", fontsize=10)
+                bars.text(spot, most * 0.02, words("fig.converge.not_reached_bar"),
+                          ha="center", va="bottom", fontsize=6.5, rotation=90)
+    bars.set_xticks(range(len(rates)), [words("fig.lr", lr=f"{lr:g}") for lr in rates])
+    bars.set_ylabel(words("fig.converge.steps", threshold=f"{threshold:g}"))
+    bars.set_title(words("fig.converge.bars"), fontsize=10)
     bars.legend(fontsize=8)
-    fig.suptitle("Convergence speed of sigmoid, tanh and ReLU, measured (784-64-64-64-10, "
-                 "mini-MNIST, same initial weights)", fontsize=11)
+    fig.suptitle(words("fig.converge.title"), fontsize=11)
     return finish(fig, save)

@@ -28,6 +28,7 @@ from chainrule.nn import functional as F
 from chainrule.nn.activations import Sigmoid
 from chainrule.nn.layers import Linear, Sequential
 from chainrule.optim.sgd import SGD
+from chainrule.viz.fonts import figure_language
 
 DIGIT = 2
 
@@ -81,7 +82,8 @@ def follow_one_digit(quick: bool = False, save: str | os.PathLike[str] | None = 
                      save_network: str | os.PathLike[str] | None = None,
                      file: Any = "stdout", lang: str | None = None) -> Follow:
     """Train, follow the first training "2", print it (``lang``: see
-    :func:`chainrule.i18n.resolve`; the figures stay English) and (with ``save``) draw it."""
+    :func:`chainrule.i18n.resolve`) and (with ``save``, ``save_network``) draw it, in
+    ``lang`` too when a font with Chinese characters is found."""
     model, test_accuracy, epochs, images = train(quick)
     train_set = MiniMNIST(train=True)
     index = int(np.flatnonzero(train_set.targets == DIGIT)[0])
@@ -117,13 +119,12 @@ def follow_one_digit(quick: bool = False, save: str | os.PathLike[str] | None = 
         print("\n".join(_report(follow, messages(lang))),
               file=None if file == "stdout" else file)
     if save is not None:
-        draw_digit(follow, save)
+        draw_digit(follow, save, lang)
     if save_network is not None:
         from chainrule.viz.network import draw_network
 
-        draw_network(model, image, save=save_network,
-                     title=f"784-16-16-10 sigmoid net: the activations of training image "
-                           f"{index} (a {DIGIT}); darker = more active")
+        title = figure_language(lang).words("fig.digit.network", index=index, label=DIGIT)
+        draw_network(model, image, save=save_network, title=title, lang=lang)
     return follow
 
 
@@ -165,16 +166,30 @@ def _pixel(name: str, say: Messages) -> str:
                column=column % 28)
 
 
-def draw_digit(follow: Follow, save: str | os.PathLike[str] | None = None) -> Any:
+def draw_digit(follow: Follow, save: str | os.PathLike[str] | None = None,
+               lang: str | None = None) -> Any:
     """The image, every layer's activations, the outputs 0-9, the ranked output gradient
-    and the 16 first-layer weight-gradient maps (28x28), in one figure."""
+    and the 16 first-layer weight-gradient maps (28x28), in one figure; the words in
+    ``lang`` (see :func:`chainrule.viz.fonts.figure_language`).
+
+    >>> fig = draw_digit(follow_one_digit(quick=True, file=None), lang="en")
+    >>> fig.axes[0].get_title()
+    'training image 5: a 2'
+    """
+    language = figure_language(lang)
+    with language.fonts():
+        return _draw_digit(follow, save, language.words)
+
+
+def _draw_digit(follow: Follow, save: str | os.PathLike[str] | None, words: Messages) -> Any:
     from chainrule.viz._mpl import finish, new_figure
 
     fig = new_figure(15, 8.2)
     grid = fig.add_gridspec(2, 4, height_ratios=[1, 1.15])
     image_ax = fig.add_subplot(grid[0, 0])
     image_ax.imshow(follow.image.reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
-    image_ax.set_title(f"training image {follow.index}: a {follow.label}", fontsize=10)
+    image_ax.set_title(words("fig.digit.image", index=follow.index, label=follow.label),
+                       fontsize=10)
     image_ax.set_xticks([])
     image_ax.set_yticks([])
     for depth, values in enumerate(follow.hidden, start=1):
@@ -185,23 +200,23 @@ def draw_digit(follow: Follow, save: str | os.PathLike[str] | None = None) -> An
         ax.set_ylim(0, 1)
         ax.set_xticks(np.arange(1, len(values) + 1))
         ax.tick_params(axis="x", labelsize=7)
-        ax.set_title(f"hidden {depth}: sigmoid activations (orange > 0.5)", fontsize=10)
-        ax.set_xlabel("neuron")
+        ax.set_title(words("fig.digit.hidden", depth=depth), fontsize=10)
+        ax.set_xlabel(words("fig.digit.neuron"))
     out_ax = fig.add_subplot(grid[0, 3])
     out_ax.bar(range(10), follow.probabilities,
                color=["#1b9e77" if k == follow.label else "#7f7f7f" for k in range(10)])
     out_ax.set_xticks(range(10))
     out_ax.set_ylim(0, 1)
-    out_ax.set_title("output: softmax probability per digit", fontsize=10)
-    out_ax.set_xlabel("digit")
+    out_ax.set_title(words("fig.digit.output"), fontsize=10)
+    out_ax.set_xlabel(words("fig.digit.digit"))
     grad_ax = fig.add_subplot(grid[1, 0])
     order = np.argsort(-np.abs(follow.output_grad))
     wants = -follow.output_grad[order]
     grad_ax.barh(range(10), wants, color=["#1f5fbf" if w > 0 else "#d62728" for w in wants])
-    grad_ax.set_yticks(range(10), [f"digit {k}" for k in order])
+    grad_ax.set_yticks(range(10), [words("fig.digit.digit_k", k=k) for k in order])
     grad_ax.invert_yaxis()
     grad_ax.axvline(0, color="k", linewidth=0.8)
-    grad_ax.set_title("what it wants: -dL/dz, ranked\n(blue raise, red lower)", fontsize=10)
+    grad_ax.set_title(words("fig.digit.wants"), fontsize=10)
     maps = grid[1, 1:].subgridspec(2, 8)
     scale = float(np.abs(follow.first_layer_grad).max()) or 1.0
     for k in range(follow.first_layer_grad.shape[0]):
@@ -210,10 +225,7 @@ def draw_digit(follow: Follow, save: str | os.PathLike[str] | None = None) -> An
                   vmax=scale)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"neuron {k + 1}", fontsize=8)
-    fig.text(0.62, 0.5, "first layer: -dL/dW for each hidden neuron as a 28x28 map (blue: "
-             "a step raises these weights, red: lowers them; each map is -delta_k times "
-             "the image)", ha="center", va="center", fontsize=9)
-    fig.suptitle(f"Follow one digit through 784-16-16-10 (test accuracy "
-                 f"{follow.test_accuracy:.1%})", fontsize=11)
+        ax.set_title(words("fig.digit.neuron_k", k=k + 1), fontsize=8)
+    fig.text(0.62, 0.5, words("fig.digit.maps"), ha="center", va="center", fontsize=9)
+    fig.suptitle(words("fig.digit.title", accuracy=f"{follow.test_accuracy:.1%}"), fontsize=11)
     return finish(fig, save)
