@@ -70,8 +70,11 @@ def default_path(folders: list[str]) -> str:
                                          DEFAULT_NAME))
 
 
-def compare_runs(runs: list[str], out: str | None) -> str:
-    """Overlay the curves of ``runs`` (two or more) in one PNG; return its path."""
+def compare_runs(runs: list[str], out: str | None, lang: str | None = None) -> str:
+    """Overlay the curves of ``runs`` (two or more) in one PNG; return its path. ``lang``:
+    the language of the figure's titles, labels and legend titles ("en", "zh"; default
+    ``$CHAINRULE_LANG`` or the locale); the run labels stay as they are (folder names and
+    settings)."""
     need_matplotlib()
     if out is not None and (not out or os.path.isdir(out)):
         raise UsageError(f"--out {out!r}: expected a file name for the figure, found "
@@ -87,6 +90,6 @@ def compare_runs(runs: list[str], out: str | None) -> str:
     from chainrule.viz.training import compare_curves
 
     compare_curves([(label, rows) for label, (_, _, rows) in zip(labels, read, strict=True)],
-                   save=path)
+                   save=path, lang=lang)
     print(f"wrote {path} ({len(runs)} runs: {', '.join(labels)})")
     return path

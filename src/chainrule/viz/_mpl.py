@@ -33,7 +33,49 @@ def finish(fig: Any, save: str | os.PathLike[str] | None) -> Any:
 def suptitle(fig: Any, text: str, fontsize: float = 12) -> Any:
     """The figure's title, wrapped into lines that fit its width (a long title on a narrow
     figure would be cut off at both sides)."""
+    per_line = max(int(fig.get_figwidth() * 72 / (0.6 * fontsize)), 20)
+    return fig.suptitle(wrap(text, per_line), fontsize=fontsize)
+
+
+def wrap(text: str, columns: int) -> str:
+    """``text`` broken into lines of at most ``columns`` columns, a Chinese character
+    counting two (about the width of two Latin letters): English at the spaces, as
+    ``textwrap.fill`` does, Chinese between any two characters, never before a closing
+    punctuation mark (and there, line breaks already in ``text`` stay).
+
+    >>> print(wrap("loss and accuracy per epoch", 12))
+    loss and
+    accuracy per
+    epoch
+    >>> print(wrap("每轮的损失和准确率，训练集与测试集", 12))
+    每轮的损失和
+    准确率，训练
+    集与测试集
+    """
     import textwrap
 
-    per_line = max(int(fig.get_figwidth() * 72 / (0.6 * fontsize)), 20)
-    return fig.suptitle(textwrap.fill(text, per_line), fontsize=fontsize)
+    from chainrule.i18n import display_width
+
+    if display_width(text) == len(text):  # no wide characters: as before
+        return textwrap.fill(text, columns)
+    return "\n".join(_wrap_wide(line, columns) for line in text.split("\n"))
+
+
+def _wrap_wide(line: str, columns: int) -> str:
+    import re
+
+    from chainrule.i18n import display_width
+
+    # pieces: a Latin word with its following spaces, or one wide character (with any
+    # closing punctuation right after it, which must not start a line)
+    pieces = re.findall(r"[^\s\u2e80-\uffef]+\s*|\s+|[\u2e80-\uffef][，。；：、）》」』！？]*",
+                        line)
+    lines, current = [], ""
+    for piece in pieces:
+        if current and display_width(current + piece.rstrip()) > columns:
+            lines.append(current.rstrip())
+            current = piece.lstrip()
+        else:
+            current += piece
+    lines.append(current.rstrip())
+    return "\n".join(lines)

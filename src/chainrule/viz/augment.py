@@ -17,21 +17,37 @@ from typing import Any
 import numpy as np
 
 from chainrule.data.augment import Augment
+from chainrule.i18n import Messages
 from chainrule.viz._mpl import finish, new_figure
+from chainrule.viz.fonts import figure_language
 from chainrule.viz.pictures import show
 
 
 def augmented_grid(images: Any, kinds: Sequence[str], versions: int = 7, seed: int = 0,
                    labels: Sequence[Any] | None = None,
-                   save: str | os.PathLike[str] | None = None) -> Any:
+                   save: str | os.PathLike[str] | None = None, lang: str | None = None) -> Any:
     """One row per image: the image, then ``versions`` augmented versions of it, each drawn
     as :class:`~chainrule.data.augment.Augment` (``kinds``, its default sizes) changes a
-    training batch, from a NumPy generator seeded with ``seed``."""
+    training batch, from a NumPy generator seeded with ``seed``. ``lang``: the language of
+    the labels ("en", "zh"; default ``$CHAINRULE_LANG`` or the locale; Chinese needs a CJK
+    font, see :mod:`chainrule.viz.fonts`).
+
+    >>> fig = augmented_grid(np.zeros((1, 28, 28)), ["shift"], versions=2, lang="en")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['original', 'version 1', 'version 2']
+    """
     batch = np.asarray(images, dtype=np.float32)
     augment = Augment(kinds)
     rng = np.random.default_rng(seed)
     columns = [batch] + [augment(batch, rng) for _ in range(versions)]
-    rows = len(batch)
+    language = figure_language(lang)
+    with language.fonts():
+        return _grid(augment, columns, labels, save, language.words)
+
+
+def _grid(augment: Augment, columns: list[np.ndarray], labels: Sequence[Any] | None,
+          save: str | os.PathLike[str] | None, words: Messages) -> Any:
+    rows, versions = len(columns[0]), len(columns) - 1
     fig = new_figure(1.2 * (versions + 1) + 0.4, 1.25 * rows + 0.7)
     axes = np.atleast_2d(fig.subplots(rows, versions + 1))
     for col, shown in enumerate(columns):
@@ -39,15 +55,17 @@ def augmented_grid(images: Any, kinds: Sequence[str], versions: int = 7, seed: i
             ax = axes[row, col]
             show(ax, shown[row])
             if row == 0:
-                ax.set_title("original" if col == 0 else f"version {col}", fontsize=8)
+                ax.set_title(words("viz.augment.original") if col == 0
+                             else words("viz.augment.version", number=col), fontsize=8)
         if col == 0 and labels is not None:
             for row in range(rows):
                 axes[row, 0].set_ylabel(str(labels[row]), fontsize=9, rotation=0,
                                         labelpad=12, va="center")
-    sizes = {"shift": f"shift up to {augment.max_shift} px",
-             "rotate": f"rotate up to {augment.max_degrees:g} deg",
-             "elastic": f"elastic (sigma {augment.sigma:g}, alpha {augment.alpha:g})"}
+    sizes = {"shift": words("viz.augment.shift", pixels=augment.max_shift),
+             "rotate": words("viz.augment.rotate", degrees=f"{augment.max_degrees:g}"),
+             "elastic": words("viz.augment.elastic", sigma=f"{augment.sigma:g}",
+                              alpha=f"{augment.alpha:g}")}
     described = "; ".join(sizes[kind] for kind in augment.kinds)
-    fig.suptitle(f"--augment {','.join(augment.kinds)}: {described}\neach training batch is "
-                 "distorted anew; validation and test images never are", fontsize=10)
+    fig.suptitle(words("viz.augment.title", kinds=",".join(augment.kinds), described=described),
+                 fontsize=10)
     return finish(fig, save)

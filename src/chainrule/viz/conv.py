@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.i18n import Messages
 from chainrule.nn.conv import BatchNorm2d, Conv2d, Unflatten
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 from chainrule.viz._mpl import finish, new_figure, suptitle
+from chainrule.viz.fonts import figure_language
 from chainrule.viz.pictures import show
 
 
@@ -32,13 +34,27 @@ def first_conv(model: Module) -> Conv2d | None:
 
 
 def conv_filters(model: Module, max_filters: int = 64,
-                 save: str | os.PathLike[str] | None = None) -> Any:
+                 save: str | os.PathLike[str] | None = None, lang: str | None = None) -> Any:
     """Each filter of the first conv layer as a small image, with its numbers written in
     when it is 5x5 or smaller (red +, blue -; each filter on its own scale). A filter with
-    several input channels is shown as their mean."""
+    several input channels is shown as their mean. ``lang``: the language of the labels
+    ("en", "zh"; default ``$CHAINRULE_LANG`` or the locale; Chinese needs a CJK font, see
+    :mod:`chainrule.viz.fonts`).
+
+    >>> from chainrule import nn
+    >>> conv_filters(nn.Conv2d(1, 2, 3), lang="en").get_suptitle()
+    'first conv layer: 2 filters 3x3'
+    """
     layer = first_conv(model)
     if layer is None:
         raise ValueError("conv_filters: the model has no Conv2d layer")
+    language = figure_language(lang)
+    with language.fonts():
+        return _conv_filters(layer, max_filters, save, language.words)
+
+
+def _conv_filters(layer: Conv2d, max_filters: int, save: str | os.PathLike[str] | None,
+                  words: Messages) -> Any:
     W = layer.weight.detach().numpy()
     shown = W[:, 0] if W.shape[1] == 1 else W.mean(axis=1)
     n = min(len(shown), max_filters)
@@ -53,14 +69,15 @@ def conv_filters(model: Module, max_filters: int = 64,
             continue
         bound = float(np.abs(shown[i]).max()) or 1.0
         ax.imshow(shown[i], cmap="seismic", vmin=-bound, vmax=bound)
-        ax.set_title(f"filter {i + 1}", fontsize=8)
+        ax.set_title(words("viz.conv.filter", number=i + 1), fontsize=8)
         if small:
             for (r, c), value in np.ndenumerate(shown[i]):
                 color = "white" if abs(value) > 0.6 * bound else "black"  # on dark cells
                 ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=5,
                         color=color)
-    channels = "" if W.shape[1] == 1 else f", mean over {W.shape[1]} input channels"
-    suptitle(fig, f"first conv layer: {W.shape[0]} filters {W.shape[2]}x{W.shape[3]}{channels}")
+    channels = "" if W.shape[1] == 1 else words("viz.conv.channels", count=W.shape[1])
+    suptitle(fig, words("viz.conv.title", count=W.shape[0], height=W.shape[2],
+                        width=W.shape[3], channels=channels))
     return finish(fig, save)
 
 
@@ -91,28 +108,39 @@ def feature_maps(model: Module, image: Any) -> list[tuple[str, np.ndarray]]:
 
 
 def feature_map_grid(model: Module, image: Any, title: str = "", max_maps: int = 16,
-                     save: str | os.PathLike[str] | None = None) -> Any:
+                     save: str | os.PathLike[str] | None = None, lang: str | None = None) -> Any:
     """The image, then one row per layer of :func:`feature_maps`: what each channel
-    responds to (conv outputs red +, blue -; after an activation or pooling, grey)."""
+    responds to (conv outputs red +, blue -; after an activation or pooling, grey);
+    ``lang`` as in :func:`conv_filters`.
+
+    >>> from chainrule import nn
+    >>> model = nn.Sequential(nn.Unflatten(1, (1, 28)), nn.Conv2d(1, 2, 5), nn.ReLU())
+    >>> fig = feature_map_grid(model, np.zeros((28, 28), np.float32), lang="en")
+    >>> fig.axes[0].get_title()
+    'input'
+    """
     layers = feature_maps(model, image)
     if not layers:
         raise ValueError("feature_map_grid: no layer of the model outputs images")
-    cols = min(max(len(maps) for _, maps in layers), max_maps) + 1
-    fig = new_figure(1.1 * cols, 1.25 * (len(layers) + 1) + 0.3)
-    axes = np.atleast_2d(fig.subplots(len(layers) + 1, cols))
-    for ax in axes.ravel():
-        ax.axis("off")
-    show(axes[0, 0], image)  # a grey digit, or a colour image
-    axes[0, 0].set_title("input", fontsize=8)
-    for row, (name, maps) in zip(axes[1:], layers, strict=True):
-        row[0].text(1.0, 0.5, f"{name}\n{'x'.join(str(s) for s in maps.shape)}",
-                    ha="right", va="center", fontsize=7, transform=row[0].transAxes)
-        signed = bool((maps < 0).any())
-        for ax, fmap in zip(row[1:], maps[:max_maps], strict=False):
-            if signed:
-                bound = float(np.abs(fmap).max()) or 1.0
-                ax.imshow(fmap, cmap="seismic", vmin=-bound, vmax=bound)
-            else:
-                ax.imshow(fmap, cmap="gray", vmin=0, vmax=float(fmap.max()) or 1.0)
-    suptitle(fig, title or "feature maps of one image, layer by layer (one map per channel)")
-    return finish(fig, save)
+    language = figure_language(lang)
+    with language.fonts():
+        words = language.words
+        cols = min(max(len(maps) for _, maps in layers), max_maps) + 1
+        fig = new_figure(1.1 * cols, 1.25 * (len(layers) + 1) + 0.3)
+        axes = np.atleast_2d(fig.subplots(len(layers) + 1, cols))
+        for ax in axes.ravel():
+            ax.axis("off")
+        show(axes[0, 0], image)  # a grey digit, or a colour image
+        axes[0, 0].set_title(words("viz.maps.input"), fontsize=8)
+        for row, (name, maps) in zip(axes[1:], layers, strict=True):
+            row[0].text(1.0, 0.5, f"{name}\n{'x'.join(str(s) for s in maps.shape)}",
+                        ha="right", va="center", fontsize=7, transform=row[0].transAxes)
+            signed = bool((maps < 0).any())
+            for ax, fmap in zip(row[1:], maps[:max_maps], strict=False):
+                if signed:
+                    bound = float(np.abs(fmap).max()) or 1.0
+                    ax.imshow(fmap, cmap="seismic", vmin=-bound, vmax=bound)
+                else:
+                    ax.imshow(fmap, cmap="gray", vmin=0, vmax=float(fmap.max()) or 1.0)
+        suptitle(fig, title or words("viz.maps.title"))
+        return finish(fig, save)

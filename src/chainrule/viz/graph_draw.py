@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from chainrule.i18n import Messages
 from chainrule.viz._mpl import new_figure, suptitle
+from chainrule.viz.fonts import figure_language
 from chainrule.viz.graph import GradRecord, Graph, graph_of
 
 LEAF_COLOUR = "#add8e6"
@@ -21,7 +23,8 @@ ROOT_COLOUR = "#caff70"
 
 
 def draw_graph(tensor: Any, params: Any = None, show_grads: bool | GradRecord = False,
-               save: str | os.PathLike[str] | None = None, max_nodes: int = 300) -> Any:
+               save: str | os.PathLike[str] | None = None, max_nodes: int = 300,
+               lang: str | None = None) -> Any:
     """Draw the graph that made ``tensor``: ops with output shapes, leaves with names.
 
     Args:
@@ -34,6 +37,8 @@ def draw_graph(tensor: Any, params: Any = None, show_grads: bool | GradRecord = 
         save: a path; the suffix picks the format (``.png``, ``.svg``, ``.pdf``).
         max_nodes: larger graphs raise ValueError (a picture of them is unreadable; use
             ``graph_of(tensor).to_dot()`` and Graphviz instead).
+        lang: the language of the title ("en", "zh"; default ``$CHAINRULE_LANG`` or the
+            locale; Chinese needs a CJK font, see :mod:`chainrule.viz.fonts`).
 
     Returns:
         the matplotlib Figure (``fig.savefig("graph.svg")`` writes it in any format).
@@ -54,13 +59,15 @@ def draw_graph(tensor: Any, params: Any = None, show_grads: bool | GradRecord = 
             "chainrule.viz.graph_of(tensor).to_dot() to a file and render it with Graphviz")
     layers = layer_of(graph)
     rows = order_layers(graph, layers)
-    fig = _render(graph, rows)
-    if save is not None:
-        folder = os.path.dirname(os.fspath(save))
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        fig.savefig(save)
-    return fig
+    language = figure_language(lang)
+    with language.fonts():
+        fig = _render(graph, rows, language.words)
+        if save is not None:
+            folder = os.path.dirname(os.fspath(save))
+            if folder:
+                os.makedirs(folder, exist_ok=True)
+            fig.savefig(save)
+        return fig
 
 
 def layer_of(graph: Graph) -> dict[str, int]:
@@ -141,7 +148,7 @@ def _mean(values: list[float], default: float) -> float:
     return sum(values) / len(values) if values else default
 
 
-def _render(graph: Graph, rows: list[list[str]]) -> Any:
+def _render(graph: Graph, rows: list[list[str]], words: Messages) -> Any:
     from matplotlib.patches import FancyArrowPatch
 
     widest = max(len(row) for row in rows)
@@ -174,7 +181,7 @@ def _render(graph: Graph, rows: list[list[str]]) -> Any:
                     bbox={"boxstyle": "round,pad=0.1", "facecolor": "white",
                           "edgecolor": "none", "alpha": 0.85})
     shape = graph.nodes[0].lines()[-1]
-    what = "a scalar" if shape == "()" else f"a tensor of shape {shape}"
-    suptitle(fig, f"Computational graph of {what}: {len(graph.nodes)} nodes, data flows up",
-             fontsize=10)
+    what = (words("viz.graph.scalar") if shape == "()"
+            else words("viz.graph.tensor", shape=shape))
+    suptitle(fig, words("viz.graph.title", what=what, count=len(graph.nodes)), fontsize=10)
     return fig

@@ -20,6 +20,7 @@ import numpy as np
 
 from chainrule.nn.layers import Linear
 from chainrule.viz._mpl import finish, new_figure
+from chainrule.viz.fonts import figure_language
 
 
 def picture(image: Any) -> tuple[np.ndarray, str | None]:
@@ -47,25 +48,29 @@ def show(ax: Any, image: Any, **kwargs: Any) -> Any:
 
 
 def colour_templates(layer: Linear, max_units: int = 32, labels: Sequence[str] | None = None,
-                     save: str | os.PathLike[str] | None = None) -> Any:
+                     save: str | os.PathLike[str] | None = None, lang: str | None = None) -> Any:
     """Each unit's incoming weights from a 3x32x32 colour image drawn as a colour image,
     scaled from its own smallest weight (black) to its largest (full colour), as the
-    CS231n notes draw a linear classifier's templates."""
+    CS231n notes draw a linear classifier's templates. ``lang``: the language of the title
+    ("en", "zh"; default ``$CHAINRULE_LANG`` or the locale; Chinese needs a CJK font, see
+    :mod:`chainrule.viz.fonts`)."""
     W = layer.weight.detach().numpy()
     if W.shape[1] != 3 * 32 * 32:
         raise ValueError(f"colour_templates: the layer takes {W.shape[1]} inputs, not a "
                          "3x32x32 colour image (3072)")
-    n = min(W.shape[0], max_units)
-    cols = min(n, 8)
-    rows = -(-n // cols)
-    fig = new_figure(1.5 * cols, 1.6 * rows + 0.5)
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
-    for i, ax in enumerate(axes):
-        ax.axis("off")
-        if i < n:
-            low, high = float(W[i].min()), float(W[i].max())
-            show(ax, (W[i] - low) / ((high - low) or 1.0))
-            ax.set_title(labels[i] if labels is not None else f"h{i + 1}", fontsize=8)
-    fig.suptitle(f"first-layer weights as colour images ({n} of {W.shape[0]} units; each "
-                 "scaled from its lowest weight, black, to its highest)", fontsize=10)
-    return finish(fig, save)
+    language = figure_language(lang)
+    with language.fonts():
+        n = min(W.shape[0], max_units)
+        cols = min(n, 8)
+        rows = -(-n // cols)
+        fig = new_figure(1.5 * cols, 1.6 * rows + 0.5)
+        axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+        for i, ax in enumerate(axes):
+            ax.axis("off")
+            if i < n:
+                low, high = float(W[i].min()), float(W[i].max())
+                show(ax, (W[i] - low) / ((high - low) or 1.0))
+                ax.set_title(labels[i] if labels is not None else f"h{i + 1}", fontsize=8)
+        fig.suptitle(language.words("viz.templates.title", shown=n, count=W.shape[0]),
+                     fontsize=10)
+        return finish(fig, save)
