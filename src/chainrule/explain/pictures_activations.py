@@ -12,6 +12,9 @@
 * :func:`zigzag`: sigmoid's outputs are all positive, so the gradient of the next layer's
   weights has one sign per example and their path to the optimum zig-zags.
 
+Each prints in ``lang`` (see :func:`chainrule.i18n.resolve`) and, with ``save``, draws its
+figure in ``lang`` too when a font with Chinese characters is found (else in English).
+
 >>> collapse = linear_collapse(quick=True, file=None)
 >>> collapse["max_difference"] < 1e-5, collapse["rank"] <= 2
 (True, True)
@@ -28,7 +31,7 @@ from chainrule import creation, random
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.data.datasets import MiniMNIST
 from chainrule.data.toy import make_circles
-from chainrule.i18n import messages, pad
+from chainrule.i18n import Messages, messages, pad
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.activations import ReLU, Sigmoid, Tanh
@@ -37,6 +40,7 @@ from chainrule.nn.module import Module
 from chainrule.optim.adam import Adam
 from chainrule.optim.sgd import SGD
 from chainrule.tensor import Tensor
+from chainrule.viz.fonts import figure_language
 
 SATURATED = 0.01  # a sigmoid output below 0.01 or above 0.99 counts as saturated
 
@@ -83,15 +87,22 @@ def linear_collapse(quick: bool = False, save: str | os.PathLike[str] | None = N
     if file is not None:
         print("\n".join(lines), file=None if file == "stdout" else file)
     if save is not None:
-        from chainrule.viz._mpl import finish
-        from chainrule.viz.boundary import decision_boundary
-
-        fig = decision_boundary([("Linear-Linear = one 2x2 matrix", linear),
-                                 ("Linear-tanh-Linear", bent)], x, y)
-        fig.suptitle("Without a non-linearity two layers collapse into one linear map",
-                     fontsize=11)
-        finish(fig, save)
+        _draw_collapse(linear, bent, x, y, save, lang)
     return result
+
+
+def _draw_collapse(linear: Module, bent: Module, x: Tensor, y: Tensor,
+                   save: str | os.PathLike[str], lang: str | None) -> Any:
+    from chainrule.viz._mpl import finish
+    from chainrule.viz.boundary import decision_boundary
+
+    language = figure_language(lang)
+    with language.fonts():
+        words = language.words
+        fig = decision_boundary([(words("fig.collapse.linear"), linear),
+                                 ("Linear-tanh-Linear", bent)], x, y, lang=lang)
+        fig.suptitle(words("fig.collapse.title"), fontsize=11)
+        return finish(fig, save)
 
 
 def _flat(values: np.ndarray) -> str:
@@ -174,11 +185,14 @@ def saturation(quick: bool = False, save: str | os.PathLike[str] | None = None,
     if file is not None:
         print("\n".join(lines), file=None if file == "stdout" else file)
     if save is not None:
-        _draw_saturation(result, save)
+        language = figure_language(lang)
+        with language.fonts():
+            _draw_saturation(result, save, language.words)
     return result
 
 
-def _draw_saturation(result: dict[str, Any], save: str | os.PathLike[str]) -> Any:
+def _draw_saturation(result: dict[str, Any], save: str | os.PathLike[str], words: Messages
+                     ) -> Any:
     from chainrule.viz._mpl import finish, new_figure
 
     fig = new_figure(11, 4)
@@ -186,14 +200,14 @@ def _draw_saturation(result: dict[str, Any], save: str | os.PathLike[str]) -> An
     for ax, (name, numbers) in zip(axes, result.items(), strict=True):
         for i, h in enumerate(numbers["hidden"]):
             ax.hist(h.ravel(), bins=50, range=(0, 1), alpha=0.6,
-                    label=f"layer {i + 1}: {numbers['saturated'][i]:.0%} saturated")
-        ax.set_title(f"init {name}: sigmoid outputs at init; test accuracy after one epoch "
-                     f"{numbers['accuracy']:.1%}", fontsize=9.5)
-        ax.set_xlabel("sigmoid output")
-        ax.set_ylabel("count (units x test images)")
+                    label=words("fig.saturation.layer", layer=i + 1,
+                                share=f"{numbers['saturated'][i]:.0%}"))
+        ax.set_title(words("fig.saturation.panel", name=name,
+                           accuracy=f"{numbers['accuracy']:.1%}"), fontsize=9.5)
+        ax.set_xlabel(words("fig.saturation.output"))
+        ax.set_ylabel(words("fig.saturation.count"))
         ax.legend(fontsize=8)
-    fig.suptitle("Large initial weights push sigmoid units to 0 or 1, where they barely learn",
-                 fontsize=11)
+    fig.suptitle(words("fig.saturation.title"), fontsize=11)
     return finish(fig, save)
 
 
@@ -220,24 +234,32 @@ def dead_relus(quick: bool = False, save: str | os.PathLike[str] | None = None,
     if file is not None:
         print("\n".join(lines), file=None if file == "stdout" else file)
     if save is not None:
-        from chainrule.viz._mpl import finish, new_figure
-
-        fig = new_figure(7.5, 4)
-        ax = fig.add_subplot()
-        spots = np.arange(len(rates))
-        for i in range(2):
-            ax.bar(spots + (i - 0.5) * 0.38, [dead[lr][i] for lr in rates], 0.38,
-                   label=f"hidden layer {i + 1}")
-        for spot, lr in zip(spots, rates, strict=True):
-            ax.text(spot, 66, f"test acc.\n{accuracy[lr]:.0%}", ha="center", va="bottom",
-                    fontsize=8)
-        ax.set_ylim(0, 76)
-        ax.set_xticks(spots, [f"lr {lr:g}" for lr in rates])
-        ax.set_ylabel("dead units (of 64)")
-        ax.set_title("Dead ReLUs after one epoch, per learning rate", fontsize=10)
-        ax.legend(fontsize=8)
-        finish(fig, save)
+        language = figure_language(lang)
+        with language.fonts():
+            _draw_dead(dead, accuracy, save, language.words)
     return dead
+
+
+def _draw_dead(dead: dict[float, list[int]], accuracy: dict[float, float],
+               save: str | os.PathLike[str], words: Messages) -> Any:
+    from chainrule.viz._mpl import finish, new_figure
+
+    fig = new_figure(7.5, 4)
+    ax = fig.add_subplot()
+    rates = list(dead)
+    spots = np.arange(len(rates))
+    for i in range(2):
+        ax.bar(spots + (i - 0.5) * 0.38, [dead[lr][i] for lr in rates], 0.38,
+               label=words("fig.dead.layer", layer=i + 1))
+    for spot, lr in zip(spots, rates, strict=True):
+        ax.text(spot, 66, words("fig.dead.accuracy", accuracy=f"{accuracy[lr]:.0%}"),
+                ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, 76)
+    ax.set_xticks(spots, [words("fig.lr", lr=f"{lr:g}") for lr in rates])
+    ax.set_ylabel(words("fig.dead.units"))
+    ax.set_title(words("fig.dead.title"), fontsize=10)
+    ax.legend(fontsize=8)
+    return finish(fig, save)
 
 
 def zigzag(quick: bool = False, save: str | os.PathLike[str] | None = None,
@@ -283,25 +305,33 @@ def zigzag(quick: bool = False, save: str | os.PathLike[str] | None = None,
     if file is not None:
         print("\n".join(lines), file=None if file == "stdout" else file)
     if save is not None:
-        from chainrule.viz._mpl import finish, new_figure
-
-        fig = new_figure(11, 4.8)
-        for ax, (name, numbers) in zip(fig.subplots(1, 2), result.items(), strict=True):
-            path = numbers["path"][:60]
-            ax.plot(path[:, 0], path[:, 1], "o-", markersize=2.5, linewidth=0.9)
-            ax.plot(*target, marker="*", markersize=14, color="gold", markeredgecolor="k")
-            ax.annotate("w* = (1, -1)", target, textcoords="offset points", xytext=(6, -12),
-                        fontsize=8)
-            ax.plot(0, 0, "ks", markersize=5)
-            ax.set_title(f"inputs {name}: {numbers['same_sign']:.0%} of steps move w1 and w2 "
-                         "the same way", fontsize=9.5)
-            ax.set_xlabel("w1")
-            ax.set_ylabel("w2")
-            ax.set_xlim(-0.25, 1.45)
-            ax.set_ylim(-1.25, 0.3)
-            ax.set_aspect("equal")
-            ax.grid(alpha=0.3)
-        fig.suptitle("Non-zero-centred inputs (sigmoid outputs) make every gradient step "
-                     "move all weights the same way: the first 60 steps", fontsize=10.5)
-        finish(fig, save)
+        language = figure_language(lang)
+        with language.fonts():
+            _draw_zigzag(result, target, save, language.words)
     return result
+
+
+def _draw_zigzag(result: dict[str, Any], target: np.ndarray, save: str | os.PathLike[str],
+                 words: Messages, steps: int = 60) -> Any:
+    """The first ``steps`` of each path, side by side."""
+    from chainrule.viz._mpl import finish, new_figure
+
+    fig = new_figure(11, 4.8)
+    for ax, (name, numbers) in zip(fig.subplots(1, 2), result.items(), strict=True):
+        path = numbers["path"][:steps]
+        ax.plot(path[:, 0], path[:, 1], "o-", markersize=2.5, linewidth=0.9)
+        ax.plot(*target, marker="*", markersize=14, color="gold", markeredgecolor="k")
+        ax.annotate("w* = (1, -1)", target, textcoords="offset points", xytext=(6, -12),
+                    fontsize=8)
+        ax.plot(0, 0, "ks", markersize=5)
+        inputs = words(f"fig.zigzag.{name.split()[0]}")  # sigmoid (all > 0), tanh (centred)
+        ax.set_title(words("fig.zigzag.panel", name=inputs,
+                           same=f"{numbers['same_sign']:.0%}"), fontsize=9.5)
+        ax.set_xlabel("w1")
+        ax.set_ylabel("w2")
+        ax.set_xlim(-0.25, 1.45)
+        ax.set_ylim(-1.25, 0.3)
+        ax.set_aspect("equal")
+        ax.grid(alpha=0.3)
+    fig.suptitle(words("fig.zigzag.title", steps=steps), fontsize=10.5)
+    return finish(fig, save)

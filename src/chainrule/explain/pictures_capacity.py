@@ -8,6 +8,9 @@
 * :func:`seed_spread`: a small net (3 hidden tanh units) trained the same way from
   different seeds ends at different losses: the spread over seeds.
 
+Each prints in ``lang`` (see :func:`chainrule.i18n.resolve`) and, with ``save``, draws its
+figure in ``lang`` too when a font with Chinese characters is found (else in English).
+
 >>> result = depth(quick=True, file=None)
 >>> list(result)
 ['1 x 8', '2 x 8', '4 x 8', '1 x 44']
@@ -23,7 +26,7 @@ import numpy as np
 from chainrule import random
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.data.toy import make_spiral
-from chainrule.i18n import messages
+from chainrule.i18n import Messages, messages
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.activations import ReLU, Tanh
@@ -31,6 +34,7 @@ from chainrule.nn.layers import Linear, Sequential
 from chainrule.nn.module import Module
 from chainrule.optim.adam import Adam
 from chainrule.tensor import Tensor
+from chainrule.viz.fonts import figure_language
 
 
 def mlp(hidden: list[int], activation: type[Module] = ReLU, seed: int = 0,
@@ -111,16 +115,23 @@ def depth(quick: bool = False, save: str | os.PathLike[str] | None = None,
                      verdict=say(verdict)))
     _say(lines, file)
     if save is not None:
-        from chainrule.viz._mpl import finish
-        from chainrule.viz.boundary import decision_boundary
-
-        fig = decision_boundary([(f"{label} ({numbers['parameters']} parameters), test set",
-                                  numbers["model"])
-                                 for label, numbers in result.items()], test_x, test_y)
-        fig.suptitle(f"Depth on the spiral: hidden layers x ReLU units, the same {steps} Adam "
-                     "steps (test points)", fontsize=11)
-        finish(fig, save)
+        _draw_depth(result, test_x, test_y, steps, save, lang)
     return result
+
+
+def _draw_depth(result: dict[str, dict[str, Any]], test_x: Tensor, test_y: Tensor, steps: int,
+                save: str | os.PathLike[str], lang: str | None) -> Any:
+    from chainrule.viz._mpl import finish
+    from chainrule.viz.boundary import decision_boundary
+
+    language = figure_language(lang)
+    with language.fonts():
+        words = language.words
+        panels = [(words("fig.depth.panel", label=label, parameters=numbers["parameters"]),
+                   numbers["model"]) for label, numbers in result.items()]
+        fig = decision_boundary(panels, test_x, test_y, lang=lang)
+        fig.suptitle(words("fig.depth.title", steps=steps), fontsize=11)
+        return finish(fig, save)
 
 
 def overfitting(quick: bool = False, save: str | os.PathLike[str] | None = None,
@@ -147,27 +158,35 @@ def overfitting(quick: bool = False, save: str | os.PathLike[str] | None = None,
                  test=f"{result['test_accuracy']:.1%}")]
     _say(lines, file)
     if save is not None:
-        from chainrule.viz._mpl import finish, new_figure
-        from chainrule.viz.boundary import _draw
-
-        fig = new_figure(11, 4.3)
-        curves, boundary = fig.subplots(1, 2)
-        table = np.array(history)
-        curves.plot(table[:, 0], table[:, 1], label="training loss (60 points)")
-        curves.plot(table[:, 0], table[:, 2], label="test loss (600 points)")
-        curves.axvline(best[0], color="#888888", linestyle=":", linewidth=1)
-        curves.annotate("lowest test loss", (best[0], best[2]), textcoords="offset points",
-                        xytext=(8, 12), fontsize=8)
-        curves.set_xlabel("Adam step")
-        curves.set_ylabel("cross-entropy")
-        curves.set_title("the gap grows: it learns the noise of 60 points", fontsize=10)
-        curves.legend(fontsize=8)
-        curves.grid(alpha=0.3)
-        _draw(boundary, model, x.numpy(), y.numpy(), 200,
-              "20 units fit the 60 training points")
-        fig.suptitle("Overfitting: 20 hidden units on 60 noisy points", fontsize=11)
-        finish(fig, save)
+        language = figure_language(lang)
+        with language.fonts():
+            _draw_overfitting(result, save, language.words)
     return result
+
+
+def _draw_overfitting(result: dict[str, Any], save: str | os.PathLike[str], words: Messages
+                      ) -> Any:
+    from chainrule.viz._mpl import finish, new_figure
+    from chainrule.viz.boundary import _draw
+
+    fig = new_figure(11, 4.3)
+    curves, boundary = fig.subplots(1, 2)
+    table = np.array(result["history"])
+    curves.plot(table[:, 0], table[:, 1], label=words("fig.overfit.train"))
+    curves.plot(table[:, 0], table[:, 2], label=words("fig.overfit.test"))
+    curves.axvline(result["best_step"], color="#888888", linestyle=":", linewidth=1)
+    curves.annotate(words("fig.overfit.lowest"), (result["best_step"], result["best_test"]),
+                    textcoords="offset points", xytext=(8, 12), fontsize=8)
+    curves.set_xlabel(words("fig.overfit.step"))
+    curves.set_ylabel(words("fig.overfit.loss"))
+    curves.set_title(words("fig.overfit.gap"), fontsize=10)
+    curves.legend(fontsize=8)
+    curves.grid(alpha=0.3)
+    x, y = result["data"]
+    _draw(boundary, result["model"], x.numpy(), y.numpy(), 200, words("fig.overfit.boundary"),
+          words=words)
+    fig.suptitle(words("fig.overfit.title"), fontsize=11)
+    return finish(fig, save)
 
 
 def seed_spread(quick: bool = False, save: str | os.PathLike[str] | None = None,
@@ -194,21 +213,30 @@ def seed_spread(quick: bool = False, save: str | os.PathLike[str] | None = None,
                  high=f"{max(accuracies):.1%}")]
     _say(lines, file)
     if save is not None:
-        from chainrule.viz._mpl import finish, new_figure
-
-        fig = new_figure(7, 3.8)
-        ax = fig.add_subplot()
-        dots = ax.scatter(list(seeds), losses, c=accuracies, cmap="viridis", zorder=3)
-        fig.colorbar(dots, ax=ax, label="training accuracy")
-        ax.set_xticks(list(seeds))
-        ax.tick_params(axis="x", labelsize=7)
-        ax.axhline(float(np.median(values)), color="#888888", linestyle=":", linewidth=1,
-                   label=f"median {np.median(values):.3f}")
-        ax.set_xlabel("seed")
-        ax.set_ylabel("final training loss")
-        ax.set_title(f"3 tanh units, {len(losses)} seeds: the same training ends at losses "
-                     f"from {values.min():.2f} to {values.max():.2f}", fontsize=9.5)
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-        finish(fig, save)
+        language = figure_language(lang)
+        with language.fonts():
+            _draw_seed_spread(result, save, language.words)
     return result
+
+
+def _draw_seed_spread(result: dict[str, Any], save: str | os.PathLike[str], words: Messages
+                      ) -> Any:
+    from chainrule.viz._mpl import finish, new_figure
+
+    seeds, losses = result["seeds"], result["losses"]
+    values = np.array(losses)
+    fig = new_figure(7, 3.8)
+    ax = fig.add_subplot()
+    dots = ax.scatter(seeds, losses, c=result["accuracies"], cmap="viridis", zorder=3)
+    fig.colorbar(dots, ax=ax, label=words("fig.seed.accuracy"))
+    ax.set_xticks(seeds)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.axhline(float(np.median(values)), color="#888888", linestyle=":", linewidth=1,
+               label=words("fig.seed.median", median=f"{np.median(values):.3f}"))
+    ax.set_xlabel(words("fig.seed.seed"))
+    ax.set_ylabel(words("fig.seed.loss"))
+    ax.set_title(words("fig.seed.title", seeds=len(losses), low=f"{values.min():.2f}",
+                       high=f"{values.max():.2f}"), fontsize=9.5)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return finish(fig, save)
