@@ -80,6 +80,22 @@ def test_max_pool_ties_route_the_gradient_like_torch(kernel: int, stride: int,
 
 
 @pytest.mark.skipif(torch is None, reason="torch oracle not installed")
+@pytest.mark.parametrize(("kernel", "size"), [(2, 8), (3, 9), ((2, 3), 6)])
+def test_max_pool_tiling_windows_route_ties_like_torch(kernel: Any, size: int) -> None:
+    """Windows that tile the input (stride = kernel, no padding; LeNet's pooling): each
+    gradient goes to its window's first maximum, bit for bit as PyTorch sends it."""
+    x = np.random.default_rng(2).integers(0, 3, size=(2, 3, size, size)).astype(np.float64)
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = F.max_pool2d(xc, kernel)
+    yt = TF.max_pool2d(xt, kernel)
+    gy = np.random.default_rng(3).normal(size=tuple(yt.shape))
+    y.backward(cr.tensor(gy))
+    yt.backward(torch.tensor(gy))
+    np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+    np.testing.assert_array_equal(xc.grad.numpy(), xt.grad.numpy())
+
+
+@pytest.mark.skipif(torch is None, reason="torch oracle not installed")
 def test_max_pool_nan_propagates_and_takes_the_gradient_like_torch() -> None:
     x = np.arange(32.0).reshape(1, 2, 4, 4)
     x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan  # two NaNs in one window: torch keeps the last
