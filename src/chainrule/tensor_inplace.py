@@ -147,5 +147,11 @@ class TensorInplace:
         from chainrule.ops.shape import SetItem, normalize_index
 
         index = normalize_index(index)
+        if not (GRAD_MODE.enabled and (self._requires_grad or (
+                isinstance(value, TensorInplace) and value._requires_grad))):
+            # nothing to record (the scalar loops of manual backprop): write and count
+            self._data[index] = value._data if isinstance(value, TensorInplace) else value
+            self._version[0] += 1
+            return
         self._inplace("__setitem__", lambda: SetItem.apply(self, value, index),
                       lambda d, o: d.__setitem__(index, o), value)

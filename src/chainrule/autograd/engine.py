@@ -23,9 +23,9 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.autograd import anomaly, retention
+from chainrule.autograd import anomaly, collector, retention
 from chainrule.autograd.capture import STATE as CAPTURE
-from chainrule.autograd.function import RECORDING, Node
+from chainrule.autograd.function import RECORDING, Node, _seq
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.backend import array_module, writeable
 
@@ -112,6 +112,7 @@ def run_backward(
         from chainrule.autograd.higher_order import run_recorded
 
         return run_recorded(roots, root_grads, capture)
+    collector.note_backward(next(_seq))  # large graphs: fewer futile full collections
     heap: list[tuple[int, Node]] = []
     pending: dict[Node, list[Any]] = {}  # node -> one pending gradient per output
     leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, pending gradient]

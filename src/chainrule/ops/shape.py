@@ -18,7 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import anomaly
+from chainrule.autograd.capture import STATE as CAPTURE
 from chainrule.autograd.function import Function
+from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.backend import array_module
 from chainrule.wording import plural
 
@@ -383,6 +386,49 @@ def pad(x: Any, pad: Any, mode: str = "constant", value: float = 0.0) -> Any:
     return Pad.apply(x, tuple(widths), _PAD_MODES[mode], value)
 
 
+def _plain_getitem(x: Any, index: Any) -> Any:
+    """The same result as the op, without the op's bookkeeping, for the indices of
+    scalar loops (``Xb[k, j]``, ``dC[ix]``) when nothing is recorded: no graph, no
+    capture, no anomaly check. None: take the op's path (other indices, and errors,
+    which the op words)."""
+    tensor = _tensor_class()
+    data = x._data
+    kind = type(index)
+    if kind is tuple:
+        for item in index:
+            if type(item) is not int:
+                return None
+    elif kind is not int:
+        if kind is not tensor or index._requires_grad or type(index._data) is not np.ndarray \
+                or index._data.dtype.kind not in "iub":
+            return None
+        try:
+            return tensor._wrap(data[index._data])  # advanced indexing: a copy
+        except IndexError:
+            return None
+    try:
+        raw = data[index]
+    except IndexError:
+        return None
+    out = tensor._wrap(raw)
+    if type(raw) is np.ndarray:  # fewer ints than dims: a view of x, one version counter
+        out._version = x._version
+    return out
+
+
+def _tensor_class() -> Any:
+    """chainrule.tensor.Tensor (imported on first use: it imports this module)."""
+    global _TENSOR
+    if _TENSOR is None:
+        from chainrule.tensor import Tensor
+
+        _TENSOR = Tensor
+    return _TENSOR
+
+
+_TENSOR: Any = None
+
+
 def normalize_index(index: Any) -> Any:
     """Replace Tensors and lists inside an index by arrays."""
     from chainrule.tensor import Tensor
@@ -444,6 +490,11 @@ def fill_index(template: Any, arrays: tuple[Any, ...]) -> Any:
 
 def getitem(x: Any, index: Any) -> Any:
     """``x[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks."""
+    if (not (x._requires_grad and GRAD_MODE.enabled) and CAPTURE.tape is None
+            and not anomaly.STATE.enabled and type(x._data) is np.ndarray):
+        out = _plain_getitem(x, index)
+        if out is not None:
+            return out
     template, arrays = split_index(index)
     out = GetItem.apply(x, template, *arrays)
     return _share_version(out, x) if not arrays and is_basic_index(template) else out
