@@ -67,6 +67,7 @@ class Generator:
         self._bits = np.random.MT19937()
         self._bits.state = {"bit_generator": "MT19937",
                             "state": {"key": _mt_key(self._seed), "pos": MT_WORDS}}
+        self._words = np.random.Generator(self._bits)  # its full-range uint32 draws are raw
         return self
 
     def seed(self) -> int:
@@ -80,12 +81,15 @@ class Generator:
 
     def words32(self, count: int) -> np.ndarray:
         """The next ``count`` raw 32-bit words of the stream (uint32)."""
-        return self._bits.random_raw(count).astype(np.uint32)
+        return self._words.integers(0, 2**32, size=count, dtype=np.uint32)
 
     def words64(self, count: int) -> np.ndarray:
         """The next ``count`` 64-bit words, each two 32-bit words, the first one high."""
-        pairs = self._bits.random_raw(2 * count)
-        return (pairs[0::2] << np.uint64(32)) | pairs[1::2]
+        pairs = self.words32(2 * count)
+        high = pairs[0::2].astype(np.uint64)
+        np.left_shift(high, np.uint64(32), out=high)
+        np.bitwise_or(high, pairs[1::2], out=high, casting="unsafe")
+        return high
 
     # numpy.random.Generator-shaped draws, the way PyTorch makes them (dtype matters:
     # float32 values come from one 32-bit word, float64 ones from a 64-bit word).
@@ -134,6 +138,7 @@ class Generator:
                       "state": {"key": np.array(state["key"], dtype=np.uint32),
                                 "pos": state["pos"]}}
         self._seed, self._bits = state["seed"], bits
+        self._words = np.random.Generator(bits)
         self.next_double_normal = state["next_double_normal"]
         return self
 

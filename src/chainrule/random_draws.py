@@ -1,20 +1,20 @@
 """How PyTorch's CPU generator turns raw Mersenne Twister words into numbers, in NumPy.
 
-Every function takes a :class:`~chainrule.random.Generator` and draws its raw words in one
-call (``generator.words32(n)`` / ``words64(n)``), then transforms them with whole-array
-NumPy operations, so the same seed gives the numbers PyTorch 2.x prints on a CPU:
+Every function takes a :class:`~chainrule.random.Generator`, draws its raw words
+(``generator.words32(n)`` / ``words64(n)``) and transforms them with whole-array NumPy
+operations, so the same seed gives the numbers PyTorch 2.x prints on a CPU:
 
 * a float32 uniform keeps the low 24 bits of one 32-bit word, a float64 one the low 53 bits
   of a 64-bit word (two 32-bit words, the first one high): ``bits * 2**-digits``, scaled
   to ``[low, high)`` as ``u * (high - low) + low`` in the tensor's dtype;
 * normals of 16 or more elements are Box-Muller over blocks of 16 uniforms (the first 8 give
   the radius, the last 8 the angle), the ragged end recomputed from 16 fresh uniforms;
-  float32 uses the Cephes single-precision log and sincos PyTorch's AVX2 kernel uses
-  (with the fused multiply-adds its compiler emits), float64 uses the C library's log,
-  cos and sin; fewer than 16 elements use the double-precision Box-Muller pair, whose
-  sine is kept for the next draw;
+  float32 runs PyTorch's AVX2 kernel (:mod:`chainrule.random_normal`, chunk by chunk),
+  float64 the C library's log, cos and sin; fewer than 16 elements use the
+  double-precision Box-Muller pair, whose sine is kept for the next draw;
 * integers in ``[low, high)`` are ``word % (high - low) + low`` (64-bit words when the range
-  needs more than 32 bits); ``randperm`` is PyTorch's forward Fisher-Yates swap;
+  needs more than 32 bits); ``randperm`` is PyTorch's forward Fisher-Yates swap, its
+  result found without a loop over the swaps;
 * ``bernoulli_(p)`` compares uniforms with ``p``, ``exponential_`` is ``-log1p(-u) / lambd``.
 
 >>> import chainrule as cr
@@ -29,6 +29,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from chainrule import random_normal
 
 if TYPE_CHECKING:
     from chainrule.random import Generator
@@ -99,76 +101,14 @@ def uniform(generator: Generator, shape: tuple[int, ...], dtype: Any, low: float
     return _fused(unit, hi - lo, lo, dtype).reshape(shape)
 
 
-# Cephes single-precision log: log(m * 2**e) with m in [sqrt(1/2), sqrt(2)), a degree-8
-# polynomial in x = m - 1, and log(2) split into a coarse part and a correction.
-_LOG_POLY = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
-             1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
-             3.3333331174e-1)
-_LN2_HI, _LN2_LO = 0.693359375, -2.12194440e-4
-
-
-def _log_f32(x: np.ndarray) -> np.ndarray:
-    x = np.maximum(x, f32(np.finfo(f32).tiny))
-    bits = x.view(np.int32)
-    exponent = ((bits >> 23) - 126).astype(f32)
-    mantissa = ((bits & ~0x7F800000) | 0x3F000000).view(f32)  # in [0.5, 1)
-    small = mantissa < f32(math.sqrt(0.5))
-    exponent = exponent - small.astype(f32)
-    x = (mantissa - f32(1)) + np.where(small, mantissa, f32(0))
-    z = x * x
-    y = np.full_like(x, f32(_LOG_POLY[0]))
-    for coefficient in _LOG_POLY[1:]:
-        y = _fused(y, x, f32(coefficient), f32)
-    y = _fused(y * x, z, exponent * f32(_LN2_LO), f32)
-    y = _fused(z, f32(-0.5), y, f32)
-    return _fused(exponent, f32(_LN2_HI), x + y, f32)
-
-
-# Cephes single-precision sin and cos: reduce by multiples of pi/4 (pi/4 split in three),
-# then one polynomial for sin and one for cos on [-pi/4, pi/4], chosen by the octant.
-_PI4_PARTS = (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8)
-_SIN_POLY = (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1)
-_COS_POLY = (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)
-
-
-def _sincos_f32(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    negative = np.signbit(theta)
-    x = np.abs(theta)
-    octant = (x * f32(4 / math.pi)).astype(np.int32)
-    octant = (octant + 1) & ~1
-    y = octant.astype(f32)
-    for part in _PI4_PARTS:
-        x = _fused(y, f32(part), x, f32)
-    sin_negative = negative ^ ((octant & 4) != 0)
-    cos_negative = ((octant - 2) & 4) == 0
-    use_sin_poly = (octant & 2) == 0
-    z = x * x
-    cos_poly = _fused(np.full_like(z, f32(_COS_POLY[0])), z, f32(_COS_POLY[1]), f32)
-    cos_poly = _fused(cos_poly, z, f32(_COS_POLY[2]), f32) * z
-    cos_poly = _fused(cos_poly, z, -(z * f32(0.5)), f32) + f32(1)
-    sin_poly = _fused(np.full_like(z, f32(_SIN_POLY[0])), z, f32(_SIN_POLY[1]), f32)
-    sin_poly = _fused(sin_poly, z, f32(_SIN_POLY[2]), f32) * z
-    sin_poly = _fused(sin_poly, x, x, f32)
-    sin = np.where(use_sin_poly, sin_poly, cos_poly)
-    cos = np.where(use_sin_poly, cos_poly, sin_poly)
-    return np.where(sin_negative, -sin, sin), np.where(cos_negative, -cos, cos)
-
-
 _libm_log = np.frompyfunc(math.log, 1, 1)
 
 
 def _box_muller_16(unit: np.ndarray, mean: float, std: float, dtype: Any) -> np.ndarray:
-    """Blocks of 16 uniforms (rows) -> 16 normals each: cos half first, then sin half."""
-    one_minus = dtype.type(1) - unit[:, :8]
+    """Blocks of 16 float64 uniforms (rows) -> 16 normals each: cos half, then sin half."""
+    one_minus = 1.0 - unit[:, :8]
     angle_unit = unit[:, 8:]
-    if dtype == np.float32:
-        radius = np.sqrt(f32(-2) * _log_f32(one_minus))
-        sin, cos = _sincos_f32(f32(2 * math.pi) * angle_unit)
-        halves = (radius * cos, radius * sin)
-        if mean == 0 and std == 1:
-            return np.concatenate(halves, axis=1)
-        return np.concatenate([_fused(h, f32(std), f32(mean), f32) for h in halves], axis=1)
-    log = _libm_log(one_minus).astype(np.float64)
+    log = np.asarray(_libm_log(one_minus), dtype=np.float64)
     radius = np.sqrt(-2 * log)
     theta = 2.0 * math.pi * angle_unit
     return np.concatenate([_fused(radius * np.cos(theta), std, mean, dtype),
@@ -182,9 +122,17 @@ def normal(generator: Generator, shape: tuple[int, ...], dtype: Any, mean: float
     count = math.prod(shape)
     if count < 16:
         return _normal_pairs(generator, count, mean, std).astype(dtype).reshape(shape)
-    unit = unit_uniform(generator, count, dtype)
     blocks = count // 16
     out = np.empty(count, dtype)
+    if dtype == np.float32:
+        random_normal.normals_f32(generator.words32, out[:blocks * 16].reshape(blocks, 16),
+                                  mean, std)
+        if count % 16:  # the ragged end's uniforms are drawn, unused: the last 16 normals
+            generator.words32(count % 16)  # are made again from 16 fresh uniforms
+            random_normal.normals_f32(generator.words32, out[count - 16:].reshape(1, 16),
+                                      mean, std)
+        return out.reshape(shape)
+    unit = unit_uniform(generator, count, dtype)
     grid = unit[:blocks * 16].reshape(blocks, 16)
     for start in range(0, blocks, CHUNK_BLOCKS):  # chunks that stay in the CPU's cache
         stop = min(start + CHUNK_BLOCKS, blocks)
@@ -235,22 +183,51 @@ def random_int64(generator: Generator, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def permutation(generator: Generator, n: int) -> np.ndarray:
-    """``randperm(n)``: position i swaps with i + (word % (n - i)), for i = 0 .. n-2.
+    """``randperm(n)``: PyTorch's forward Fisher-Yates, step ``k`` (k = 0 .. n-2) swapping
+    positions ``k`` and ``j[k] = k + word % (n - k)``, without a loop over the steps.
 
-    The words are drawn at once; the swaps depend on each other, so they run one by one
-    over a Python list (about 20 ms for n = 60,000).
+    Step ``k`` fixes position ``k`` for good: it takes the value at ``j[k]`` and leaves there
+    the value ``a[k]`` that position ``k`` held just before. A position's value before step
+    ``k`` is the one the latest earlier step aimed at it left there, or its own index if no
+    step did; so ``a[k]`` is ``a[m]`` for the latest step ``m < k`` with ``j[m] == k`` (else
+    ``k``), which pointer jumping resolves for all ``k`` at once, and position ``k`` ends with
+    ``a[m]`` for the latest ``m < k`` with ``j[m] == j[k]`` (else ``j[k]``).
+
+    >>> import chainrule as cr
+    >>> permutation(cr.Generator().manual_seed(0), 6).tolist()  # torch.randperm(6)
+    [2, 5, 3, 0, 1, 4]
     """
     if n >= RANDPERM_SMALL:
         raise ValueError(f"randperm: n={n} is beyond the sizes chainrule reproduces "
                          f"(below {RANDPERM_SMALL})")
     if n <= 1:
         return np.arange(n, dtype=np.int64)
-    offsets = (generator.words32(n - 1) % np.arange(n, 1, -1, dtype=np.uint32)).tolist()
-    order = list(range(n))
-    for i, offset in enumerate(offsets):
-        j = i + offset
-        order[i], order[j] = order[j], order[i]
-    return np.array(order, dtype=np.int64)
+    steps = np.arange(n - 1, dtype=np.int64)
+    offsets = generator.words32(n - 1) % np.arange(n, 1, -1, dtype=np.uint32)
+    targets = steps + offsets.astype(np.int64)
+    keys = targets * n + steps  # by target, then by step: unique
+    order = np.argsort(keys)
+    sorted_keys, sorted_targets = keys[order], targets[order]
+    # for each step, the latest earlier step with the same target (-1: none)
+    same = sorted_targets[1:] == sorted_targets[:-1]
+    previous = np.full(n - 1, -1, dtype=np.int64)
+    previous[order[1:][same]] = order[:-1][same]
+    # for each position p, the latest step m < p aimed at p: a[p] = a[m] (else p)
+    positions = np.arange(n, dtype=np.int64)
+    latest = np.searchsorted(sorted_keys, positions * n + positions) - 1
+    found = latest >= 0
+    found[found] = sorted_targets[latest[found]] == positions[found]
+    held = positions.copy()
+    held[found] = order[latest[found]]
+    while True:  # pointer jumping: about log2 of the longest chain of such steps
+        jumped = held[held]
+        if np.array_equal(jumped, held):
+            break
+        held = jumped
+    result = np.empty(n, dtype=np.int64)
+    result[:-1] = np.where(previous >= 0, held[np.maximum(previous, 0)], targets)
+    result[-1] = held[-1]
+    return result
 
 
 def bernoulli(generator: Generator, p: Any, shape: tuple[int, ...],
