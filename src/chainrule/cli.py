@@ -19,6 +19,10 @@ exits 128 + the signal's number (130, 143, 129). When stdout is a pipe that clos
 (``chainrule info RUN | head -1``) the command stops quietly with status 141, like a tool
 killed by SIGPIPE; a closed, full or ASCII-only stdout or stderr never ends in a traceback
 (:mod:`chainrule.cli_streams`).
+
+Every notice and error message is said in the command's language: ``--lang zh`` (before
+or after the subcommand), else ``$CHAINRULE_LANG``, else the locale (``LANG=zh_CN.UTF-8``),
+else English (:mod:`chainrule.cli_lang`); an unknown language is one line, exit 2.
 """
 
 from __future__ import annotations
@@ -35,6 +39,17 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.cli_example import add_example_parser
 from chainrule.cli_info import cmd_info
+from chainrule.cli_lang import (
+    Text,
+    add_lang_flag,
+    argparse_message,
+    error,
+    lang_in,
+    os_reason,
+    render,
+    say_of,
+    text_of,
+)
 from chainrule.cli_launch import add_launch_parser
 from chainrule.cli_playground import add_playground_parser
 from chainrule.cli_run import (
@@ -47,9 +62,11 @@ from chainrule.cli_run import (
     saved_config,
 )
 from chainrule.cli_streams import standard_streams
-from chainrule.cli_train import add_train_flags, cmd_train
+from chainrule.cli_train import cmd_train
+from chainrule.cli_train_flags import add_train_flags
 from chainrule.data import DataLoader, DatasetError
 from chainrule.data.images import read_images
+from chainrule.i18n import Messages, UnknownLanguage, messages
 from chainrule.limits import MemoryLimitError
 from chainrule.nn.layers import ShapeError
 from chainrule.nn.module import StateDictError
@@ -76,11 +93,27 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return super()._format_action(action)
 
 
+# the lead-in of each kind of bad input whose message comes from the library (English)
+LEAD_INS = ((ConfigError, "cli.error.config"), (DatasetError, "cli.error.data"),
+            (CheckpointError, "cli.error.checkpoint"), (StateDictError, "cli.error.state_dict"),
+            (MemoryLimitError, "cli.error.memory_limit"), (ShapeError, "cli.error.shape"),
+            (DtypeError, "cli.error.dtype"))
+
+
+class ArgumentsError(Exception):
+    """argparse refused the command line: ``message`` (argparse's English) and ``prog``."""
+
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(message)
+        self.message, self.prog = message, prog
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its errors as one 'chainrule: error: ...' line like all the others."""
+    """argparse, with its errors as one 'chainrule: error: ...' line like all the others
+    (raised as :class:`ArgumentsError`, printed by :func:`main` in the command's language)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"chainrule: error: {message} (see {self.prog} --help)\n")
+        raise ArgumentsError(message, self.prog)
 
 
 def _positive_int(text: str) -> int:
@@ -89,7 +122,7 @@ def _positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+        raise argparse.ArgumentTypeError(str(Text("cli.arg.positive_int", text=repr(text))))
     return value
 
 
@@ -108,14 +141,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
         compare_runs(args.run, args.out)
         return 0
     if args.out is not None:
-        raise UsageError(f"--out {args.out}: names the figure of several runs compared; one "
-                         "run's figures are written into its folder")
+        raise error(UsageError, "cli.plot.out_one_run", out=args.out)
     run = args.run[0]
     model, config, features, classes = _load_run(run)
     name = config["dataset"] or "mnist"
     _, test_set, _, _ = recipe.load_data(config, name, train=False)
     folder = run if os.path.isdir(run) else os.path.dirname(run)
-    plot_figures(folder, model, test_set, features, classes, config["augment"], config["seed"])
+    plot_figures(folder, model, test_set, features, classes, config["augment"], config["seed"],
+                 say=say_of(args))
     return 0
 
 
@@ -127,18 +160,16 @@ def _load_run(run: str) -> tuple[nn.Sequential, dict[str, Any], int, int]:
     path = checkpoint_of(run)
     arrays, meta = read_checkpoint(path)
     if "playground" in meta and not meta.get("config"):
-        raise CheckpointError(f"{path}: exported from the playground with a setup chainrule "
-                              "train cannot make (regression, CSV data, features beyond x and "
-                              f"y, or a linear net); open it with: chainrule playground --load "
-                              f"{run}")
+        raise error(CheckpointError, "cli.run.playground_export", path=path, run=run)
     try:
         config = recipe.resolve(saved_config(path, meta)[0])
     except ConfigError as exc:
-        raise CheckpointError(f"{path}: the config saved in it is not valid ({exc})") from None
+        raise error(CheckpointError, "cli.run.bad_saved_config", path=path,
+                    detail=str(exc)) from None
     features = recipe.data_shape(config["dataset"] or "mnist")[0]
     biases = [k for k in arrays if k.startswith("model/") and k.endswith(".bias")]
     if not biases:
-        raise CheckpointError(f"{path}: no layer biases found: not a chainrule classifier")
+        raise error(CheckpointError, "cli.run.no_biases", path=path)
     # the output layer's bias: the one of the last layer ("model/5.bias"), whatever the order
     last = max(biases, key=lambda k: int(k[6:].split(".")[0]) if k[6].isdigit() else -1)
     classes = int(arrays[last].shape[0])
@@ -149,7 +180,11 @@ def _load_run(run: str) -> tuple[nn.Sequential, dict[str, Any], int, int]:
     return model, config, features, classes
 
 
+KINDS = {2: "cli.kind.points", 3072: "cli.kind.colour"}  # else 28x28 images
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    say = say_of(args)
     model, config, features, classes = _load_run(args.run)
     if args.data_dir is not None:
         recipe.check_data_dir(args.data_dir)
@@ -158,38 +193,39 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.dataset is not None:
         name = recipe.resolve({"dataset": args.dataset})["dataset"]
         if recipe.data_shape(name)[0] != features:
-            kind = {2: "2-D points", 3072: "3x32x32 colour images"}.get(features,
-                                                                         "28x28 images")
-            raise UsageError(f"--dataset {name}: the model in {args.run} takes {kind} "
-                             f"(trained on {config['dataset']}); choose a data set of that kind")
+            raise error(UsageError, "cli.eval.other_kind", name=name, run=args.run,
+                        kind=Text(KINDS.get(features, "cli.kind.grey")),
+                        trained=config["dataset"])
     refuse_unread_data(name, args.data_dir, None, None if args.dataset else args.run,
                        evaluate=True)
     _, test_set, _, set_classes = recipe.load_data(config, name, train=False)
     if set_classes > classes:
-        raise UsageError(f"--dataset {name} has {set_classes} classes, the model in {args.run} "
-                         f"has {classes} outputs")
+        raise error(UsageError, "cli.eval.more_classes", name=name, classes=set_classes,
+                    run=args.run, outputs=classes)
     trainer = Trainer(model, recipe.build_loss(config, classes), None, progress=False, log=None)
     result = trainer.evaluate(DataLoader(test_set, batch_size=recipe.EVAL_BATCH), classes)
-    print(f"{name} test set: accuracy {result['accuracy']:.2%}, loss {result['loss']:.4f}, "
-          f"{result['count']:,} samples")
-    print("confusion matrix (rows: true class, columns: predicted):")
+    print(say("cli.eval.result", name=name, accuracy=f"{result['accuracy']:.2%}",
+              loss=f"{result['loss']:.4f}", count=f"{result['count']:,}"))
+    print(say("cli.eval.confusion"))
     for i, row in enumerate(result["confusion"]):
         print(f"  {i:>2} " + " ".join(f"{v:>5}" for v in row))
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    say = say_of(args)
     model, config, features, _ = _load_run(args.run)
     if features != 784:
-        kind = "3x32x32 colour images" if features == 3072 else "2-D points"
-        raise UsageError(f"{args.run}: predict needs an image model of 28x28 grey images, this "
-                         f"one was trained on {config['dataset']} ({kind}); chainrule eval "
-                         "tests it on its test set")
+        kind = Text("cli.kind.colour" if features == 3072 else "cli.kind.points")
+        raise error(UsageError, "cli.predict.not_images", run=args.run,
+                    dataset=config["dataset"], kind=kind)
     if config["loss"] in SIGMOID_LOSSES:
-        print(f"(a --loss {config['loss']} run: each class has its own sigmoid probability; "
-              "they need not sum to 100%)")
+        print(say("cli.predict.sigmoid", loss=config["loss"]))
     for path in args.images:
-        images = read_images(path)
+        try:
+            images = read_images(path)
+        except DatasetError as exc:
+            raise error(DatasetError, "cli.predict.bad_image", detail=str(exc)) from None
         with cr.no_grad():
             output = model(cr.tensor(images.astype(config["dtype"])))
             probs = probabilities(config["loss"], output).numpy()
@@ -199,7 +235,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             label = path if len(probs) == 1 else f"{path}[{i}]"
             print(f"{label}: " + ", ".join(f"{int(c)} ({p[c]:.1%})" for c in top))
         if len(probs) > len(shown):
-            print(f"... {len(probs) - len(shown)} more images (use --limit)")
+            print(say("cli.predict.more", count=len(probs) - len(shown)))
     return 0
 
 
@@ -224,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chainrule", description=DESCRIPTION, epilog=EPILOG,
                      formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"chainrule {cr.__version__}")
+    add_lang_flag(parser)
     sub = parser.add_subparsers(dest="command", required=True, title="commands",
                                 metavar="COMMAND")
     train = sub.add_parser("train", help="train a network (default: the tutorials' MNIST MLP)")
@@ -263,20 +300,31 @@ def build_parser() -> argparse.ArgumentParser:
     add_example_parser(sub)
     add_playground_parser(sub)
     add_launch_parser(sub)
+    for command in sub.choices.values():  # --lang after the subcommand too
+        add_lang_flag(command)
     return parser
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
-
-
-def _os_error(exc: OSError) -> str:
-    """'PATH: reason' for an OS error nothing else caught (the last resort: no traceback)."""
+def _os_error(exc: OSError, say: Messages | None = None) -> str:
+    """'PATH: reason' for an OS error nothing else caught (the last resort: no traceback);
+    in ``say``'s language (the reason in its words where the catalogue has them)."""
+    say = say or messages("en")
     names = [name for name in (exc.filename, exc.filename2) if name is not None]
     where = " -> ".join(os.fsdecode(name) if isinstance(name, str | bytes) else str(name)
                         for name in names)
-    reason = exc.strerror or _one_line(exc) or type(exc).__name__
+    reason = os_reason(exc)
+    if isinstance(reason, Text):
+        reason = reason.render(say)
     return f"{where}: {reason}" if where else reason
+
+
+def _error_line(exc: BaseException, say: Messages) -> str:
+    """The one line printed for bad input: a lead-in in the command's language, then the
+    message (in that language too when the CLI wrote it, else the library's English)."""
+    if text_of(exc) is not None:
+        return say("cli.error", detail=render(exc, say))
+    key = next((key for kind, key in LEAD_INS if isinstance(exc, kind)), "cli.error.usage")
+    return say(key, detail=render(exc, say))
 
 
 def _stdout_closed() -> int:
@@ -291,12 +339,47 @@ def _stdout_closed() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     with standard_streams():  # escapes what stdout cannot encode; stderr failures dropped
-        return _run(argv)
+        return _run(sys.argv[1:] if argv is None else list(argv))
 
 
-def _run(argv: list[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _language(argv: list[str]) -> Messages | None:
+    """The catalogue of the command's language (``--lang`` wherever it is in ``argv``, else
+    the environment and the locale); None, after printing why, for an unknown language."""
+    try:
+        return messages(lang_in(argv))
+    except UnknownLanguage as exc:
+        print(messages("en")("cli.error", detail=render(exc, messages("en"))),
+              file=sys.stderr)
+        return None
+
+
+def _parse(argv: list[str], say: Messages) -> argparse.Namespace | None:
+    """The parsed command line, or None after printing argparse's error in ``say``'s
+    language."""
+    try:
+        args = build_parser().parse_args(argv)
+    except ArgumentsError as exc:
+        print(say("cli.usage", message=argparse_message(exc.message, say), prog=exc.prog),
+              file=sys.stderr)
+        return None
+    parsed = getattr(args, "lang", None)
+    if parsed is not None and parsed != lang_in(argv):  # an abbreviation: --la zh
+        language = _language(["--lang", parsed])
+        if language is None:
+            return None
+        say = language
+    args.lang = say.lang  # the examples read it
+    args.say = say
+    return args
+
+
+def _run(argv: list[str]) -> int:
+    say = _language(argv)
+    if say is None:
+        return EXIT_USAGE
+    args = _parse(argv, say)
+    if args is None:
+        return EXIT_USAGE
     # NaN/Inf are caught by the trainer's loss check and named by detect_anomaly; NumPy's
     # own RuntimeWarnings would only repeat that without saying where, so silence them here
     previous = np.seterr(over="ignore", invalid="ignore", divide="ignore")
@@ -305,25 +388,25 @@ def _run(argv: list[str] | None) -> int:
         sys.stdout.flush()  # a closed pipe shows up here, not in the interpreter's last flush
         return code
     except TrainingInterrupted as exc:  # Ctrl-C, SIGTERM, SIGHUP: 128 + the signal's number
-        print(f"chainrule: {exc}", file=sys.stderr)
+        print(say("cli.stopped.interrupted", detail=render(exc, say)), file=sys.stderr)
         return 128 + int(getattr(exc, "signum", signal.SIGINT))
     except TrainingDiverged as exc:
-        print(f"chainrule: {exc}", file=sys.stderr)
+        print(say("cli.stopped.diverged", detail=render(exc, say)), file=sys.stderr)
         return EXIT_DIVERGED
     except BAD_INPUT as exc:
-        print(f"chainrule: error: {_one_line(exc)}", file=sys.stderr)
+        print(_error_line(exc, say), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return _stdout_closed()
     except OSError as exc:
-        print(f"chainrule: error: {_os_error(exc)}", file=sys.stderr)
+        print(say("cli.error.os_bare", reason=_os_error(exc, say)), file=sys.stderr)
         return EXIT_USAGE
     except MemoryError as exc:
-        print(f"chainrule: error: out of memory ({_one_line(exc) or 'an allocation failed'}); "
-              "try a smaller model or batch", file=sys.stderr)
+        detail = render(exc, say) or say("cli.error.allocation")
+        print(say("cli.error.memory", detail=detail), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("chainrule: interrupted", file=sys.stderr)
+        print(say("cli.interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         np.seterr(**previous)

@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable
 
+from chainrule.cli_lang import error
 from chainrule.cli_run import UsageError, need_matplotlib
 from chainrule.i18n import Messages, UnknownLanguage, messages
 
@@ -24,7 +25,7 @@ def _figure_path(args: argparse.Namespace, name: str) -> str:
     """Where the figure ``name`` goes: ``--out`` (a folder, made when missing)."""
     folder = args.out or "."
     if os.path.exists(folder) and not os.path.isdir(folder):
-        raise UsageError(f"--out {folder}: expected a folder for the figures, found a file")
+        raise error(UsageError, "cli.example.out_file", folder=folder)
     return os.path.join(folder, name)
 
 
@@ -37,8 +38,8 @@ def _words(args: argparse.Namespace) -> Messages:
         raise UsageError(str(exc)) from None
 
 
-def _wrote(path: str) -> None:
-    print(f"wrote {path}")
+def _wrote(args: argparse.Namespace, path: str) -> None:
+    print(_words(args)("cli.wrote", path=path))
 
 
 def run_backprop(args: argparse.Namespace) -> int:
@@ -74,7 +75,7 @@ def _figure_lang(lang: str) -> str:
 
     language = figure_language(lang)
     if language.notice is not None:
-        print(f"note: {language.notice}", file=sys.stderr)
+        print(messages(lang)("cli.note", notice=language.notice), file=sys.stderr)
     return language.words.lang
 
 
@@ -89,10 +90,10 @@ def _plot_worked(args: argparse.Namespace, lang: str) -> None:
     path = _figure_path(args, "backprop_network.png")
     draw_network(worked.build(), x, target, save=path, lang=lang,
                  title=figure_language(lang).words("figure.worked_title"))
-    _wrote(path)
+    _wrote(args, path)
     path = _figure_path(args, "backprop_cycle.png")
     draw_cycle(worked.build(), x, target, lr=worked.LR, save=path, lang=lang)
-    _wrote(path)
+    _wrote(args, path)
 
 
 def run_cycle(args: argparse.Namespace) -> int:
@@ -108,7 +109,7 @@ def run_cycle(args: argparse.Namespace) -> int:
     draw_cycle(model, x, target, lr=worked.LR, save=path, lang=lang)
     with_new = worked.total_error(model(x), target).item()
     print(_words(args)("cycle.done", error=fmt(with_new)))
-    _wrote(path)
+    _wrote(args, path)
     return 0
 
 
@@ -135,7 +136,7 @@ def run_gradient_descent(args: argparse.Namespace) -> int:
     lang = _words(args).lang
     _figure_lang(lang)  # the note when the figure cannot be drawn in this language
     gradient_descent(quick=args.quick, save=path, lang=lang)
-    _wrote(path)
+    _wrote(args, path)
     return 0
 
 
@@ -148,7 +149,7 @@ def run_vanishing_gradients(args: argparse.Namespace) -> int:
     lang = _words(args).lang
     _figure_lang(lang)
     vanishing_gradients(quick=args.quick, save=path, lang=lang)
-    _wrote(path)
+    _wrote(args, path)
     return 0
 
 
@@ -162,8 +163,8 @@ def run_follow_one_digit(args: argparse.Namespace) -> int:
     lang = _words(args).lang
     _figure_lang(lang)
     follow_one_digit(quick=args.quick, save=path, save_network=network, lang=lang)
-    _wrote(path)
-    _wrote(network)
+    _wrote(args, path)
+    _wrote(args, network)
     return 0
 
 
@@ -176,7 +177,7 @@ def run_convergence(args: argparse.Namespace) -> int:
     lang = _words(args).lang
     _figure_lang(lang)
     convergence(quick=args.quick, save=path, lang=lang)
-    _wrote(path)
+    _wrote(args, path)
     return 0
 
 
@@ -187,7 +188,7 @@ def run_second_derivatives(args: argparse.Namespace) -> int:
     need_matplotlib()
     path = _figure_path(args, "second_derivatives.png")
     run(save=path, points=301 if args.quick else 1201, lang=_words(args).lang)
-    _wrote(path)
+    _wrote(args, path)
     return 0
 
 
@@ -205,7 +206,7 @@ def _picture(name: str, figure: str, module: str = "pictures_activations"
         lang = _words(args).lang
         _figure_lang(lang)
         getattr(pictures, name)(quick=args.quick, save=path, lang=lang)
-        _wrote(path)
+        _wrote(args, path)
         return 0
 
     return run
@@ -239,10 +240,10 @@ def run_networks(args: argparse.Namespace) -> int:
                     total=f"{weights + biases:,}"))
     path = _figure_path(args, "cs231n_nets.png")
     draw_cs231n_nets(save=path)
-    _wrote(path)
+    _wrote(args, path)
     path = _figure_path(args, "network_784.png")
     draw_network(nets["784-16-16-10"], save=path)
-    _wrote(path)
+    _wrote(args, path)
     return 0
 
 
@@ -319,7 +320,8 @@ def add_example_parser(sub: argparse._SubParsersAction) -> None:
                     "current folder)")
     ex.add_argument("--quick", action="store_true", help="a smaller, faster run (fewer "
                     "steps, seeds and depths), as the tests run it")
-    ex.add_argument("--lang", metavar="LANG", help="language of the explanations: en or zh "
+    ex.add_argument("--lang", metavar="LANG", default=argparse.SUPPRESS,
+                    help="language of the explanations: en or zh "
                     "(default: $CHAINRULE_LANG, else the locale, else en); backprop (and its "
                     "figures) and cycle's figure, and the printed text of every example "
                     "speak both (the other figures stay English; Chinese "

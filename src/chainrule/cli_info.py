@@ -15,7 +15,9 @@ import os
 import sys
 from typing import Any
 
+from chainrule.cli_lang import say_of
 from chainrule.cli_run import checkpoint_of, saved_config
+from chainrule.i18n import Messages
 from chainrule.train.checkpoint import CheckpointError, read_checkpoint
 from chainrule.train.metrics import read_metrics
 
@@ -54,81 +56,81 @@ def metric_header(evaluated: str) -> str:
                             for _, title, width, _ in METRIC_COLUMNS)
 
 
-def _evaluated_note(config: dict[str, Any], rows: list[Any]) -> tuple[str, str]:
+def _evaluated_note(config: dict[str, Any], rows: list[Any], say: Messages) -> tuple[str, str]:
     """The set the per-epoch evaluation columns hold, and a line saying what it is."""
     if config.get("val_split") is not None:
-        return "val", ("the val columns are the validation images held out by --val-split, "
-                       "on which best.safetensors was chosen")
+        return "val", say("cli.info.note_val")
     old = any(isinstance(r, dict) and "val_loss" in r and "test_loss" not in r for r in rows)
-    note = ("the test columns are the test set, evaluated every epoch (no --val-split), and "
-            "best.safetensors was chosen on it")
-    if old:
-        note += "; this run is older than --val-split and saved them as val_*"
-    return "test", note
+    return "test", say("cli.info.note_test_old" if old else "cli.info.note_test")
 
 
-def _validation_line(meta: dict[str, Any], config: dict[str, Any]) -> str | None:
+def _validation_line(meta: dict[str, Any], config: dict[str, Any], say: Messages) -> str | None:
     held = meta.get("validation")
     if not isinstance(held, dict):
         return None
-    return (f"validation: {len(held.get('indices', [])):,} of the {held.get('of', 0):,} "
-            f"training samples held out (--val-split {config.get('val_split')}, drawn from "
-            f"seed {config.get('seed')}); trained on the other "
-            f"{held.get('of', 0) - len(held.get('indices', [])):,}")
+    count, total = len(held.get("indices", [])), held.get("of", 0)
+    return say("cli.info.validation", held=f"{count:,}", total=f"{total:,}",
+               split=config.get("val_split"), seed=config.get("seed"),
+               rest=f"{total - count:,}")
 
 
-def _test_lines(tested: Any) -> list[str]:
+def _test_lines(tested: Any, say: Messages) -> list[str]:
     if not isinstance(tested, dict):
         return []
-    lines = ["test set, evaluated once after training:"]
+    lines = [say("cli.info.tested")]
     for name in ("best", "last"):
         result = tested.get(name)
         if not isinstance(result, dict):
             continue
         how = ""
         if name == "best" and result.get("chosen_value") is not None:
-            column = str(result.get("chosen_by", "")).replace("val_", "validation ")
-            how = f", chosen by {column} {_cell(result['chosen_value'], '.2%')}"
-        lines.append(f"  {name} model (epoch {result.get('epoch')}{how}): accuracy "
-                     f"{_cell(result.get('accuracy'), '.2%')}, loss "
-                     f"{_cell(result.get('loss'), '.4f')}, {_cell(result.get('count'), ',')} "
-                     "samples")
+            chosen_by = str(result.get("chosen_by", ""))
+            column = (say(f"cli.info.{chosen_by}") if chosen_by in ("val_accuracy", "val_loss")
+                      else chosen_by.replace("val_", "validation "))
+            how = say("cli.info.chosen_by", column=column,
+                      value=_cell(result["chosen_value"], ".2%"))
+        lines.append(say("cli.info.model", name=say(f"cli.info.{name}"),
+                         epoch=result.get("epoch"), how=how,
+                         accuracy=_cell(result.get("accuracy"), ".2%"),
+                         loss=_cell(result.get("loss"), ".4f"),
+                         count=_cell(result.get("count"), ",")))
     return lines
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print a run's checkpoint, settings, validation split, per-epoch metrics (labelled by
     the set they were evaluated on), test results and environment (threads included)."""
+    say = say_of(args)
     path = checkpoint_of(args.run)
     _, meta = read_checkpoint(path)
     config, env = saved_config(path, meta)
-    print(f"checkpoint: {path} (epoch {meta.get('epoch')}, step {meta.get('step')}, best "
-          f"epoch {meta.get('best_epoch')})")
-    print("config:")
+    print(say("cli.info.checkpoint", path=path, epoch=meta.get("epoch"), step=meta.get("step"),
+              best=meta.get("best_epoch")))
+    print(say("cli.info.config"))
     for key in sorted(config):
         print(f"  {key}: {config[key]}")
     try:
         rows = read_metrics(os.path.dirname(path))
     except (OSError, ValueError, CheckpointError) as exc:  # the checkpoint has them too
-        print(f"notice: cannot read {os.path.dirname(path) or '.'}/metrics.jsonl ({exc}); "
-              "showing the metrics saved in the checkpoint", file=sys.stderr)
+        print(say("cli.info.metrics_unreadable", folder=os.path.dirname(path) or ".",
+                  detail=str(exc)), file=sys.stderr)
         rows = []
     rows = rows or meta.get("metrics") or []
     if isinstance(rows, dict):  # best.safetensors keeps the one row of its epoch
         rows = [rows]
-    validation = _validation_line(meta, config)
+    validation = _validation_line(meta, config, say)
     if validation:
         print(validation)
     if rows:
-        evaluated, note = _evaluated_note(config, rows)
-        print(f"per-epoch evaluation: {note}")
-        print("metrics:")
+        evaluated, note = _evaluated_note(config, rows, say)
+        print(say("cli.info.per_epoch", note=note))
+        print(say("cli.info.metrics"))
         print(metric_header(evaluated))
         for row in rows:
             print(metric_line(row, evaluated))
-    for line in _test_lines(meta.get("test")):
+    for line in _test_lines(meta.get("test"), say):
         print(line)
-    print("environment:")
+    print(say("cli.info.environment"))
     for key, value in env.items():
         print(f"  {key}: {value}")
     return 0

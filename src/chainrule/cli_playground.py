@@ -13,6 +13,7 @@ import errno
 import functools
 import webbrowser
 
+from chainrule.cli_lang import Text, error, say_of
 from chainrule.cli_run import UsageError
 
 
@@ -35,20 +36,20 @@ def _port(text: str) -> int:
     try:
         port = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(str(Text("cli.arg.port", text=repr(text)))) from None
     if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {port}")
+        raise argparse.ArgumentTypeError(str(Text("cli.arg.port_range", port=port)))
     return port
 
 
 def cmd_playground(args: argparse.Namespace) -> int:
+    say = say_of(args)
     try:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
         import websockets  # noqa: F401  (uvicorn serves WebSockets with it)
     except ImportError as exc:
-        raise UsageError(f"the playground needs its web server ({exc.name} is not "
-                         "installed): pip install 'chainrule[playground]'") from None
+        raise error(UsageError, "cli.playground.needs_server", name=exc.name) from None
     from chainrule.playground.runs import LoadError, load_run
     from chainrule.playground.server import HOST, bind, create_app, serve
 
@@ -57,23 +58,23 @@ def cmd_playground(args: argparse.Namespace) -> int:
         try:
             load_run(args.load)  # refused now, not in the first tab
         except LoadError as exc:
-            raise UsageError(str(exc)) from None
+            raise error(UsageError, "cli.playground.load", detail=str(exc)) from None
         start = functools.partial(load_run, args.load)
     try:
         sock = bind(args.port)
     except OSError as exc:
-        reason = ("it is in use: choose another --port, or leave --port out for a free one"
-                  if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc))
-        raise UsageError(f"playground: cannot listen on {HOST}:{args.port} ({reason})") from None
+        reason = (Text("cli.playground.in_use") if exc.errno == errno.EADDRINUSE
+                  else exc.strerror or str(exc))
+        raise error(UsageError, "cli.playground.cannot_listen", host=HOST, port=args.port,
+                    reason=reason) from None
     port = sock.getsockname()[1]
     url = f"http://{HOST}:{port}/"
-    print(f"chainrule playground on {url} (only this machine can open it); Ctrl-C stops it",
-          flush=True)
+    print(say("cli.playground.serving", url=url), flush=True)
     if not args.no_browser:
         webbrowser.open(url)
     try:
         serve(sock, create_app(start, export_dir=args.export_dir))
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown
         pass
-    print("chainrule playground stopped", flush=True)
+    print(say("cli.playground.stopped"), flush=True)
     return 0

@@ -1,4 +1,5 @@
-"""The ``chainrule train`` command: its flags, the config file, resuming, the training run.
+"""The ``chainrule train`` command: the config file, resuming, the training run (its flags
+are in :mod:`chainrule.cli_train_flags`).
 
 Settings come from three places, later ones winning: the defaults of
 :mod:`chainrule.train.recipe`, a TOML file (``--config``: any setting but ``resume`` and
@@ -28,6 +29,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule import nn
+from chainrule.cli_lang import Text, error, path_kind, say_of
 from chainrule.cli_run import (
     UsageError,
     checkpoint_of,
@@ -40,107 +42,17 @@ from chainrule.cli_run import (
 )
 from chainrule.data import Augment, DataLoader
 from chainrule.distributed.training import distributed_run
-from chainrule.limits import ENV as MEMORY_ENV
+from chainrule.i18n import Messages
 from chainrule.paths import what_is_at
 from chainrule.random import default_generator
-from chainrule.train import models, recipe, split
+from chainrule.train import models, recipe, rundata, split
 from chainrule.train.checkpoint import CheckpointError, read_checkpoint
 from chainrule.train.evaluation import test_best_and_last
 from chainrule.train.recipe import ConfigError
 from chainrule.train.threads import busy_hint, limit_threads, thread_report
 from chainrule.train.trainer import Trainer
-from chainrule.wording import plural
 
 CONFIG_MAX_BYTES = 1 << 20  # a config file is a few lines; this stops --config /dev/zero
-
-
-TRAIN_EPILOG = f"""A resumed run keeps every setting it was trained with; only {", ".join(
-    "--" + k.replace("_", "-") for k in recipe.RESUMABLE)} (and --out, --plot) may change,
-and --epochs not when a step, cosine, warmup or onecycle schedule is laid out over them.
-The model's memory (parameters, gradients, optimizer state, a batch's activations) is
-estimated before it is built and refused over 4 GiB; set {MEMORY_ENV}=SIZE (e.g. 16G) to
-allow more."""
-
-
-def add_train_flags(parser: argparse.ArgumentParser) -> None:
-    """The train command's flags (all default to None: unset flags do not override)."""
-    parser.epilog = TRAIN_EPILOG
-    add = parser.add_argument
-    add("--model", help="mlp (default: Flatten and the --hidden layers) | lenet (LeNet-5: conv "
-        "6@5x5 pad 2, max-pool, conv 16@5x5, max-pool, 120, 84, 10; 61,706 parameters) | cnn "
-        "(two conv 3x3 blocks with BatchNorm, ReLU and max-pool, dropout 0.25, linear). lenet "
-        "and cnn default to --activation relu --optimizer momentum --lr 0.05 --batch-size 64 "
-        "--schedule cosine and take images only (28x28, or CIFAR-10's 3x32x32)")
-    add("--dataset", help=" | ".join(recipe.IMAGE_SETS + recipe.TOY_SETS) + " (default: mnist "
-        "when found or asked for with --data-dir or --download, else the embedded mini-MNIST)")
-    add("--data-dir", dest="data_dir", help="folder with the data set's files: IDX files, or "
-        "CIFAR-10's .bin files or cifar-10-binary.tar.gz (read from it, or its subfolder "
-        "named after the data set, and nowhere else)")
-    add("--download", action="store_true", default=None, help="download the data set (mnist "
-        "without --dataset) into --data-dir or the cache when none of its files is there")
-    add("--hidden", help="hidden layer sizes of --model mlp, e.g. 16,16 (default)")
-    add("--activation", help=" | ".join(recipe.ACTIVATIONS) + " (default sigmoid)")
-    add("--loss", help="cross_entropy (default: softmax, then -ln p of the true class, mean "
-        "over the batch) | mse (network.py's quadratic cost: sigmoid outputs a against the "
-        "one-hot target y, 1/2 * sum over the classes of (a - y)^2, mean over the batch) | "
-        "bce (network2.py's cross-entropy cost: sigmoid outputs, -[y ln a + (1 - y) ln(1 - a)] "
-        "summed over the classes, mean over the batch) | multi_margin (multiclass hinge). "
-        "mse and bce runs give each class its own sigmoid probability in eval and predict")
-    add("--optimizer", help=" | ".join(recipe.OPTIMIZERS) + " (default sgd)")
-    add("--lr", help="learning rate (default 0.5 for sgd, 0.01 momentum, 0.001 adam)")
-    add("--momentum", help="momentum for momentum/nesterov (default 0.9)")
-    add("--weight-decay", dest="weight_decay", help="L2 weight decay wd: wd * w is added to "
-        "every step's gradient (sgd: w -= lr * (grad + wd * w)); adamw subtracts lr * wd * w "
-        "apart from the gradient. It is network2.py's lambda/n: lambda 5.0 with n = 50,000 "
-        "training images is --weight-decay 1e-4. Biases decay too unless --no-bias-decay "
-        "(default 0)")
-    add("--no-bias-decay", dest="no_bias_decay", action="store_true", default=None,
-        help="decay only the weights: biases and BatchNorm/LayerNorm parameters get weight "
-        "decay 0 (a second optimizer parameter group), as network2.py does")
-    add("--dropout", help="dropout probability after each hidden layer (default 0)")
-    add("--augment", help="distort every training batch anew (image data sets; validation "
-        "and test images never): a comma list of shift (whole pixels, up to 2 each way), "
-        "rotate (up to 15 degrees), elastic (Simard et al. 2003: smoothed random "
-        "displacements, sigma 4, alpha 34); drawn from --seed, so --resume repeats them "
-        "(default none)")
-    add("--init", help="how weights start (gain g from --activation: tanh 5/3, relu and "
-        "leaky_relu about sqrt(2), others 1): default (PyTorch's: weights and biases "
-        "U(-1/sqrt(fan_in), 1/sqrt(fan_in))) | xavier_uniform (U(-a, a), a = g * "
-        "sqrt(6 / (fan_in + fan_out))) | xavier_normal (N(0, g^2 * 2 / (fan_in + fan_out))) "
-        "| kaiming_uniform (U(-b, b), b = g * sqrt(3 / fan_in)) | kaiming_normal (N(0, g^2 / "
-        "fan_in)) | orthogonal (orthogonal matrix times g) | normal (N(0, S^2) for the weights "
-        "AND the biases, S = --init-std, default 1: network.py's N(0, 1)) | normal_fan_in "
-        "(weights N(0, 1 / fan_in), biases N(0, 1): network2.py's default_weight_initializer)."
-        " All but default, normal and normal_fan_in set the biases to 0")
-    add("--init-std", dest="init_std", help="the standard deviation S of --init normal "
-        "(default 1.0); only with --init normal")
-    add("--schedule", help=" | ".join(recipe.SCHEDULES) + " (default none)")
-    add("--batch-size", dest="batch_size", help="mini-batch size (default 32)")
-    add("--epochs", help="number of epochs (default 5)")
-    add("--seed", help="random seed (default 0)")
-    add("--val-split", dest="val_split", help="hold out N training images as a validation "
-        "set: a count (--val-split 10000: Nielsen's 50,000 training / 10,000 validation) or a "
-        "fraction in (0, 1); drawn from --seed and saved with the run, so --resume keeps it. "
-        "The per-epoch val columns and best.safetensors then use it, and the test set is "
-        "evaluated once after training, for the best and for the last model. Default: none, "
-        "and then the per-epoch columns (labelled test) and best.safetensors use the test set")
-    add("--dtype", help="float32 (default) | float64: the dtype of the model and the data, "
-        "saved with the run (eval, predict and --resume use it); float64 takes about twice "
-        "the memory and time")
-    add("--threads", help="BLAS (and OpenMP) threads for NumPy's matrix products (default: "
-        "the library's, usually one per core); on a busy machine --threads 1 is often "
-        "several times faster. The run's header and chainrule info show the count; it may "
-        "change on --resume")
-    add("--device", help="cpu (default) or cuda")
-    add("--out", help="run folder (default runs/<dataset>-<YYYYmmdd-HHMMSS>, with -2, -3, "
-        "... when taken); refused if it holds another run's checkpoint")
-    add("--resume", help="continue a run from its folder (or its checkpoint.safetensors); "
-        "only " + ", ".join("--" + k.replace("_", "-") for k in recipe.RESUMABLE)
-        + " may differ from the run's settings")
-    add("--config", help="TOML file with any of these settings but --resume and --config; "
-        "flags override it")
-    add("--plot", action="store_true", default=None, help="write the standard figures next "
-        "to the run (PNG: curves, confusion matrix, weights, ...)")
 
 
 def read_config_file(path: str) -> dict[str, Any]:
@@ -148,49 +60,49 @@ def read_config_file(path: str) -> dict[str, Any]:
     ``[train]`` table merged (a key set in both is an error). Values are checked like the
     flags', and an error names the file and the key."""
     if not path:
-        raise UsageError("--config: expected a file name, got an empty string")
+        raise error(UsageError, "cli.config.empty")
     try:
         mode: int | None = os.stat(path).st_mode
     except OSError:
         mode = None  # open says why
     if mode is not None and not stat.S_ISREG(mode):  # a FIFO would block open and read
-        raise UsageError(f"--config {path}: expected a TOML file, found {what_is_at(path)}")
+        raise error(UsageError, "cli.config.not_toml", path=path, found=path_kind(what_is_at(path)))
     try:
         with open(path, "rb") as f:
             raw = f.read(CONFIG_MAX_BYTES + 1)
     except FileNotFoundError:
         found = what_is_at(path)
-        raise UsageError(f"--config {path}: no such file" if found == "nothing" else
-                         f"--config {path}: expected a TOML file, found {found}") from None
+        if found == "nothing":
+            raise error(UsageError, "cli.config.missing", path=path) from None
+        raise error(UsageError, "cli.config.not_toml", path=path, found=path_kind(found)
+                    ) from None
     except OSError as exc:
-        raise UsageError(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
+        raise error(UsageError, "cli.config.unreadable", path=path,
+                    reason=exc.strerror or str(exc)) from None
     if len(raw) > CONFIG_MAX_BYTES:
-        raise UsageError(f"--config {path}: larger than {CONFIG_MAX_BYTES >> 20} MiB, not a "
-                         "config file")
+        raise error(UsageError, "cli.config.too_large", path=path, mib=CONFIG_MAX_BYTES >> 20)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--config {path}: not valid TOML ({exc})") from None
+        raise error(UsageError, "cli.config.invalid_toml", path=path, detail=str(exc)) from None
     settings = _merged(path, data)
     for key in ("resume", "config"):
         if key in settings:
-            raise UsageError(f"--config {path}: {key} cannot be set in a config file; pass "
-                             f"--{key} on the command line")
+            raise error(UsageError, "cli.config.not_here", path=path, key=key)
     known = sorted([*recipe.DEFAULTS, "out", "plot"])
     unknown = sorted(set(settings) - set(known))
     if unknown:
-        raise UsageError(f"--config {path}: unknown config keys: {', '.join(unknown)} (known: "
-                         f"{', '.join(known)})")
+        raise error(UsageError, "cli.config.unknown", path=path, keys=", ".join(unknown),
+                    known=", ".join(known))
     if "out" in settings and (not isinstance(settings["out"], str) or not settings["out"]):
-        raise UsageError(f"--config {path}: out: expected a folder name, got "
-                         f"{settings['out']!r}")
+        raise error(UsageError, "cli.config.out", path=path, value=repr(settings["out"]))
     if "plot" in settings and not isinstance(settings["plot"], bool):
-        raise UsageError(f"--config {path}: plot: expected true or false, got "
-                         f"{settings['plot']!r}")
+        raise error(UsageError, "cli.config.plot", path=path, value=repr(settings["plot"]))
     try:  # the file's values on their own, so that an error names the file and the key
         recipe.resolve({k: v for k, v in settings.items() if k in recipe.DEFAULTS})
     except ConfigError as exc:
-        raise UsageError(f"--config {path}: {_as_key(str(exc))}") from None
+        raise error(UsageError, "cli.config.value", path=path, detail=_as_key(str(exc))
+                    ) from None
     return settings
 
 
@@ -198,19 +110,19 @@ def _merged(path: str, data: dict[str, Any]) -> dict[str, Any]:
     """The top-level settings and the [train] table's in one dict (keys with '_')."""
     table = data.get("train", {})
     if not isinstance(table, dict):
-        raise UsageError(f"--config {path}: train: expected a [train] table of settings, "
-                         f"got {table!r}")
+        raise error(UsageError, "cli.config.train_table", path=path, value=repr(table))
     settings: dict[str, Any] = {}
     where: dict[str, str] = {}
-    for place, section in (("at the top level", data), ("in [train]", table)):
+    for place, section in (("cli.config.top", data), ("cli.config.in_train", table)):
         for key, value in section.items():
             if section is data and key == "train":
                 continue
             name = key.replace("-", "_")
             if name in settings:
-                both = (f"both {where[name]} and {place}" if where[name] != place
-                        else f"twice {place}")
-                raise UsageError(f"--config {path}: {name} is set {both}; set it once")
+                both = (Text("cli.config.both", first=Text(where[name]), second=Text(place))
+                        if where[name] != place else Text("cli.config.twice", place=Text(place)))
+                raise error(UsageError, "cli.config.set_twice", path=path, name=name,
+                            where=both)
             settings[name], where[name] = value, place
     return settings
 
@@ -246,11 +158,8 @@ def _resume_from(args: argparse.Namespace, changes: dict[str, Any]
     path = checkpoint_of(args.resume, "--resume")
     arrays, meta = read_checkpoint(path)
     if "step" not in meta:  # best.safetensors: weights, config and metrics of one epoch
-        folder = os.path.dirname(path) or "."
-        raise UsageError(f"--resume {args.resume}: this file holds only the best epoch's "
-                         "weights, config and metrics, not the optimizer state and data order "
-                         f"needed to continue training; pass --resume {folder} to continue "
-                         f"from the last checkpoint, or evaluate it with chainrule eval {path}")
+        raise error(UsageError, "cli.train.best_only", resume=args.resume,
+                    folder=os.path.dirname(path) or ".", path=path)
     finite_weights(path, arrays, prefix="")  # NaN weights or optimizer state: nothing to resume
     saved, _ = saved_config(path, meta)
     return path, recipe.resume_config(saved, changes, args.resume), meta.get("validation")
@@ -258,6 +167,7 @@ def _resume_from(args: argparse.Namespace, changes: dict[str, Any]
 
 def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
+    say = say_of(args)
     run = distributed_run()  # under mpiexec: rank 0 prints and writes, the others train too
     if run is not None:
         run.quiet()
@@ -272,16 +182,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         config = recipe.resolve(changes)
     if config["device"] != "cpu" and not cr.cuda_available():
-        raise ConfigError(f"--device {config['device']}: no CUDA device (install "
-                          "chainrule[gpu] on a machine with an NVIDIA GPU) ")
+        raise error(ConfigError, "cli.train.no_cuda", device=config["device"])
     if plot:
         need_matplotlib()
     name, notice = recipe.choose_dataset(config)
     refuse_unread_data(name, changes.get("data_dir"), changes.get("download"), args.resume)
     config["dataset"] = name
     recipe.check_model_memory(config, *recipe.data_shape(name))  # before loading anything
-    if notice:
-        print(notice, file=sys.stderr)
+    if notice:  # the fall-back to mini-MNIST, said in the command's language
+        folders = ", ".join(map(str, rundata.folders("mnist", None)))
+        print(say("cli.train.mini_mnist", folders=folders), file=sys.stderr)
     data = recipe.load_data(config, name)
     folder: Any
     if run is not None and run.rank:
@@ -294,10 +204,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     wrote = False  # a run that trained nothing (--epochs 0) leaves no folder behind
     try:
         if folder.removed:
-            print(f"notice: {folder.path} held {', '.join(folder.removed)} of a run that "
-                  "stopped before its first checkpoint; starting them over", file=sys.stderr)
+            print(say("cli.train.stale_removed", path=folder.path,
+                      names=", ".join(folder.removed)), file=sys.stderr)
         with limit_threads(config["threads"]):
-            wrote = _train(config, data, folder.path, (resume_path, validation), plot, start)
+            wrote = _train(config, data, folder.path, (resume_path, validation), plot,
+                           (start, say))
     finally:
         folder.release(keep=wrote)
     return 0
@@ -309,12 +220,13 @@ def _held_out(config: dict[str, Any], n: int, saved: Any, resume_path: str | Non
     drawn from the seed for a new one (an impossible split is a ConfigError)."""
     if resume_path is not None:
         if saved is None:
-            raise CheckpointError(f"{resume_path}: the run has --val-split "
-                                  f"{config['val_split']} but no saved validation indices")
+            raise error(CheckpointError, "cli.train.no_saved_indices", path=resume_path,
+                        split=config["val_split"])
         try:
             return split.check_saved_indices(saved, n, config["val_split"])
         except ValueError as exc:
-            raise CheckpointError(f"{resume_path}: {exc}") from None
+            raise error(CheckpointError, "cli.train.bad_saved_indices", path=resume_path,
+                        detail=str(exc)) from None
     try:
         return split.validation_indices(n, config["val_split"], config["seed"])
     except ValueError as exc:
@@ -333,9 +245,11 @@ def _relabel_test_columns(trainer: Trainer) -> None:
 
 
 def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
-           resumed: tuple[str | None, Any], plot: bool, start: float) -> bool:
+           resumed: tuple[str | None, Any], plot: bool, started: tuple[float, Messages]) -> bool:
     """Train and evaluate; whether a checkpoint (or a figure) was written. ``resumed``: the
-    checkpoint to continue from (or None) and its saved validation indices."""
+    checkpoint to continue from (or None) and its saved validation indices; ``started``:
+    when the command started, and the language of its notices."""
+    start, say = started
     train_set, test_set, features, classes = data
     resume_path, saved_validation = resumed
     total, val_set, held_out = len(train_set), None, None
@@ -359,23 +273,8 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
     if device:
         model.to(device)
     print(nn.summary(model, models.sample_shape(features)))
-    if val_set is not None:
-        sets = (f"{len(train_set):,} training, {len(val_set):,} validation (held out of the "
-                f"{total:,} training samples by --val-split) and {len(test_set):,} test "
-                "samples")
-    else:
-        sets = (f"{len(train_set):,} training and {len(test_set):,} test samples (no "
-                "--val-split: the per-epoch columns and best.safetensors use the test set)")
-    print(f"data: {config['dataset']}, {sets}; {config['optimizer']} lr {config['lr']:g}, "
-          f"batch {config['batch_size']}, {plural(config['epochs'], 'epoch')}, "
-          f"seed {config['seed']}, "
-          f"{config['dtype']}")
-    threads_line, threads = thread_report(config["threads"])
-    print(threads_line)
-    hint = busy_hint(threads["load_average_at_start"], threads["cores_usable"],
-                     threads["blas_threads"])
-    if hint:  # on stdout with the header: stderr keeps its one line per error
-        print(hint)
+    _print_header(config, (train_set, val_set, test_set), total, say)
+    threads = _print_threads(config["threads"], say)
     trainer = (Trainer if run is None else run.trainer_class)(
         model, loss_fn, optimizer, scheduler, out_dir=out,
         config={**config, "environment": {**_environment(), **threads}},
@@ -387,11 +286,10 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
         trainer.resume(resume_path, loader)
         if val_set is None:
             _relabel_test_columns(trainer)
-        print(f"resumed from {resume_path} at epoch {trainer.epoch}, step {trainer.step}")
+        print(say("cli.train.resumed", path=resume_path, epoch=trainer.epoch, step=trainer.step))
         if trainer.epoch >= config["epochs"]:
-            print(f"notice: the run has already trained {trainer.epoch} of --epochs "
-                  f"{config['epochs']}: nothing to train, only the test set is evaluated; pass "
-                  f"--epochs {trainer.epoch + 1} or more to train on", file=sys.stderr)
+            print(say("cli.train.already_trained", epoch=trainer.epoch, epochs=config["epochs"],
+                      next=trainer.epoch + 1), file=sys.stderr)
     trainer.fit(loader, val_loader or test_loader, epochs=config["epochs"])
     # the final test draws from the default generator (each pass over a loader takes its
     # base seed, as in PyTorch): the checkpoint keeps the stream where training left it,
@@ -411,13 +309,49 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
         trainer.save()
     elapsed = time.perf_counter() - start
     if plot and (run is None or run.rank == 0):  # other ranks' figures would go unseen
-        plot_figures(out, model, test_set, features, classes, config["augment"], config["seed"])
-    where = saved if wrote else "none (no epoch trained: nothing kept)"
+        plot_figures(out, model, test_set, features, classes, config["augment"], config["seed"],
+                     say=say)
+    where = saved if wrote else say("cli.train.nothing_kept")
     best = tested.get("best")
     if best is not None:
-        print(f"best model (epoch {best['epoch']}, validation accuracy "
-              f"{best['chosen_value']:.2%}): test accuracy {best['accuracy']:.2%} | test loss "
-              f"{best['loss']:.4f}")
-    print(f"test accuracy {result['accuracy']:.2%} (last model, epoch {trainer.epoch}) | test "
-          f"loss {result['loss']:.4f} | time {elapsed:.1f}s | checkpoint {where}")
+        print(say("cli.train.best", epoch=best["epoch"], chosen=f"{best['chosen_value']:.2%}",
+                  accuracy=f"{best['accuracy']:.2%}", loss=f"{best['loss']:.4f}"))
+    print(say("cli.train.result", accuracy=f"{result['accuracy']:.2%}", epoch=trainer.epoch,
+              loss=f"{result['loss']:.4f}", time=f"{elapsed:.1f}", where=where))
     return wrote or plot
+
+
+def _print_header(config: dict[str, Any], sets: tuple[Any, Any, Any], total: int,
+                  say: Messages) -> None:
+    """The run's data line: the sets' sizes, the optimizer, lr, batch, epochs, seed, dtype."""
+    train_set, val_set, test_set = sets
+    if val_set is not None:
+        described = say("cli.train.sets_val", train=f"{len(train_set):,}",
+                        val=f"{len(val_set):,}", total=f"{total:,}", test=f"{len(test_set):,}")
+    else:
+        described = say("cli.train.sets", train=f"{len(train_set):,}",
+                        test=f"{len(test_set):,}")
+    epochs = say("cli.train.epoch" if config["epochs"] == 1 else "cli.train.epochs",
+                 count=config["epochs"])
+    print(say("cli.train.data", dataset=config["dataset"], sets=described,
+              optimizer=config["optimizer"], lr=f"{config['lr']:g}", batch=config["batch_size"],
+              epochs=epochs, seed=config["seed"], dtype=config["dtype"]))
+
+
+def _print_threads(setting: int | None, say: Messages) -> dict[str, Any]:
+    """The run's threads line (and the busy machine's hint); the facts for the run's saved
+    environment. Both on stdout with the header: stderr keeps its one line per error."""
+    _, threads = thread_report(setting)
+    count, load = threads["blas_threads"], threads["load_average_at_start"]
+    fields = {"shown": say("cli.train.threads_unknown") if count is None else str(count),
+              "library": threads["blas"], "cores": threads["cores_usable"],
+              "how": say("cli.train.threads_set" if setting is not None
+                         else "cli.train.threads_default")}
+    if load is None:
+        print(say("cli.train.threads", **fields))
+    else:
+        print(say("cli.train.threads_load", load=f"{load:.2f}", **fields))
+    if busy_hint(load, threads["cores_usable"], count):
+        print(say("cli.train.busy", load=f"{load:.1f}", cores=threads["cores_usable"],
+                  threads=count))
+    return threads

@@ -87,7 +87,7 @@ class Messages:
         self.lang = lang
         self.table = CATALOGUES[lang]
 
-    def __call__(self, key: str, **fields: Any) -> str:
+    def __call__(self, key: str, /, **fields: Any) -> str:
         template = self.table.get(key)
         if template is None:
             template = ENGLISH[key]  # a KeyError here is a bug: English has every key

@@ -1,7 +1,233 @@
 """The command line's notices and error messages (chainrule.cli*).
 
-English; see :mod:`chainrule.i18n` (the keys match the other language's part).
+English; see :mod:`chainrule.i18n` (the keys match the other language's part). Keys:
+``cli.error*`` the lead-ins of the one-line errors, ``cli.arg.*`` argparse's errors and the
+flag types' (matched against these templates, see :mod:`chainrule.cli_lang`), then one
+group per command or concern.
 """
 
 MESSAGES: dict[str, str] = {
+    # one-line errors on stderr: the lead-in by kind (a library's English detail follows)
+    "cli.error": "chainrule: error: {detail}",
+    "cli.error.usage": "chainrule: error: {detail}",
+    "cli.error.config": "chainrule: error: {detail}",
+    "cli.error.data": "chainrule: error: {detail}",
+    "cli.error.checkpoint": "chainrule: error: {detail}",
+    "cli.error.state_dict": "chainrule: error: {detail}",
+    "cli.error.memory_limit": "chainrule: error: {detail}",
+    "cli.error.shape": "chainrule: error: {detail}",
+    "cli.error.dtype": "chainrule: error: {detail}",
+    "cli.error.os_bare": "chainrule: error: {reason}",
+    "cli.error.memory": "chainrule: error: out of memory ({detail}); try a smaller model or "
+                        "batch",
+    "cli.error.allocation": "an allocation failed",
+    "cli.usage": "chainrule: error: {message} (see {prog} --help)",
+    "cli.interrupted": "chainrule: interrupted",
+    "cli.stopped.interrupted": "chainrule: {detail}",
+    "cli.stopped.diverged": "chainrule: {detail}",
+    "cli.note": "note: {notice}",
+    "cli.wrote": "wrote {path}",
+    # an OS error's reason: the system's words, said in the other language where known
+    "cli.errno.ENOENT": "{reason}",
+    "cli.errno.EACCES": "{reason}",
+    "cli.errno.EPERM": "{reason}",
+    "cli.errno.EROFS": "{reason}",
+    "cli.errno.ENOSPC": "{reason}",
+    "cli.errno.EDQUOT": "{reason}",
+    "cli.errno.EISDIR": "{reason}",
+    "cli.errno.ENOTDIR": "{reason}",
+    "cli.errno.EEXIST": "{reason}",
+    "cli.errno.ENAMETOOLONG": "{reason}",
+    "cli.errno.EIO": "{reason}",
+    # argparse's errors (its English, Python 3.11 to 3.13) and the flag types'
+    "cli.arg.required": "the following arguments are required: {names}",
+    "cli.arg.unrecognized": "unrecognized arguments: {names}",
+    "cli.arg.argument": "argument {name}: {inner}",
+    "cli.arg.invalid_choice": "invalid choice: {value} (choose from {choices})",
+    "cli.arg.invalid_value": "invalid {type} value: {value}",
+    "cli.arg.expected_one": "expected one argument",
+    "cli.arg.expected_some": "expected at least one argument",
+    "cli.arg.ambiguous": "ambiguous option: {option} could match {matches}",
+    "cli.arg.not_allowed": "not allowed with argument {other}",
+    "cli.arg.ignored_explicit": "ignored explicit argument {value}",
+    "cli.arg.one_required": "one of the arguments {names} is required",
+    "cli.arg.positive_int": "expected a whole number >= 1, got {text}",
+    "cli.arg.port": "expected a port number, got {text}",
+    "cli.arg.port_range": "expected a port from 0 to 65535, got {port}",
+    # what is found at a path
+    "cli.path.nothing": "nothing",
+    "cli.path.file": "a regular file",
+    "cli.path.folder": "a folder",
+    "cli.path.loop": "a symlink loop",
+    "cli.path.no_checkpoint": "a folder without {file}",
+    # run folders and checkpoints (cli_run)
+    "cli.run.empty_name": "{flag}: expected a run folder or a checkpoint file, got an empty "
+                          "name",
+    "cli.run.not_a_run": "{name}: expected a run folder or a checkpoint file, found {found}",
+    "cli.run.diverged_weights": "{path}: {key} holds {bad}: the run it came from diverged; use "
+                                "an earlier checkpoint, or train a new run",
+    "cli.run.config_not_table": "{path}: its config is not a table of settings",
+    "cli.run.playground_export": "{path}: exported from the playground with a setup chainrule "
+                                 "train cannot make (regression, CSV data, features beyond x "
+                                 "and y, or a linear net); open it with: chainrule playground "
+                                 "--load {run}",
+    "cli.run.bad_saved_config": "{path}: the config saved in it is not valid ({detail})",
+    "cli.run.no_biases": "{path}: no layer biases found: not a chainrule classifier",
+    "cli.matplotlib": "plotting needs matplotlib, which did not import ({reason}); install it "
+                      "with: pip install matplotlib",
+    "cli.folder.run_folder": "run folder",
+    "cli.folder.empty_name": "{flag}: expected a folder name, got an empty string",
+    "cli.folder.cannot_create": "{flag} {path}: cannot create the folder ({reason})",
+    "cli.folder.not_folder": "{flag} {path}: expected a folder, found {found}",
+    "cli.folder.not_folder_at": "{flag} {path}: expected a folder, found {found} at {blocker}",
+    "cli.folder.unwritable": "{flag} {path}: cannot write to the run folder ({reason})",
+    "cli.folder.unwritable_resume": "{flag} {path}: cannot write to the run folder ({reason}); "
+                                    "pass --out FOLDER to continue the run in another folder",
+    "cli.folder.locked": "{flag} {path}: another chainrule process{holder} is writing to this "
+                         "run folder; wait for it to finish, or choose another folder with "
+                         "--out",
+    "cli.folder.cannot_lock": "{flag} {path}: could not lock the run folder",
+    "cli.folder.choose_writable": "{error}; choose a writable folder with --out",
+    "cli.folder.cannot_create_run": "run folder {path}: cannot create it ({reason}); choose a "
+                                    "writable folder with --out",
+    "cli.folder.too_many": "run folder {base}: {count} runs of that name exist; choose a "
+                           "folder with --out",
+    "cli.folder.holds_run": "{flag} {out} already holds a run ({existing}); choose another "
+                            "folder, or continue it with --resume {out}",
+    "cli.folder.foreign_files": "{flag} {out} holds {stale} that no chainrule run left there "
+                                "(no {lock}); choose an empty folder or another --out",
+    "cli.folder.cannot_remove": "{flag} {out}: cannot remove the stale {name} of an earlier "
+                                "run ({reason})",
+    # --data-dir / --download for a data set that reads no files
+    "cli.data.unread": "{given}: {subject} {kind} and reads no files; {fix}",
+    "cli.data.subject_run": "{run} was trained on {name}, which is",
+    "cli.data.subject_set": "--dataset {name} is",
+    "cli.data.built_in": "built into chainrule",
+    "cli.data.generated": "generated by chainrule",
+    "cli.data.leave_out": "leave out {flag}",
+    "cli.data.fix_train": "leave out {flag}, or pass --dataset mnist {given} to train on MNIST",
+    "cli.data.fix_train_dir": "leave out {flag}, or pass --dataset mnist {given} to train on "
+                              "MNIST from that folder",
+    "cli.data.fix_eval": "leave out {flag}, or pass --dataset mnist {given} to evaluate it on "
+                         "MNIST",
+    "cli.data.fix_eval_dir": "leave out {flag}, or pass --dataset mnist {given} to evaluate it "
+                             "on MNIST from that folder",
+    # plot, eval, predict (cli)
+    "cli.plot.out_one_run": "--out {out}: names the figure of several runs compared; one "
+                            "run's figures are written into its folder",
+    "cli.kind.points": "2-D points",
+    "cli.kind.colour": "3x32x32 colour images",
+    "cli.kind.grey": "28x28 images",
+    "cli.eval.other_kind": "--dataset {name}: the model in {run} takes {kind} (trained on "
+                           "{trained}); choose a data set of that kind",
+    "cli.eval.more_classes": "--dataset {name} has {classes} classes, the model in {run} has "
+                             "{outputs} outputs",
+    "cli.eval.result": "{name} test set: accuracy {accuracy}, loss {loss}, {count} samples",
+    "cli.eval.confusion": "confusion matrix (rows: true class, columns: predicted):",
+    "cli.predict.not_images": "{run}: predict needs an image model of 28x28 grey images, this "
+                              "one was trained on {dataset} ({kind}); chainrule eval tests it "
+                              "on its test set",
+    "cli.predict.sigmoid": "(a --loss {loss} run: each class has its own sigmoid probability; "
+                           "they need not sum to 100%)",
+    "cli.predict.bad_image": "{detail}",
+    "cli.predict.more": "... {count} more images (use --limit)",
+    # playground
+    "cli.playground.needs_server": "the playground needs its web server ({name} is not "
+                                   "installed): pip install 'chainrule[playground]'",
+    "cli.playground.load": "{detail}",
+    "cli.playground.in_use": "it is in use: choose another --port, or leave --port out for a "
+                             "free one",
+    "cli.playground.cannot_listen": "playground: cannot listen on {host}:{port} ({reason})",
+    "cli.playground.serving": "chainrule playground on {url} (only this machine can open it); "
+                              "Ctrl-C stops it",
+    "cli.playground.stopped": "chainrule playground stopped",
+    # example
+    "cli.example.out_file": "--out {folder}: expected a folder for the figures, found a file",
+    # train: the config file (cli_train)
+    "cli.config.empty": "--config: expected a file name, got an empty string",
+    "cli.config.not_toml": "--config {path}: expected a TOML file, found {found}",
+    "cli.config.missing": "--config {path}: no such file",
+    "cli.config.unreadable": "--config {path}: cannot read it ({reason})",
+    "cli.config.too_large": "--config {path}: larger than {mib} MiB, not a config file",
+    "cli.config.invalid_toml": "--config {path}: not valid TOML ({detail})",
+    "cli.config.not_here": "--config {path}: {key} cannot be set in a config file; pass "
+                           "--{key} on the command line",
+    "cli.config.unknown": "--config {path}: unknown config keys: {keys} (known: {known})",
+    "cli.config.out": "--config {path}: out: expected a folder name, got {value}",
+    "cli.config.plot": "--config {path}: plot: expected true or false, got {value}",
+    "cli.config.value": "--config {path}: {detail}",
+    "cli.config.train_table": "--config {path}: train: expected a [train] table of settings, "
+                              "got {value}",
+    "cli.config.set_twice": "--config {path}: {name} is set {where}; set it once",
+    "cli.config.both": "both {first} and {second}",
+    "cli.config.twice": "twice {place}",
+    "cli.config.top": "at the top level",
+    "cli.config.in_train": "in [train]",
+    # train: the run
+    "cli.train.best_only": "--resume {resume}: this file holds only the best epoch's weights, "
+                           "config and metrics, not the optimizer state and data order needed "
+                           "to continue training; pass --resume {folder} to continue from the "
+                           "last checkpoint, or evaluate it with chainrule eval {path}",
+    "cli.train.no_cuda": "--device {device}: no CUDA device (install chainrule[gpu] on a "
+                         "machine with an NVIDIA GPU)",
+    "cli.train.mini_mnist": "notice: full MNIST not found (none of its files in {folders}; set "
+                            "CHAINRULE_DATA, pass --data-dir, or --download); training on the "
+                            "embedded mini-MNIST (10,000 images)",
+    "cli.train.stale_removed": "notice: {path} held {names} of a run that stopped before its "
+                               "first checkpoint; starting them over",
+    "cli.train.no_saved_indices": "{path}: the run has --val-split {split} but no saved "
+                                  "validation indices",
+    "cli.train.bad_saved_indices": "{path}: {detail}",
+    "cli.train.sets_val": "{train} training, {val} validation (held out of the {total} "
+                          "training samples by --val-split) and {test} test samples",
+    "cli.train.sets": "{train} training and {test} test samples (no --val-split: the "
+                      "per-epoch columns and best.safetensors use the test set)",
+    "cli.train.epoch": "{count} epoch",
+    "cli.train.epochs": "{count} epochs",
+    "cli.train.data": "data: {dataset}, {sets}; {optimizer} lr {lr}, batch {batch}, {epochs}, "
+                      "seed {seed}, {dtype}",
+    "cli.train.threads": "threads: {shown} {library} BLAS thread(s) ({how}), {cores} cores",
+    "cli.train.threads_load": "threads: {shown} {library} BLAS thread(s) ({how}), {cores} "
+                              "cores, load average {load}",
+    "cli.train.threads_set": "set by --threads",
+    "cli.train.threads_default": "the library's default",
+    "cli.train.threads_unknown": "unknown",
+    "cli.train.busy": "hint: this machine is busy (load average {load} on {cores} cores), so "
+                      "{threads} BLAS threads would wait on each other and on the other "
+                      "processes; --threads 1 is often several times faster then",
+    "cli.train.resumed": "resumed from {path} at epoch {epoch}, step {step}",
+    "cli.train.already_trained": "notice: the run has already trained {epoch} of --epochs "
+                                 "{epochs}: nothing to train, only the test set is evaluated; "
+                                 "pass --epochs {next} or more to train on",
+    "cli.train.nothing_kept": "none (no epoch trained: nothing kept)",
+    "cli.train.best": "best model (epoch {epoch}, validation accuracy {chosen}): test accuracy "
+                      "{accuracy} | test loss {loss}",
+    "cli.train.result": "test accuracy {accuracy} (last model, epoch {epoch}) | test loss "
+                        "{loss} | time {time}s | checkpoint {where}",
+    # info
+    "cli.info.checkpoint": "checkpoint: {path} (epoch {epoch}, step {step}, best epoch {best})",
+    "cli.info.config": "config:",
+    "cli.info.metrics_unreadable": "notice: cannot read {folder}/metrics.jsonl ({detail}); "
+                                   "showing the metrics saved in the checkpoint",
+    "cli.info.validation": "validation: {held} of the {total} training samples held out "
+                           "(--val-split {split}, drawn from seed {seed}); trained on the "
+                           "other {rest}",
+    "cli.info.per_epoch": "per-epoch evaluation: {note}",
+    "cli.info.note_val": "the val columns are the validation images held out by --val-split, "
+                         "on which best.safetensors was chosen",
+    "cli.info.note_test": "the test columns are the test set, evaluated every epoch (no "
+                          "--val-split), and best.safetensors was chosen on it",
+    "cli.info.note_test_old": "the test columns are the test set, evaluated every epoch (no "
+                              "--val-split), and best.safetensors was chosen on it; this run "
+                              "is older than --val-split and saved them as val_*",
+    "cli.info.metrics": "metrics:",
+    "cli.info.tested": "test set, evaluated once after training:",
+    "cli.info.model": "  {name} model (epoch {epoch}{how}): accuracy {accuracy}, loss {loss}, "
+                      "{count} samples",
+    "cli.info.best": "best",
+    "cli.info.last": "last",
+    "cli.info.chosen_by": ", chosen by {column} {value}",
+    "cli.info.val_accuracy": "validation accuracy",
+    "cli.info.val_loss": "validation loss",
+    "cli.info.environment": "environment:",
 }

@@ -1,7 +1,223 @@
 """The command line's notices and error messages (chainrule.cli*).
 
-Chinese; see :mod:`chainrule.i18n` (the keys match the other language's part).
+Chinese; see :mod:`chainrule.i18n` (the keys match the other language's part). Flags,
+file names, data set names and numbers stay as they are; a library's English detail
+(``{detail}``) follows a Chinese lead-in.
 """
 
 MESSAGES: dict[str, str] = {
+    # one-line errors on stderr: the lead-in by kind (a library's English detail follows)
+    "cli.error": "chainrule: 错误：{detail}",
+    "cli.error.usage": "chainrule: 错误：{detail}",
+    "cli.error.config": "chainrule: 错误：设置有误：{detail}",
+    "cli.error.data": "chainrule: 错误：数据有误：{detail}",
+    "cli.error.checkpoint": "chainrule: 错误：检查点有误：{detail}",
+    "cli.error.state_dict": "chainrule: 错误：检查点与模型不符：{detail}",
+    "cli.error.memory_limit": "chainrule: 错误：超出内存上限：{detail}",
+    "cli.error.shape": "chainrule: 错误：形状不符：{detail}",
+    "cli.error.dtype": "chainrule: 错误：数据类型不符：{detail}",
+    "cli.error.os_bare": "chainrule: 错误：{reason}",
+    "cli.error.memory": "chainrule: 错误：内存不足（{detail}）；请换一个更小的模型或批大小",
+    "cli.error.allocation": "一次内存分配失败",
+    "cli.usage": "chainrule: 错误：{message}（参见 {prog} --help）",
+    "cli.interrupted": "chainrule: 已中断",
+    "cli.stopped.interrupted": "chainrule: 训练被中断：{detail}",
+    "cli.stopped.diverged": "chainrule: 训练发散：{detail}",
+    "cli.note": "注意：{notice}",
+    "cli.wrote": "已写入 {path}",
+    # an OS error's reason: the system's words, said in the other language where known
+    "cli.errno.ENOENT": "没有这个文件或文件夹（{reason}）",
+    "cli.errno.EACCES": "没有权限（{reason}）",
+    "cli.errno.EPERM": "不允许这个操作（{reason}）",
+    "cli.errno.EROFS": "只读文件系统（{reason}）",
+    "cli.errno.ENOSPC": "磁盘已满（{reason}）",
+    "cli.errno.EDQUOT": "超出磁盘配额（{reason}）",
+    "cli.errno.EISDIR": "这是一个文件夹（{reason}）",
+    "cli.errno.ENOTDIR": "路径中有一部分不是文件夹（{reason}）",
+    "cli.errno.EEXIST": "已经存在（{reason}）",
+    "cli.errno.ENAMETOOLONG": "文件名太长（{reason}）",
+    "cli.errno.EIO": "输入/输出错误（{reason}）",
+    # argparse's errors (its English, Python 3.11 to 3.13) and the flag types'
+    "cli.arg.required": "缺少必需的参数：{names}",
+    "cli.arg.unrecognized": "无法识别的参数：{names}",
+    "cli.arg.argument": "参数 {name}：{inner}",
+    "cli.arg.invalid_choice": "无效的选项：{value}（可选：{choices}）",
+    "cli.arg.invalid_value": "无效的 {type} 值：{value}",
+    "cli.arg.expected_one": "需要一个值",
+    "cli.arg.expected_some": "至少需要一个值",
+    "cli.arg.ambiguous": "选项有歧义：{option} 可以指 {matches}",
+    "cli.arg.not_allowed": "不能与参数 {other} 一起使用",
+    "cli.arg.ignored_explicit": "忽略了显式给出的值 {value}",
+    "cli.arg.one_required": "参数 {names} 中必须给出一个",
+    "cli.arg.positive_int": "需要一个 >= 1 的整数，得到的是 {text}",
+    "cli.arg.port": "需要一个端口号，得到的是 {text}",
+    "cli.arg.port_range": "需要 0 到 65535 之间的端口号，得到的是 {port}",
+    # what is found at a path
+    "cli.path.nothing": "什么也没有（路径不存在）",
+    "cli.path.file": "一个普通文件",
+    "cli.path.folder": "一个文件夹",
+    "cli.path.loop": "一个符号链接循环",
+    "cli.path.no_checkpoint": "一个没有 {file} 的文件夹",
+    # run folders and checkpoints (cli_run)
+    "cli.run.empty_name": "{flag}：需要一个运行文件夹或检查点文件，得到的是空名字",
+    "cli.run.not_a_run": "{name}：需要一个运行文件夹或检查点文件，实际找到的是{found}",
+    "cli.run.diverged_weights": "{path}：{key} 含有 {bad}：产生它的训练发散了；请用更早的"
+                                "检查点，或者重新训练",
+    "cli.run.config_not_table": "{path}：其中保存的设置不是一张设置表",
+    "cli.run.playground_export": "{path}：这是从 playground 导出的运行，其设置是 chainrule "
+                                 "train 无法构建的（回归、CSV 数据、x 和 y 以外的特征，或线性"
+                                 "网络）；请这样打开它：chainrule playground --load {run}",
+    "cli.run.bad_saved_config": "{path}：其中保存的设置无效（{detail}）",
+    "cli.run.no_biases": "{path}：没有找到任何层的偏置：不是 chainrule 的分类器",
+    "cli.matplotlib": "画图需要 matplotlib，但它无法导入（{reason}）；请安装：pip install "
+                      "matplotlib",
+    "cli.folder.run_folder": "运行文件夹",
+    "cli.folder.empty_name": "{flag}：需要一个文件夹名，得到的是空字符串",
+    "cli.folder.cannot_create": "{flag} {path}：无法创建这个文件夹（{reason}）",
+    "cli.folder.not_folder": "{flag} {path}：需要一个文件夹，实际找到的是{found}",
+    "cli.folder.not_folder_at": "{flag} {path}：需要一个文件夹，实际在 {blocker} 找到的是"
+                                "{found}",
+    "cli.folder.unwritable": "{flag} {path}：无法写入运行文件夹（{reason}）",
+    "cli.folder.unwritable_resume": "{flag} {path}：无法写入运行文件夹（{reason}）；传入 --out "
+                                    "FOLDER 可在另一个文件夹中继续这次训练",
+    "cli.folder.locked": "{flag} {path}：另一个 chainrule 进程{holder}正在写这个运行文件夹；"
+                         "请等它结束，或用 --out 选另一个文件夹",
+    "cli.folder.cannot_lock": "{flag} {path}：无法锁定运行文件夹",
+    "cli.folder.choose_writable": "{error}；请用 --out 选一个可写的文件夹",
+    "cli.folder.cannot_create_run": "运行文件夹 {path}：无法创建（{reason}）；请用 --out 选一个"
+                                    "可写的文件夹",
+    "cli.folder.too_many": "运行文件夹 {base}：这个名字的运行已有 {count} 个；请用 --out 选一个"
+                           "文件夹",
+    "cli.folder.holds_run": "{flag} {out} 中已经有一次运行（{existing}）；请选另一个文件夹，或用 "
+                            "--resume {out} 继续它",
+    "cli.folder.foreign_files": "{flag} {out} 中有 {stale}，但不是 chainrule 的运行留下的（没有 "
+                                "{lock}）；请选一个空文件夹或另一个 --out",
+    "cli.folder.cannot_remove": "{flag} {out}：无法删除之前一次运行留下的过时文件 {name}"
+                                "（{reason}）",
+    # --data-dir / --download for a data set that reads no files
+    "cli.data.unread": "{given}：{subject}{kind}，不读取任何文件；{fix}",
+    "cli.data.subject_run": "{run} 是在 {name} 上训练的，这个数据集",
+    "cli.data.subject_set": "--dataset {name} ",
+    "cli.data.built_in": "内置于 chainrule 中",
+    "cli.data.generated": "由 chainrule 生成",
+    "cli.data.leave_out": "请去掉 {flag}",
+    "cli.data.fix_train": "请去掉 {flag}，或传入 --dataset mnist {given} 在 MNIST 上训练",
+    "cli.data.fix_train_dir": "请去掉 {flag}，或传入 --dataset mnist {given} 用那个文件夹中的 "
+                              "MNIST 训练",
+    "cli.data.fix_eval": "请去掉 {flag}，或传入 --dataset mnist {given} 在 MNIST 上评估它",
+    "cli.data.fix_eval_dir": "请去掉 {flag}，或传入 --dataset mnist {given} 用那个文件夹中的 "
+                             "MNIST 评估它",
+    # plot, eval, predict (cli)
+    "cli.plot.out_one_run": "--out {out}：它指定多次运行对比图的文件名；一次运行的图写在它自己的"
+                            "文件夹里",
+    "cli.kind.points": "2 维的点",
+    "cli.kind.colour": "3x32x32 的彩色图像",
+    "cli.kind.grey": "28x28 的图像",
+    "cli.eval.other_kind": "--dataset {name}：{run} 中的模型接受的是{kind}（在 {trained} 上训练）；"
+                           "请选一个这种类型的数据集",
+    "cli.eval.more_classes": "--dataset {name} 有 {classes} 个类别，而 {run} 中的模型只有 "
+                             "{outputs} 个输出",
+    "cli.eval.result": "{name} 测试集：准确率 {accuracy}，损失 {loss}，{count} 个样本",
+    "cli.eval.confusion": "混淆矩阵（行：真实类别，列：预测类别）：",
+    "cli.predict.not_images": "{run}：predict 需要一个接受 28x28 灰度图像的模型，这个模型是在 "
+                              "{dataset}（{kind}）上训练的；可用 chainrule eval 在它的测试集上"
+                              "测试它",
+    "cli.predict.sigmoid": "（这是 --loss {loss} 的运行：每个类别有各自的 sigmoid 概率；"
+                           "它们的和不一定是 100%）",
+    "cli.predict.bad_image": "无法读取图像：{detail}",
+    "cli.predict.more": "... 另有 {count} 张图像（用 --limit 显示更多）",
+    # playground
+    "cli.playground.needs_server": "playground 需要它的 web 服务器（没有安装 {name}）：pip "
+                                   "install 'chainrule[playground]'",
+    "cli.playground.load": "无法打开 --load 的运行：{detail}",
+    "cli.playground.in_use": "端口已被占用：请换一个 --port，或去掉 --port 使用空闲端口",
+    "cli.playground.cannot_listen": "playground：无法在 {host}:{port} 上监听（{reason}）",
+    "cli.playground.serving": "chainrule playground 运行在 {url}（只有本机可以打开）；按 "
+                              "Ctrl-C 停止",
+    "cli.playground.stopped": "chainrule playground 已停止",
+    # example
+    "cli.example.out_file": "--out {folder}：需要一个存放图的文件夹，实际找到的是一个文件",
+    # train: the config file (cli_train)
+    "cli.config.empty": "--config：需要一个文件名，得到的是空字符串",
+    "cli.config.not_toml": "--config {path}：需要一个 TOML 文件，实际找到的是{found}",
+    "cli.config.missing": "--config {path}：没有这个文件",
+    "cli.config.unreadable": "--config {path}：无法读取（{reason}）",
+    "cli.config.too_large": "--config {path}：大于 {mib} MiB，不是配置文件",
+    "cli.config.invalid_toml": "--config {path}：不是有效的 TOML（{detail}）",
+    "cli.config.not_here": "--config {path}：{key} 不能在配置文件中设置；请在命令行上传入 "
+                           "--{key}",
+    "cli.config.unknown": "--config {path}：未知的设置项：{keys}（已知的有：{known}）",
+    "cli.config.out": "--config {path}：out：需要一个文件夹名，得到的是 {value}",
+    "cli.config.plot": "--config {path}：plot：需要 true 或 false，得到的是 {value}",
+    "cli.config.value": "--config {path}：设置有误：{detail}",
+    "cli.config.train_table": "--config {path}：train：需要一张 [train] 设置表，得到的是 "
+                              "{value}",
+    "cli.config.set_twice": "--config {path}：{name} 被设置了{where}；请只设置一次",
+    "cli.config.both": "两次（{first}和{second}）",
+    "cli.config.twice": "两次（都在{place}）",
+    "cli.config.top": "顶层",
+    "cli.config.in_train": " [train] 表中",
+    # train: the run
+    "cli.train.best_only": "--resume {resume}：这个文件只保存了最佳一轮的权重、设置和指标，"
+                           "没有继续训练所需的优化器状态和数据顺序；传入 --resume {folder} "
+                           "可从最后一个检查点继续，或用 chainrule eval {path} 评估它",
+    "cli.train.no_cuda": "--device {device}：没有 CUDA 设备（请在有 NVIDIA GPU 的机器上安装 "
+                         "chainrule[gpu]）",
+    "cli.train.mini_mnist": "提示：没有找到完整的 MNIST（{folders} 中没有它的文件；可设置 "
+                            "CHAINRULE_DATA、传入 --data-dir 或 --download）；改用内置的 "
+                            "mini-MNIST（10,000 张图像）训练",
+    "cli.train.stale_removed": "提示：{path} 中有一次在第一个检查点之前就停止的运行留下的 "
+                               "{names}；它们将重新开始",
+    "cli.train.no_saved_indices": "{path}：这次运行设置了 --val-split {split}，却没有保存验证集"
+                                  "的索引",
+    "cli.train.bad_saved_indices": "{path}：保存的验证集索引有误：{detail}",
+    "cli.train.sets_val": "{train} 个训练样本、{val} 个验证样本（由 --val-split 从 {total} 个"
+                          "训练样本中留出）和 {test} 个测试样本",
+    "cli.train.sets": "{train} 个训练样本和 {test} 个测试样本（没有 --val-split：每轮的评估列"
+                      "和 best.safetensors 用的是测试集）",
+    "cli.train.epoch": "{count} 轮",
+    "cli.train.epochs": "{count} 轮",
+    "cli.train.data": "数据：{dataset}，{sets}；{optimizer} 学习率 {lr}，批大小 {batch}，"
+                      "{epochs}，随机种子 {seed}，{dtype}",
+    "cli.train.threads": "线程：{shown} 个 {library} BLAS 线程（{how}），{cores} 个核",
+    "cli.train.threads_load": "线程：{shown} 个 {library} BLAS 线程（{how}），{cores} 个核，"
+                              "平均负载 {load}",
+    "cli.train.threads_set": "由 --threads 设置",
+    "cli.train.threads_default": "库的默认值",
+    "cli.train.threads_unknown": "未知数量",
+    "cli.train.busy": "提示：这台机器很忙（{cores} 个核上的平均负载为 {load}），{threads} 个 "
+                      "BLAS 线程会互相等待，也会等待其他进程；这时 --threads 1 往往要快好几倍",
+    "cli.train.resumed": "已从 {path} 恢复训练：第 {epoch} 轮，第 {step} 步",
+    "cli.train.already_trained": "提示：这次运行已经训练了 --epochs {epochs} 中的 {epoch} 轮："
+                                 "没有可训练的，只评估测试集；传入 --epochs {next} 或更多可继续"
+                                 "训练",
+    "cli.train.nothing_kept": "无（没有训练任何一轮：什么也没有保存）",
+    "cli.train.best": "最佳模型（第 {epoch} 轮，验证集准确率 {chosen}）：测试集准确率 "
+                      "{accuracy} | 测试集损失 {loss}",
+    "cli.train.result": "测试集准确率 {accuracy}（最后的模型，第 {epoch} 轮）| 测试集损失 "
+                        "{loss} | 用时 {time}s | 检查点 {where}",
+    # info
+    "cli.info.checkpoint": "检查点：{path}（第 {epoch} 轮，第 {step} 步，最佳为第 {best} 轮）",
+    "cli.info.config": "设置：",
+    "cli.info.metrics_unreadable": "提示：无法读取 {folder}/metrics.jsonl（{detail}）；显示"
+                                   "检查点中保存的指标",
+    "cli.info.validation": "验证集：从 {total} 个训练样本中留出 {held} 个（--val-split "
+                           "{split}，由随机种子 {seed} 抽取）；在其余 {rest} 个样本上训练",
+    "cli.info.per_epoch": "每轮的评估：{note}",
+    "cli.info.note_val": "val 列是 --val-split 留出的验证集图像，best.safetensors 是按它选出的",
+    "cli.info.note_test": "test 列是测试集，每轮评估一次（没有 --val-split），"
+                          "best.safetensors 是按它选出的",
+    "cli.info.note_test_old": "test 列是测试集，每轮评估一次（没有 --val-split），"
+                              "best.safetensors 是按它选出的；这次运行早于 --val-split，"
+                              "把它们保存成了 val_*",
+    "cli.info.metrics": "指标：",
+    "cli.info.tested": "测试集，训练结束后评估一次：",
+    "cli.info.model": "  {name}模型（第 {epoch} 轮{how}）：准确率 {accuracy}，损失 {loss}，"
+                      "{count} 个样本",
+    "cli.info.best": "最佳",
+    "cli.info.last": "最后的",
+    "cli.info.chosen_by": "，按{column} {value} 选出",
+    "cli.info.val_accuracy": "验证集准确率",
+    "cli.info.val_loss": "验证集损失",
+    "cli.info.environment": "环境：",
 }

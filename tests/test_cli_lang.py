@@ -1,0 +1,203 @@
+"""The command line speaks the language of ``--lang`` (before or after the subcommand), else
+``$CHAINRULE_LANG``, else the locale: every case of bad input prints one line, in Chinese
+with ``zh``, with the numbers and paths of the English line and the same exit status; an
+unknown language is one line listing the available ones, exit 2, for every command."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from chainrule.cli import main
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LOCALE = ("CHAINRULE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+XOR = ["train", "--dataset", "xor", "--hidden", "4", "--epochs", "1"]
+IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+       "t10k-labels-idx1-ubyte")
+
+# (id, argv, exit status, an English phrase the Chinese line must not keep); {tmp}: a
+# folder with the files below, {xor}: a trained xor run, {digits}: a trained mini-MNIST run
+CASES: list[tuple[str, list[str], int, str]] = [
+    ("eval-missing-run", ["eval", "{tmp}/missing"], 2, "expected a run folder"),
+    ("info-folder-without-run", ["info", "{tmp}/empty"], 2, "a folder without"),
+    ("plot-missing-run", ["plot", "{tmp}/missing"], 2, "expected a run folder"),
+    ("predict-not-an-image", ["predict", "{digits}", "{tmp}/notes.txt"], 2, "zzz"),
+    ("predict-toy-run", ["predict", "{xor}", "{tmp}/notes.txt"], 2, "predict needs"),
+    ("predict-limit-0", ["predict", "{digits}", "{tmp}/notes.txt", "--limit", "0"], 2,
+     "expected a whole number"),
+    ("predict-no-images", ["predict", "{digits}"], 2, "the following arguments"),
+    ("eval-other-kind", ["eval", "{xor}", "--dataset", "mnist"], 2, "choose a data set"),
+    ("info-corrupt-checkpoint", ["info", "{tmp}/bad.safetensors"], 2, "zzz"),
+    ("train-bad-epochs", ["train", "--epochs", "abc"], 2, "zzz"),
+    ("train-bad-batch", [*XOR, "--batch-size", "0"], 2, "zzz"),
+    ("train-unknown-flag", ["train", "--epoch", "3", "--bogus"], 2, "unrecognized arguments"),
+    ("train-missing-config", ["train", "--config", "{tmp}/none.toml"], 2, "no such file"),
+    ("train-config-sets-resume", ["train", "--config", "{tmp}/resume.toml"], 2,
+     "cannot be set in a config file"),
+    ("train-unknown-config-key", ["train", "--config", "{tmp}/typo.toml"], 2,
+     "unknown config keys"),
+    ("train-data-dir-for-toy", [*XOR, "--data-dir", "{tmp}/empty"], 2, "reads no files"),
+    ("train-empty-data-dir", ["train", "--data-dir", "{tmp}/empty", "--epochs", "1"], 2, "zzz"),
+    ("train-incomplete-idx", ["train", "--data-dir", "{tmp}/part", "--epochs", "1"], 2,
+     "zzz"),
+    ("train-corrupt-idx", ["train", "--data-dir", "{tmp}/idx", "--epochs", "1"], 2, "zzz"),
+    ("train-out-holds-a-run", [*XOR, "--out", "{xor}"], 2, "already holds a run"),
+    ("train-out-is-a-file", [*XOR, "--out", "{tmp}/notes.txt/run"], 2, "expected a folder"),
+    ("unknown-command", ["trian"], 2, "invalid choice"),
+    ("no-command", [], 2, "the following arguments"),
+    ("playground-bad-port", ["playground", "--port", "70000"], 2, "expected a port"),
+    ("example-out-is-a-file", ["example", "cycle", "--out", "{tmp}/notes.txt"], 2,
+     "expected a folder for the figures"),
+    ("example-unknown", ["example", "nope"], 2, "invalid choice"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _no_language_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in LOCALE:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The files the cases name, and two trained runs (an xor and a mini-MNIST one)."""
+    tmp = tmp_path_factory.mktemp("lang")
+    (tmp / "empty").mkdir()
+    for folder, names in (("part", IDX[:1]), ("idx", IDX)):  # one file only; all, truncated
+        (tmp / folder).mkdir()
+        for name in names:
+            (tmp / folder / name).write_bytes(b"\x00\x00\x08\x03\x00\x00\x00\x05garbage")
+    (tmp / "notes.txt").write_text("not a picture\n")
+    (tmp / "bad.safetensors").write_bytes(b"\xff" * 64)
+    (tmp / "typo.toml").write_text("epochz = 3\n")
+    (tmp / "resume.toml").write_text('resume = "runs/x"\n')
+    runs = {"xor": [*XOR], "digits": ["train", "--dataset", "mini-mnist", "--hidden", "4",
+                                      "--epochs", "1", "--batch-size", "256"]}
+    for name, argv in runs.items():
+        assert main([*argv, "--out", str(tmp / name)]) == 0
+    return {"tmp": str(tmp), "xor": str(tmp / "xor"), "digits": str(tmp / "digits")}
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err, err
+    assert len(lines) == 1 and lines[0].startswith("chainrule: "), err
+    return lines[0]
+
+
+@pytest.mark.parametrize(("argv", "code", "english"), [case[1:] for case in CASES],
+                         ids=[case[0] for case in CASES])
+def test_bad_input_is_one_line_in_chinese_with_the_english_numbers_and_paths(
+        argv: list[str], code: int, english: str, places: dict[str, str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [arg.format(**places) for arg in argv]
+    en_code, en_out, en_err = _run(["--lang", "en", *argv], capsys)
+    zh_code, zh_out, zh_err = _run(["--lang", "zh", *argv], capsys)
+    assert en_code == zh_code == code
+    en_line, zh_line = _one_line(en_err), _one_line(zh_err)
+    assert not CJK.search(en_line) and CJK.search(zh_line), zh_line
+    assert Counter(NUMBER.findall(zh_line)) == Counter(NUMBER.findall(en_line)), zh_line
+    for path in [arg for arg in argv if arg.startswith(places["tmp"])]:
+        assert (path in en_line) == (path in zh_line), (path, zh_line)
+    assert english not in zh_line, zh_line  # said in Chinese, not passed through
+    assert "cli." not in zh_line  # never a key name
+    assert zh_out == en_out == ""
+    # --lang after the subcommand says the same (where there is a subcommand to follow)
+    if argv and not argv[0].startswith("-") and argv[0] != "trian":
+        assert _run([*argv, "--lang", "zh"], capsys) == (zh_code, zh_out, zh_err)
+
+
+COMMANDS = [["train"], ["eval", "run"], ["predict", "run", "a.png"], ["info", "run"],
+            ["bench"], ["plot", "run"], ["example", "backprop"], ["playground"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c[0] for c in COMMANDS])
+def test_an_unknown_language_is_one_line_for_every_command(
+        command: list[str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for argv in (["--lang", "xx", *command], [*command, "--lang", "xx"],
+                 [*command, "--lang=xx"]):
+        code, out, err = _run(argv, capsys)
+        assert (code, out) == (2, ""), argv
+        assert "--lang 'xx': no such language; available: en (English), zh" in _one_line(err)
+    monkeypatch.setenv("CHAINRULE_LANG", "klingon")
+    code, out, err = _run(command, capsys)
+    assert (code, out) == (2, "")
+    assert "CHAINRULE_LANG 'klingon': no such language; available: en" in _one_line(err)
+
+
+def test_a_small_training_run_speaks_chinese(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "run")
+    code, text, err = _run(["--lang", "zh", *XOR, "--out", out], capsys)
+    assert code == 0, err
+    for words in ("数据：xor，1,000 个训练样本和 1,000 个测试样本", "学习率 0.5", "批大小 32",
+                  "1 轮", "随机种子 0", "线程：", "测试集准确率", "测试集损失",
+                  f"检查点 {out}/checkpoint.safetensors"):
+        assert words in text, (words, text)
+    assert "test accuracy" not in text and "checkpoint " not in text
+    # resumed: the notices of a resumed run, and the test set evaluated again
+    code, text, err = _run(["train", "--resume", out, "--lang", "zh"], capsys)
+    assert code == 0, err
+    assert f"已从 {out}/checkpoint.safetensors 恢复训练：第 1 轮" in text
+    assert "提示：这次运行已经训练了 --epochs 1 中的 1 轮" in err
+    assert "--epochs 2 或更多" in err
+
+
+@pytest.mark.parametrize("command", [["eval"], ["info"]], ids=["eval", "info"])
+def test_eval_and_info_of_a_run_say_the_english_numbers(
+        command: list[str], places: dict[str, str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    en_code, english, _ = _run([*command, places["xor"]], capsys)
+    zh_code, chinese, _ = _run([*command, places["xor"], "--lang", "zh"], capsys)
+    assert en_code == zh_code == 0
+    assert Counter(NUMBER.findall(chinese)) == Counter(NUMBER.findall(english))
+    assert CJK.search(chinese) and not CJK.search(english)
+    first = chinese.splitlines()[0]
+    assert first.startswith("xor 测试集：准确率" if command == ["eval"] else "检查点：")
+
+
+@pytest.mark.parametrize(("environ", "chinese"), [
+    ({"CHAINRULE_LANG": "zh"}, True),
+    ({"LANG": "zh_CN.UTF-8"}, True),
+    ({"LC_MESSAGES": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}, True),
+    ({"LC_ALL": "zh_CN.UTF-8"}, True),
+    ({"CHAINRULE_LANG": "en", "LANG": "zh_CN.UTF-8"}, False),  # the environment beats the locale
+    ({"LANG": "en_US.UTF-8"}, False),
+])
+def test_the_language_comes_from_the_environment_or_the_locale(
+        environ: dict[str, str], chinese: bool, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    code, _, err = _run(["eval", str(tmp_path / "missing")], capsys)
+    assert code == 2
+    assert bool(CJK.search(_one_line(err))) == chinese, err
+    if chinese:  # the flag beats the environment and the locale, before or after the command
+        for argv in (["--lang", "en", "eval", str(tmp_path)], ["eval", str(tmp_path), "--lang",
+                                                               "en"]):
+            code, _, err = _run(argv, capsys)
+            assert code == 2 and not CJK.search(_one_line(err)), err
+
+
+def test_python_m_chainrule_speaks_chinese_without_a_traceback(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing")
+    result = subprocess.run([sys.executable, "-m", "chainrule", "--lang", "zh", "info",
+                             missing], capture_output=True, text=True, timeout=120,
+                            env={"PATH": "", "PYTHONIOENCODING": "utf-8"})
+    assert result.returncode == 2 and result.stdout == ""
+    line = _one_line(result.stderr)
+    assert line.startswith("chainrule: 错误：") and missing in line
