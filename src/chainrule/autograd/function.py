@@ -221,18 +221,11 @@ class Function:
         arrays = []
         needs = []
         inputs: list[Any] = []
-        # (version counter, version now, id of data) per tensor input, and later per output.
-        # Only ids are kept (never the arrays: that would keep unsaved inputs alive);
-        # backward compares a changed version's id with the saved arrays' ids, which is
-        # sound because the saved arrays were alive together with these arrays.
-        versions = []
         record = False
         for a in args:
             if isinstance(a, Tensor):
                 data = a._data
                 arrays.append(data)
-                version = a._version
-                versions.append((version, version[0], id(data)))
                 if a._requires_grad:  # an edge to its node (or to the leaf itself)
                     record = True
                     needs.append(True)
@@ -251,7 +244,7 @@ class Function:
             ctx.needs_input_grad = (False,) * len(args)
         raw = cls.forward(ctx, *arrays)
         if type(raw) is tuple:
-            return _finish_multi(cls, ctx, args, arrays, raw, record, inputs, versions)
+            return _finish_multi(cls, ctx, args, arrays, raw, record, inputs)
         if anomaly.STATE.enabled:
             _check_forward(cls, arrays, (raw,))
         if not record:
@@ -262,11 +255,23 @@ class Function:
         _link(ctx, inputs)
         out = Tensor._wrap(raw, ctx, 0)
         if ctx.to_save:
-            versions.append((out._version, 0, id(raw)))
-            ctx.saved_versions = versions
+            ctx.saved_versions = _versions(args, [(out._version, id(raw))])  # raw: as saved
         if CAPTURE.tape is not None:
             CAPTURE.tape.append((cls, args, ctx, (out,), False))
         return out
+
+
+def _versions(args: tuple[Any, ...], outs: list[tuple[list[int], int]]) -> list[Any]:
+    """(version counter, version now, id of data) per tensor input and per output, for the
+    in-place check of an op that saved arrays (forward changes no input, so reading the
+    inputs' versions after it is reading them before it). Only ids are kept, never the
+    arrays (that would keep unsaved inputs alive); backward compares a changed version's
+    id with the saved arrays' ids, which is sound because the saved arrays were alive
+    together with these arrays. ``outs``: (version counter, id of the array forward
+    returned) per output."""
+    versions = [(a._version, a._version[0], id(a._data)) for a in args if isinstance(a, Tensor)]
+    versions.extend((counter, 0, array_id) for counter, array_id in outs)
+    return versions
 
 
 def _link(ctx: Node, inputs: list[Any]) -> None:
@@ -285,8 +290,7 @@ def _check_forward(cls: type[Function], arrays: list[Any], outs: tuple[Any, ...]
 
 
 def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays: list[Any],
-                  outs: tuple[Any, ...], record: bool, inputs: list[Any],
-                  versions: list[Any]) -> tuple[Any, ...]:
+                  outs: tuple[Any, ...], record: bool, inputs: list[Any]) -> tuple[Any, ...]:
     """``apply`` for ops with several outputs (split, max with indices, user Functions)."""
     if anomaly.STATE.enabled:
         _check_forward(cls, arrays, outs)
@@ -304,8 +308,7 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
         for i, o in enumerate(outs)
     )
     if ctx.to_save:
-        versions.extend((t._version, 0, id(t._data)) for t in results)
-        ctx.saved_versions = versions
+        ctx.saved_versions = _versions(args, [(t._version, id(t._data)) for t in results])
     if CAPTURE.tape is not None:
         CAPTURE.tape.append((cls, args, ctx, results, True))
     return results
