@@ -93,6 +93,20 @@ def test_conv_matches_finite_differences_and_torch(case: OpCase, shapes: tuple) 
     check_case(case, shapes)
 
 
+@pytest.mark.parametrize("layout", ["per_image", "batch_last"])
+@pytest.mark.parametrize(("case", "shapes"), params(
+    [c for c in CONV_CASES if c.name in ("basic_3x3", "stride_pad_pairs", "dilation_stride_pad",
+                                         "groups_stride_pad", "depthwise_multiplier")]))
+def test_both_column_layouts_match_finite_differences_and_torch(
+        case: OpCase, shapes: tuple, layout: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Layers with narrow outputs compute batch-last (conv.BATCH_LAST_BELOW), others per
+    image: each layout, forced on the table's harder rows, matches torch and gradcheck."""
+    from chainrule.ops import conv as conv_ops
+
+    monkeypatch.setattr(conv_ops, "BATCH_LAST_BELOW", 1 << 30 if layout == "batch_last" else 0)
+    check_case(case, shapes)
+
+
 @pytest.mark.parametrize(("case", "shapes"), params(UNFOLD_CASES))
 def test_unfold_fold_match_finite_differences_and_torch(case: OpCase, shapes: tuple) -> None:
     check_case(case, shapes)
@@ -165,11 +179,15 @@ def test_empty_batch_works_like_torch() -> None:
 
 @pytest.mark.parametrize("kwargs", [{}, {"stride": 2, "padding": 1}, {"dilation": 2},
                                     {"groups": 2, "padding": (2, 0)}])
+@pytest.mark.parametrize("wide", [False, True])
 def test_columns_kept_from_forward_or_made_again_give_the_same_gradients(
-        kwargs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+        kwargs: dict[str, Any], wide: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """The weight gradient reads the forward pass's columns when they fit KEEP_COLUMNS and
-    rebuilds them from the input otherwise: bit for bit the same numbers."""
+    rebuilds them from the input otherwise: bit for bit the same numbers, in either layout
+    (``wide``: outputs counted as wide, so per image; else batch-last)."""
     from chainrule.ops import conv as conv_ops
+
+    monkeypatch.setattr(conv_ops, "BATCH_LAST_BELOW", 0 if wide else 1 << 30)
 
     rng = np.random.default_rng(3)
     x = rng.normal(size=(3, 4, 9, 8)).astype(np.float32)
