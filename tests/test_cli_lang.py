@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from chainrule.cli import main
+from chainrule.cli import build_parser, main
+from chainrule.i18n import messages
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -201,3 +202,22 @@ def test_python_m_chainrule_speaks_chinese_without_a_traceback(tmp_path: Path) -
     assert result.returncode == 2 and result.stdout == ""
     line = _one_line(result.stderr)
     assert line.startswith("chainrule: 错误：") and missing in line
+
+
+def test_help_in_chinese_keeps_the_english_numbers_and_english_help_is_unchanged(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], ["eval", "--help"]):
+        texts = {}
+        for lang in ("en", "zh"):
+            with pytest.raises(SystemExit) as stop:
+                main([*argv, "--lang", lang])
+            assert stop.value.code == 0
+            texts[lang] = capsys.readouterr().out
+        english, chinese = texts["en"], texts["zh"]
+        assert chinese.startswith("用法：chainrule") and "选项：" in chinese
+        assert "usage:" not in chinese and "options:" not in chinese
+        assert Counter(NUMBER.findall(chinese)) == Counter(NUMBER.findall(english))
+        if argv == ["--help"]:  # the command list and the examples
+            assert "命令：" in chinese and "  train        训练一个网络" in chinese
+            assert "教程中的 784-16-16-10 sigmoid 网络" in chinese
+    assert build_parser().format_help() == build_parser(messages("en")).format_help()

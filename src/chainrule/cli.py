@@ -31,51 +31,38 @@ import argparse
 import os
 import signal
 import sys
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import numpy as np
 
 import chainrule as cr
-from chainrule import nn
+from chainrule.cli_eval import cmd_eval, cmd_plot, cmd_predict
 from chainrule.cli_example import add_example_parser
 from chainrule.cli_info import cmd_info
 from chainrule.cli_lang import (
     Text,
     add_lang_flag,
     argparse_message,
-    error,
     lang_in,
     os_reason,
     render,
-    say_of,
     text_of,
 )
 from chainrule.cli_launch import add_launch_parser
 from chainrule.cli_playground import add_playground_parser
-from chainrule.cli_run import (
-    UsageError,
-    checkpoint_of,
-    finite_weights,
-    need_matplotlib,
-    plot_figures,
-    refuse_unread_data,
-    saved_config,
-)
+from chainrule.cli_run import UsageError
 from chainrule.cli_streams import standard_streams
 from chainrule.cli_train import cmd_train
 from chainrule.cli_train_flags import add_train_flags
-from chainrule.data import DataLoader, DatasetError
-from chainrule.data.images import read_images
+from chainrule.data import DatasetError
 from chainrule.i18n import Messages, UnknownLanguage, messages
 from chainrule.limits import MemoryLimitError
 from chainrule.nn.layers import ShapeError
 from chainrule.nn.module import StateDictError
 from chainrule.ops.linalg import DtypeError
-from chainrule.train import recipe
-from chainrule.train.checkpoint import CheckpointError, apply_checkpoint, read_checkpoint
-from chainrule.train.costs import SIGMOID_LOSSES, probabilities
+from chainrule.train.checkpoint import CheckpointError
 from chainrule.train.recipe import ConfigError
-from chainrule.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
+from chainrule.train.trainer import TrainingDiverged, TrainingInterrupted
 
 EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_PIPE = 2, 1, 130, 141
 
@@ -108,12 +95,31 @@ class ArgumentsError(Exception):
         self.message, self.prog = message, prog
 
 
+# argparse's own headings in a help text, and the keys that say them in another language
+HEADINGS = (("usage: ", "cli.help.usage"), ("\noptions:\n", "cli.help.options"),
+            ("\npositional arguments:\n", "cli.help.positional"),
+            ("\ncommands:\n", "cli.help.commands"),
+            ("show this help message and exit", "cli.help.help"),
+            ("show program's version number and exit", "cli.help.version"))
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors as one 'chainrule: error: ...' line like all the others
-    (raised as :class:`ArgumentsError`, printed by :func:`main` in the command's language)."""
+    (raised as :class:`ArgumentsError`, printed by :func:`main` in the command's language),
+    and its headings in the language of ``say`` (None: argparse's English)."""
+
+    say: Messages | None = None
 
     def error(self, message: str) -> NoReturn:
         raise ArgumentsError(message, self.prog)
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        if self.say is None or self.say.lang == "en":
+            return text
+        for english, key in HEADINGS:
+            text = text.replace(english, self.say(key))
+        return text
 
 
 def _positive_int(text: str) -> int:
@@ -133,164 +139,49 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_plot(args: argparse.Namespace) -> int:
-    need_matplotlib()  # before anything is loaded
-    if len(args.run) > 1:
-        from chainrule.cli_plot import compare_runs
-
-        compare_runs(args.run, args.out)
-        return 0
-    if args.out is not None:
-        raise error(UsageError, "cli.plot.out_one_run", out=args.out)
-    run = args.run[0]
-    model, config, features, classes = _load_run(run)
-    name = config["dataset"] or "mnist"
-    _, test_set, _, _ = recipe.load_data(config, name, train=False)
-    folder = run if os.path.isdir(run) else os.path.dirname(run)
-    plot_figures(folder, model, test_set, features, classes, config["augment"], config["seed"],
-                 say=say_of(args))
-    return 0
-
-
-# ---- eval / predict / info ----------------------------------------------------------------
-
-
-def _load_run(run: str) -> tuple[nn.Sequential, dict[str, Any], int, int]:
-    """Rebuild a run's model from the config in its checkpoint and load the weights."""
-    path = checkpoint_of(run)
-    arrays, meta = read_checkpoint(path)
-    if "playground" in meta and not meta.get("config"):
-        raise error(CheckpointError, "cli.run.playground_export", path=path, run=run)
-    try:
-        config = recipe.resolve(saved_config(path, meta)[0])
-    except ConfigError as exc:
-        raise error(CheckpointError, "cli.run.bad_saved_config", path=path,
-                    detail=str(exc)) from None
-    features = recipe.data_shape(config["dataset"] or "mnist")[0]
-    biases = [k for k in arrays if k.startswith("model/") and k.endswith(".bias")]
-    if not biases:
-        raise error(CheckpointError, "cli.run.no_biases", path=path)
-    # the output layer's bias: the one of the last layer ("model/5.bias"), whatever the order
-    last = max(biases, key=lambda k: int(k[6:].split(".")[0]) if k[6].isdigit() else -1)
-    classes = int(arrays[last].shape[0])
-    finite_weights(path, arrays)  # NaN weights would only predict NaN
-    model = recipe.build_model(config, features, classes, training=False)
-    apply_checkpoint(path, arrays, meta, model)
-    model.eval()
-    return model, config, features, classes
-
-
-KINDS = {2: "cli.kind.points", 3072: "cli.kind.colour"}  # else 28x28 images
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    say = say_of(args)
-    model, config, features, classes = _load_run(args.run)
-    if args.data_dir is not None:
-        recipe.check_data_dir(args.data_dir)
-        config["data_dir"] = args.data_dir
-    name = config["dataset"] or "mnist"
-    if args.dataset is not None:
-        name = recipe.resolve({"dataset": args.dataset})["dataset"]
-        if recipe.data_shape(name)[0] != features:
-            raise error(UsageError, "cli.eval.other_kind", name=name, run=args.run,
-                        kind=Text(KINDS.get(features, "cli.kind.grey")),
-                        trained=config["dataset"])
-    refuse_unread_data(name, args.data_dir, None, None if args.dataset else args.run,
-                       evaluate=True)
-    _, test_set, _, set_classes = recipe.load_data(config, name, train=False)
-    if set_classes > classes:
-        raise error(UsageError, "cli.eval.more_classes", name=name, classes=set_classes,
-                    run=args.run, outputs=classes)
-    trainer = Trainer(model, recipe.build_loss(config, classes), None, progress=False, log=None)
-    result = trainer.evaluate(DataLoader(test_set, batch_size=recipe.EVAL_BATCH), classes)
-    print(say("cli.eval.result", name=name, accuracy=f"{result['accuracy']:.2%}",
-              loss=f"{result['loss']:.4f}", count=f"{result['count']:,}"))
-    print(say("cli.eval.confusion"))
-    for i, row in enumerate(result["confusion"]):
-        print(f"  {i:>2} " + " ".join(f"{v:>5}" for v in row))
-    return 0
-
-
-def cmd_predict(args: argparse.Namespace) -> int:
-    say = say_of(args)
-    model, config, features, _ = _load_run(args.run)
-    if features != 784:
-        kind = Text("cli.kind.colour" if features == 3072 else "cli.kind.points")
-        raise error(UsageError, "cli.predict.not_images", run=args.run,
-                    dataset=config["dataset"], kind=kind)
-    if config["loss"] in SIGMOID_LOSSES:
-        print(say("cli.predict.sigmoid", loss=config["loss"]))
-    for path in args.images:
-        try:
-            images = read_images(path)
-        except DatasetError as exc:
-            raise error(DatasetError, "cli.predict.bad_image", detail=str(exc)) from None
-        with cr.no_grad():
-            output = model(cr.tensor(images.astype(config["dtype"])))
-            probs = probabilities(config["loss"], output).numpy()
-        shown = probs[:args.limit]
-        for i, p in enumerate(shown):
-            top = np.argsort(-p)[:3]
-            label = path if len(probs) == 1 else f"{path}[{i}]"
-            print(f"{label}: " + ", ".join(f"{int(c)} ({p[c]:.1%})" for c in top))
-        if len(probs) > len(shown):
-            print(say("cli.predict.more", count=len(probs) - len(shown)))
-    return 0
-
-
 # ---- entry point --------------------------------------------------------------------------
 
 
-DESCRIPTION = ("Train, evaluate and look inside neural networks written with PyTorch's API on "
-               "NumPy.")
-EPILOG = """examples:
-  chainrule train                      the tutorials' 784-16-16-10 sigmoid net on MNIST
-  chainrule train --dataset spiral --hidden 20 --activation tanh --epochs 40 --plot
-  chainrule eval runs/NAME             test accuracy, loss and confusion matrix
-  chainrule plot runs/NAME             curves, confusion matrix, weights (PNG files)
-  chainrule example backprop           the worked 2-2-2 example, every number
-  chainrule playground                 train a network in the browser and watch it learn
-
-'chainrule COMMAND --help' lists a command's flags."""
+ENGLISH = messages("en")
+DESCRIPTION, EPILOG = ENGLISH("cli.help.description"), ENGLISH("cli.help.epilog")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand (``chainrule --help`` lists them all)."""
+def build_parser(say: Messages | None = None) -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (``chainrule --help`` lists them all); with
+    ``say`` in another language than English, its headings, the description, the examples
+    and each command's one-line summary are in that language (each option's help stays
+    English)."""
     parser = _Parser(prog="chainrule", description=DESCRIPTION, epilog=EPILOG,
                      formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"chainrule {cr.__version__}")
     add_lang_flag(parser)
     sub = parser.add_subparsers(dest="command", required=True, title="commands",
                                 metavar="COMMAND")
-    train = sub.add_parser("train", help="train a network (default: the tutorials' MNIST MLP)")
+    train = sub.add_parser("train", help=ENGLISH("cli.help.train"))
     add_train_flags(train)
     train.set_defaults(func=cmd_train)
-    ev = sub.add_parser("eval", help="evaluate a trained run on its test set")
+    ev = sub.add_parser("eval", help=ENGLISH("cli.help.eval"))
     ev.add_argument("run", help="run folder or checkpoint file")
     ev.add_argument("--dataset", help="evaluate on another data set of the same shape")
     ev.add_argument("--data-dir", dest="data_dir", metavar="DIR",
                     help="folder with the data set's files, read as train --data-dir reads it "
                     "(default: the run's own --data-dir, else $CHAINRULE_DATA, then the cache)")
     ev.set_defaults(func=cmd_eval)
-    pr = sub.add_parser("predict", help="top-3 classes for images (PNG, JPEG, PGM, BMP, GIF, "
-                        "TIFF, WebP or IDX)")
+    pr = sub.add_parser("predict", help=ENGLISH("cli.help.predict"))
     pr.add_argument("run", help="run folder or checkpoint file")
     pr.add_argument("images", nargs="+", help="picture files (scaled to 28x28 grey, inverted "
                     "when the background is light) or IDX files of images")
     pr.add_argument("--limit", type=_positive_int, default=10,
                     help="images to show from an IDX file (at least 1)")
     pr.set_defaults(func=cmd_predict)
-    info = sub.add_parser("info", help="config, metrics and environment of a run")
+    info = sub.add_parser("info", help=ENGLISH("cli.help.info"))
     info.add_argument("run", help="run folder or checkpoint file")
     info.set_defaults(func=cmd_info)
-    bench = sub.add_parser("bench", help="time one epoch of the tutorials' MNIST net: "
-                           "chainrule (eager, captured) vs PyTorch vs plain NumPy")
+    bench = sub.add_parser("bench", help=ENGLISH("cli.help.bench"))
     bench.add_argument("--full", action="store_true", help="all three configurations, median "
                        "of 3 processes (minutes)")
     bench.set_defaults(func=cmd_bench)
-    pl = sub.add_parser("plot", help="write a run's standard figures as PNGs next to it, or "
-                        "overlay several runs' curves in one figure")
+    pl = sub.add_parser("plot", help=ENGLISH("cli.help.plot"))
     pl.add_argument("run", nargs="+", help="run folder or checkpoint file; two or more: their "
                     "loss and accuracy curves in one figure, the legend naming each run and "
                     "the settings that differ")
@@ -302,7 +193,23 @@ def build_parser() -> argparse.ArgumentParser:
     add_launch_parser(sub)
     for command in sub.choices.values():  # --lang after the subcommand too
         add_lang_flag(command)
+    if say is not None and say.lang != "en":
+        _say_help(parser, sub, say)
     return parser
+
+
+def _say_help(parser: argparse.ArgumentParser, sub: argparse._SubParsersAction,
+              say: Messages) -> None:
+    """The top-level help and each command's summary and headings in ``say``'s language."""
+    parser.description, parser.epilog = say("cli.help.description"), say("cli.help.epilog")
+    for choice in sub._choices_actions:
+        choice.help = say(f"cli.help.{choice.dest}")
+    for command in [parser, *sub.choices.values()]:
+        if isinstance(command, _Parser):
+            command.say = say
+        for action in command._actions:
+            if action.dest == "lang":
+                action.help = say("cli.help.lang")
 
 
 def _os_error(exc: OSError, say: Messages | None = None) -> str:
@@ -357,7 +264,7 @@ def _parse(argv: list[str], say: Messages) -> argparse.Namespace | None:
     """The parsed command line, or None after printing argparse's error in ``say``'s
     language."""
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(say).parse_args(argv)
     except ArgumentsError as exc:
         print(say("cli.usage", message=argparse_message(exc.message, say), prog=exc.prog),
               file=sys.stderr)

@@ -31,8 +31,7 @@ from chainrule.i18n import ENGLISH, Messages, messages
 
 E = TypeVar("E", bound=BaseException)
 
-LANG_HELP = ("language of the notices and error messages: en or zh (default: "
-             "$CHAINRULE_LANG, else the locale, LC_ALL, LC_MESSAGES or LANG, else en)")
+LANG_HELP = ENGLISH["cli.help.lang"]
 
 # the English errors of argparse and of the CLI's flag types, said again in the command's
 # language: the message must match the key's English template (its fields match anything)

@@ -230,4 +230,40 @@ MESSAGES: dict[str, str] = {
     "cli.info.val_accuracy": "validation accuracy",
     "cli.info.val_loss": "validation loss",
     "cli.info.environment": "environment:",
+    # --help: argparse's headings, the top-level description and examples, each command's
+    # summary (each option's help stays English)
+    "cli.help.usage": "usage: ",
+    "cli.help.options": "\noptions:\n",
+    "cli.help.positional": "\npositional arguments:\n",
+    "cli.help.commands": "\ncommands:\n",
+    "cli.help.help": "show this help message and exit",
+    "cli.help.version": "show program's version number and exit",
+    "cli.help.lang": "language of the notices and error messages: en or zh (default: "
+                     "$CHAINRULE_LANG, else the locale, LC_ALL, LC_MESSAGES or LANG, else en)",
+    "cli.help.description": "Train, evaluate and look inside neural networks written with "
+                            "PyTorch's API on NumPy.",
+    "cli.help.epilog": """examples:
+  chainrule train                      the tutorials' 784-16-16-10 sigmoid net on MNIST
+  chainrule train --dataset spiral --hidden 20 --activation tanh --epochs 40 --plot
+  chainrule eval runs/NAME             test accuracy, loss and confusion matrix
+  chainrule plot runs/NAME             curves, confusion matrix, weights (PNG files)
+  chainrule example backprop           the worked 2-2-2 example, every number
+  chainrule playground                 train a network in the browser and watch it learn
+
+'chainrule COMMAND --help' lists a command's flags.""",
+    "cli.help.train": "train a network (default: the tutorials' MNIST MLP)",
+    "cli.help.eval": "evaluate a trained run on its test set",
+    "cli.help.predict": "top-3 classes for images (PNG, JPEG, PGM, BMP, GIF, TIFF, WebP or "
+                        "IDX)",
+    "cli.help.info": "config, metrics and environment of a run",
+    "cli.help.bench": "time one epoch of the tutorials' MNIST net: chainrule (eager, "
+                      "captured) vs PyTorch vs plain NumPy",
+    "cli.help.plot": "write a run's standard figures as PNGs next to it, or overlay several "
+                     "runs' curves in one figure",
+    "cli.help.example": "walk through a tutorial calculation or idea with real numbers and "
+                        "pictures",
+    "cli.help.playground": "train a small network in the browser and watch it learn (local web "
+                           "page; needs the 'playground' extra)",
+    "cli.help.launch": "run a chainrule command on N processes with mpiexec (data-parallel "
+                       "training over MPI; needs the 'mpi' extra); names the rank when one dies",
 }

@@ -220,4 +220,37 @@ MESSAGES: dict[str, str] = {
     "cli.info.val_accuracy": "验证集准确率",
     "cli.info.val_loss": "验证集损失",
     "cli.info.environment": "环境：",
+    # --help: argparse's headings, the top-level description and examples, each command's
+    # summary (each option's help stays English)
+    "cli.help.usage": "用法：",
+    "cli.help.options": "\n选项：\n",
+    "cli.help.positional": "\n位置参数：\n",
+    "cli.help.commands": "\n命令：\n",
+    "cli.help.help": "显示这条帮助信息并退出",
+    "cli.help.version": "显示程序的版本号并退出",
+    "cli.help.lang": "提示和错误信息的语言：en 或 zh（默认：$CHAINRULE_LANG，否则按区域设置 "
+                     "LC_ALL、LC_MESSAGES 或 LANG，否则 en）",
+    "cli.help.description": "训练、评估并查看神经网络的内部：用 PyTorch 的 API 写成，运行在 "
+                            "NumPy 上。",
+    "cli.help.epilog": """示例：
+  chainrule train                      教程中的 784-16-16-10 sigmoid 网络，在 MNIST 上训练
+  chainrule train --dataset spiral --hidden 20 --activation tanh --epochs 40 --plot
+  chainrule eval runs/NAME             测试集准确率、损失和混淆矩阵
+  chainrule plot runs/NAME             曲线、混淆矩阵、权重（PNG 文件）
+  chainrule example backprop           教程中 2-2-2 的算例，每一个数字
+  chainrule playground                 在浏览器中训练一个网络，看着它学习
+
+'chainrule COMMAND --help' 列出一个命令的参数。""",
+    "cli.help.train": "训练一个网络（默认：教程中 MNIST 的多层感知机）",
+    "cli.help.eval": "在测试集上评估一次训练好的运行",
+    "cli.help.predict": "图像的 top-3 类别（PNG、JPEG、PGM、BMP、GIF、TIFF、WebP 或 IDX）",
+    "cli.help.info": "一次运行的设置、指标和环境",
+    "cli.help.bench": "为教程中 MNIST 网络的一轮训练计时：chainrule（即时执行、捕获重放）对比 "
+                      "PyTorch 和纯 NumPy",
+    "cli.help.plot": "把一次运行的标准图写成 PNG 放在它旁边，或把多次运行的曲线画在一张图里",
+    "cli.help.example": "用真实的数字和图一步步走过教程中的一个计算或想法",
+    "cli.help.playground": "在浏览器中训练一个小网络，看着它学习（本地网页；需要 'playground' "
+                           "附加组件）",
+    "cli.help.launch": "用 mpiexec 在 N 个进程上运行一个 chainrule 命令（基于 MPI 的数据并行"
+                       "训练；需要 'mpi' 附加组件）；某个进程退出时指出是哪一个",
 }
