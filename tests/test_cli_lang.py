@@ -221,3 +221,17 @@ def test_help_in_chinese_keeps_the_english_numbers_and_english_help_is_unchanged
             assert "命令：" in chinese and "  train        训练一个网络" in chinese
             assert "教程中的 784-16-16-10 sigmoid 网络" in chinese
     assert build_parser().format_help() == build_parser(messages("en")).format_help()
+
+
+def test_plot_in_chinese_says_what_it_wrote(tmp_path: Path, places: dict[str, str],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "xor"
+    assert main([*XOR, "--out", str(run)]) == 0
+    capsys.readouterr()
+    code, out, _ = _run(["plot", str(run), "--lang", "zh"], capsys)
+    assert code == 0
+    assert f"已写入 {run}/curves.png" in out.splitlines() and "wrote" not in out
+    assert (run / "curves.png").read_bytes().startswith(b"\x89PNG")
+    code, out, _ = _run(["--lang", "zh", "plot", str(run), places["xor"], "--out",
+                         str(tmp_path / "both.png")], capsys)
+    assert code == 0 and (tmp_path / "both.png").exists()

@@ -26,6 +26,7 @@ from chainrule.cli_lang import Text, error, say_of
 from chainrule.cli_run import (
     UsageError,
     checkpoint_of,
+    figure_note,
     finite_weights,
     need_matplotlib,
     plot_figures,
@@ -46,7 +47,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if len(args.run) > 1:
         from chainrule.cli_plot import compare_runs
 
-        compare_runs(args.run, args.out)
+        figure_note(say_of(args))
+        compare_runs(args.run, args.out, lang=say_of(args).lang)
         return 0
     if args.out is not None:
         raise error(UsageError, "cli.plot.out_one_run", out=args.out)

@@ -36,13 +36,14 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from chainrule.cli_lang import Text, error, os_reason, path_kind, text_of
-from chainrule.i18n import Messages
+from chainrule.i18n import Messages, messages
 from chainrule.paths import what_is_at
 from chainrule.train.checkpoint import CheckpointError
 from chainrule.train.rundata import BUILT_IN
@@ -126,17 +127,30 @@ def need_matplotlib() -> None:
         raise error(UsageError, "cli.matplotlib", reason=reason) from None
 
 
+def figure_note(say: Messages) -> None:
+    """A 'note:' line on stderr when the figures cannot speak ``say``'s language (Chinese
+    needs a CJK font: they are drawn in English then)."""
+    from chainrule.viz.fonts import figure_language
+
+    notice = figure_language(say.lang).notice
+    if notice is not None:
+        print(say("cli.note", notice=notice), file=sys.stderr)
+
+
 def plot_figures(folder: str, model: Any, test_set: Any, features: int, classes: int,
                  augment: list[str] | None = None, seed: int = 0,
                  say: Messages | None = None) -> None:
     """Write a run's standard figures next to it, printing each path (``augment``: the
     run's ``--augment``, drawn as a grid of augmented images too; ``say``: the language
-    of the notices, English by default)."""
+    of the notices and of the figures' words, English by default)."""
     need_matplotlib()
     from chainrule.viz.run import plot_run
 
-    for path in plot_run(folder, model, test_set, features, classes, augment, seed):
-        print(Text("cli.wrote", path=path).render(say) if say else Text("cli.wrote", path=path))
+    say = say or messages("en")
+    figure_note(say)
+    for path in plot_run(folder, model, test_set, features, classes, augment, seed,
+                         lang=say.lang):
+        print(say("cli.wrote", path=path))
 
 
 class RunFolder:
