@@ -43,6 +43,7 @@ from chainrule.train.trainer import Trainer
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """One run's standard figures next to it, or several runs' curves in one figure."""
     need_matplotlib()  # before anything is loaded
     if len(args.run) > 1:
         from chainrule.cli_plot import compare_runs
@@ -92,6 +93,7 @@ KINDS = {2: "cli.kind.points", 3072: "cli.kind.colour"}  # else 28x28 images
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """Accuracy, loss and confusion matrix of a run on its test set (or ``--dataset``)."""
     say = say_of(args)
     model, config, features, classes = load_run(args.run)
     if args.data_dir is not None:
@@ -121,6 +123,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """The top-3 classes and their probabilities for each picture (or IDX image)."""
     say = say_of(args)
     model, config, features, _ = load_run(args.run)
     if features != 784:

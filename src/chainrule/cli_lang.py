@@ -87,19 +87,31 @@ def error(kind: type[E], key: str, /, **fields: Any) -> E:
 
 
 def text_of(exc: BaseException) -> Text | None:
-    """The Text an exception was made from by :func:`error` (None for any other)."""
+    """The Text an exception was made from by :func:`error` (None for any other).
+
+    >>> text_of(error(OSError, "cli.wrote", path="a")).key, text_of(OSError("a"))
+    ('cli.wrote', None)
+    """
     text = getattr(exc, "cli_text", None)
     return text if isinstance(text, Text) else None
 
 
 def one_line(text: str) -> str:
-    """Several lines (a library's message) as one."""
+    """Several lines (a library's message) as one.
+
+    >>> one_line("first\\n  second\\n\\n")
+    'first second'
+    """
     return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def render(exc: BaseException, say: Messages) -> str:
     """The message of ``exc`` in ``say``'s language when it was made by :func:`error`;
-    else its own (English) text on one line."""
+    else its own (English) text on one line.
+
+    >>> render(ValueError("bad\\nvalue"), messages("zh"))
+    'bad value'
+    """
     text = text_of(exc)
     return one_line(text.render(say) if text is not None else str(exc))
 
@@ -115,7 +127,14 @@ def path_kind(found: str) -> Text | str:
 
 
 def os_reason(exc: OSError) -> Text | str:
-    """An OS error's reason (``strerror``) in words of the catalogues for the common ones."""
+    """An OS error's reason (``strerror``) in words of the catalogues for the common ones.
+
+    >>> import errno
+    >>> os_reason(OSError(errno.ENOSPC, "No space left on device")).render(messages("zh"))
+    '磁盘已满（No space left on device）'
+    >>> os_reason(OSError(errno.EBUSY, "Device or resource busy"))
+    'Device or resource busy'
+    """
     reason = exc.strerror or one_line(str(exc)) or type(exc).__name__
     key = f"cli.errno.{errno.errorcode.get(exc.errno or -1, '')}"
     return Text(key, reason=reason) if key in ENGLISH else reason
@@ -123,7 +142,11 @@ def os_reason(exc: OSError) -> Text | str:
 
 def say_of(args: argparse.Namespace) -> Messages:
     """The catalogue a command speaks: the one ``cli.main`` put on ``args``, else that of
-    ``args.lang`` (or of the environment and the locale), for a command called directly."""
+    ``args.lang`` (or of the environment and the locale), for a command called directly.
+
+    >>> say_of(argparse.Namespace(lang="zh")).lang
+    'zh'
+    """
     say = getattr(args, "say", None)
     return say if isinstance(say, Messages) else messages(getattr(args, "lang", None))
 
@@ -144,7 +167,13 @@ def lang_in(argv: Sequence[str]) -> str | None:
 
 def add_lang_flag(parser: argparse.ArgumentParser) -> None:
     """``--lang`` on ``parser`` unless it has one; unset, it leaves the namespace alone
-    (so that a subcommand's unset flag does not hide the one before the subcommand)."""
+    (so that a subcommand's unset flag does not hide the one before the subcommand).
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_lang_flag(parser)
+    >>> vars(parser.parse_args([])), vars(parser.parse_args(["--lang", "zh"]))
+    ({}, {'lang': 'zh'})
+    """
     if "--lang" not in parser._option_string_actions:
         parser.add_argument("--lang", metavar="LANG", default=argparse.SUPPRESS,
                             help=LANG_HELP)
