@@ -101,18 +101,20 @@ def uniform(generator: Generator, shape: tuple[int, ...], dtype: Any, low: float
     return _fused(unit, hi - lo, lo, dtype).reshape(shape)
 
 
-_libm_log = np.frompyfunc(math.log, 1, 1)
-
-
-def _box_muller_16(unit: np.ndarray, mean: float, std: float, dtype: Any) -> np.ndarray:
-    """Blocks of 16 float64 uniforms (rows) -> 16 normals each: cos half, then sin half."""
-    one_minus = 1.0 - unit[:, :8]
-    angle_unit = unit[:, 8:]
-    log = np.asarray(_libm_log(one_minus), dtype=np.float64)
-    radius = np.sqrt(-2 * log)
-    theta = 2.0 * math.pi * angle_unit
-    return np.concatenate([_fused(radius * np.cos(theta), std, mean, dtype),
-                           _fused(radius * np.sin(theta), std, mean, dtype)], axis=1)
+def _box_muller_16(unit: np.ndarray, out: np.ndarray, mean: float, std: float) -> None:
+    """Blocks of 16 float64 uniforms (rows of ``unit``) -> 16 normals each in the rows of
+    ``out``: ``radius * cos`` then ``radius * sin``, ``* std + mean`` fused, with the C
+    library's log (:func:`~chainrule.random_normal.log_f64`), cos and sin."""
+    one_minus = np.subtract(1.0, unit[:, :8])
+    radius = np.empty_like(one_minus)
+    random_normal.log_f64(one_minus.ravel(), radius.ravel())
+    np.multiply(radius, -2.0, out=radius)
+    np.sqrt(radius, out=radius)
+    theta = np.multiply(unit[:, 8:], 2.0 * math.pi)
+    for half, function in ((out[:, :8], np.cos), (out[:, 8:], np.sin)):
+        values = function(theta)
+        np.multiply(values, radius, out=values)
+        half[...] = values if mean == 0 and std == 1 else _fma64(values, std, mean)
 
 
 def normal(generator: Generator, shape: tuple[int, ...], dtype: Any, mean: float = 0.0,
@@ -127,19 +129,19 @@ def normal(generator: Generator, shape: tuple[int, ...], dtype: Any, mean: float
     if dtype == np.float32:
         random_normal.normals_f32(generator.words32, out[:blocks * 16].reshape(blocks, 16),
                                   mean, std)
-        if count % 16:  # the ragged end's uniforms are drawn, unused: the last 16 normals
-            generator.words32(count % 16)  # are made again from 16 fresh uniforms
-            random_normal.normals_f32(generator.words32, out[count - 16:].reshape(1, 16),
-                                      mean, std)
-        return out.reshape(shape)
-    unit = unit_uniform(generator, count, dtype)
-    grid = unit[:blocks * 16].reshape(blocks, 16)
-    for start in range(0, blocks, CHUNK_BLOCKS):  # chunks that stay in the CPU's cache
-        stop = min(start + CHUNK_BLOCKS, blocks)
-        out[start * 16:stop * 16] = _box_muller_16(grid[start:stop], mean, std, dtype).ravel()
-    if count % 16:
-        tail = unit_uniform(generator, 16, dtype).reshape(1, 16)
-        out[count - 16:] = _box_muller_16(tail, mean, std, dtype).ravel()
+    else:
+        grid = out[:blocks * 16].reshape(blocks, 16)
+        for start in range(0, blocks, CHUNK_BLOCKS):  # chunks that stay in the CPU's cache
+            stop = min(start + CHUNK_BLOCKS, blocks)
+            unit = unit_uniform(generator, 16 * (stop - start), dtype)
+            _box_muller_16(unit.reshape(-1, 16), grid[start:stop], mean, std)
+    if count % 16:  # the ragged end's uniforms are drawn, unused: the last 16 normals
+        unit_uniform(generator, count % 16, dtype)  # are made again from 16 fresh ones
+        tail = out[count - 16:].reshape(1, 16)
+        if dtype == np.float32:
+            random_normal.normals_f32(generator.words32, tail, mean, std)
+        else:
+            _box_muller_16(unit_uniform(generator, 16, dtype).reshape(1, 16), tail, mean, std)
     return out.reshape(shape)
 
 
