@@ -81,6 +81,7 @@ MESSAGES: dict[str, str] = {
     "viz.augment.shift": "shift up to {pixels} px",
     "viz.augment.rotate": "rotate up to {degrees} deg",
     "viz.augment.elastic": "elastic (sigma {sigma}, alpha {alpha})",
+    "viz.augment.separator": "; ",
     "viz.augment.title": "--augment {kinds}: {described}\neach training batch is distorted "
                          "anew; validation and test images never are",
     # pictures.py

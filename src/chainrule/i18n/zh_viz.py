@@ -79,6 +79,7 @@ MESSAGES: dict[str, str] = {
     "viz.augment.shift": "平移至多 {pixels} 像素",
     "viz.augment.rotate": "旋转至多 {degrees} 度",
     "viz.augment.elastic": "弹性形变（sigma {sigma}，alpha {alpha}）",
+    "viz.augment.separator": "；",
     "viz.augment.title": "--augment {kinds}：{described}\n每个训练批次都重新变形；验证集和测试集的"
                          "图像从不变形",
     # pictures.py

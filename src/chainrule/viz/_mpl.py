@@ -51,6 +51,9 @@ def wrap(text: str, columns: int) -> str:
     每轮的损失和
     准确率，训练
     集与测试集
+    >>> print(wrap("弹性形变（sigma 4，alpha 34）", 24))
+    弹性形变（sigma 4，alpha
+    34）
     """
     import textwrap
 
@@ -66,9 +69,10 @@ def _wrap_wide(line: str, columns: int) -> str:
 
     from chainrule.i18n import display_width
 
-    # pieces: a Latin word with its following spaces, or one wide character (with any
-    # closing punctuation right after it, which must not start a line)
-    pieces = re.findall(r"[^\s\u2e80-\uffef]+\s*|\s+|[\u2e80-\uffef][，。；：、）》」』！？]*",
+    # pieces: a Latin word with its following spaces, or one wide character, each with any
+    # closing punctuation right after it (which must not start a line)
+    closing = "[，。；：、）》」』！？]*"
+    pieces = re.findall(rf"[^\s\u2e80-\uffef]+{closing}\s*|\s+|[\u2e80-\uffef]{closing}",
                         line)
     lines, current = [], ""
     for piece in pieces:

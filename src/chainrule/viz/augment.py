@@ -18,7 +18,7 @@ import numpy as np
 
 from chainrule.data.augment import Augment
 from chainrule.i18n import Messages
-from chainrule.viz._mpl import finish, new_figure
+from chainrule.viz._mpl import finish, new_figure, wrap
 from chainrule.viz.fonts import figure_language
 from chainrule.viz.pictures import show
 
@@ -65,7 +65,8 @@ def _grid(augment: Augment, columns: list[np.ndarray], labels: Sequence[Any] | N
              "rotate": words("viz.augment.rotate", degrees=f"{augment.max_degrees:g}"),
              "elastic": words("viz.augment.elastic", sigma=f"{augment.sigma:g}",
                               alpha=f"{augment.alpha:g}")}
-    described = "; ".join(sizes[kind] for kind in augment.kinds)
-    fig.suptitle(words("viz.augment.title", kinds=",".join(augment.kinds), described=described),
-                 fontsize=10)
+    described = words("viz.augment.separator").join(sizes[kind] for kind in augment.kinds)
+    title = words("viz.augment.title", kinds=",".join(augment.kinds), described=described)
+    per_line = max(int(fig.get_figwidth() * 72 / 6), 20)  # as suptitle does, line by line
+    fig.suptitle("\n".join(wrap(line, per_line) for line in title.split("\n")), fontsize=10)
     return finish(fig, save)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.nn.layers import Linear
-from chainrule.viz._mpl import finish, new_figure
+from chainrule.viz._mpl import finish, new_figure, suptitle
 from chainrule.viz.fonts import figure_language
 
 
@@ -71,6 +71,5 @@ def colour_templates(layer: Linear, max_units: int = 32, labels: Sequence[str] |
                 low, high = float(W[i].min()), float(W[i].max())
                 show(ax, (W[i] - low) / ((high - low) or 1.0))
                 ax.set_title(labels[i] if labels is not None else f"h{i + 1}", fontsize=8)
-        fig.suptitle(language.words("viz.templates.title", shown=n, count=W.shape[0]),
-                     fontsize=10)
+        suptitle(fig, language.words("viz.templates.title", shown=n, count=W.shape[0]), 10)
         return finish(fig, save)
