@@ -1,5 +1,10 @@
 """Plots with matplotlib (a dependency of chainrule). Every function returns a Figure and
-takes ``save=path`` to write a PNG; the Agg backend is used, so no display is needed."""
+takes ``save=path`` to write a PNG; the Agg backend is used, so no display is needed.
+
+Every function that draws words takes ``lang=`` ("en", "zh"; default ``$CHAINRULE_LANG``,
+else the locale): titles, axis labels and legends come from the catalogue
+(:mod:`chainrule.i18n`, the ``viz.*`` keys), Chinese drawn with a CJK font
+(:mod:`chainrule.viz.fonts`)."""
 
 from chainrule.viz.boundary import decision_boundary, neuron_boundaries
 from chainrule.viz.conv import conv_filters, feature_map_grid, feature_maps
