@@ -70,14 +70,16 @@ class MaxPool2d(Function):
         for p in range(1, kh * kw):
             xp.maximum(y, view[:, :, p // kw, p % kw], out=y)
         # the first position holding the maximum, in scan order (PyTorch keeps the first
-        # on ties: it replaces its running maximum only when a value is strictly greater)
+        # on ties: it replaces its running maximum only when a value is strictly greater),
+        # counted from the last position back: index = 0 where position p holds the
+        # maximum, else 1 + the index counted from p + 1 (three in-place passes per
+        # position; the forward scan with found/hit masks took six, 1.4-1.5x the time)
         index = xp.zeros(y.shape, dtype=np.uint8 if kh * kw <= 256 else np.int32)
-        found = view[:, :, 0, 0] == y
-        for p in range(1, kh * kw):
-            hit = view[:, :, p // kw, p % kw] == y
-            hit &= ~found
-            found |= hit
-            index += hit * index.dtype.type(p)
+        differs = xp.empty(y.shape, dtype=bool)
+        for p in range(kh * kw - 2, -1, -1):
+            xp.not_equal(view[:, :, p // kw, p % kw], y, out=differs)
+            index += 1
+            index *= differs
         if y.dtype.kind == "f" and bool(xp.isnan(y).any()):
             for p in range(kh * kw):  # PyTorch also replaces it with each NaN: the last wins
                 index[xp.isnan(view[:, :, p // kw, p % kw])] = p
