@@ -2,9 +2,8 @@
 ``bernoulli`` and the fills behind ``Tensor.bernoulli_`` and ``Tensor.exponential_``.
 
 Draws come from the seeded :class:`~chainrule.random.Generator` (``generator=`` or the
-default one), so a seed gives the same samples every run. ``bernoulli`` and
-``exponential_`` are PyTorch's CPU samples bit for bit (tests/test_random_torch.py);
-``multinomial``'s are not (PyTorch's algorithm is another), only the same distribution.
+default one), so a seed gives the same samples every run: PyTorch's CPU samples bit for bit
+(tests/test_random_torch.py, tests/test_random_sampling.py).
 
 >>> import chainrule as cr
 >>> _ = cr.manual_seed(0)
@@ -50,12 +49,15 @@ def _check(weights: np.ndarray, num_samples: int, replacement: bool,
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002
                 generator: Generator | None = None) -> Tensor:
     """Sample ``num_samples`` category indices per row (int64), with probabilities
-    proportional to ``input``'s values.
+    proportional to ``input``'s values: PyTorch's CPU draws, bit for bit.
 
-    Without replacement each category is drawn at most once: the categories with the
-    smallest E / w for exponential draws E (the exponential race, PyTorch's method), so
-    categories of weight 0 come only after all the others, as in PyTorch. With replacement
-    every draw is independent.
+    Without replacement (or for one sample) PyTorch races exponentials: ``q`` is
+    ``exponential_(1)`` in the input's shape and dtype, and the samples are the largest
+    ``input / q`` of each row, largest first (categories of weight 0 come only after all the
+    others; the order among several of them is PyTorch's sort's, not reproduced). With
+    replacement each row's cumulative sums (in the input's dtype, divided by the total, the
+    last one set to 1) are searched for one float64 uniform per sample: the first category
+    whose cumulative sum reaches it.
 
     >>> import chainrule as cr
     >>> g = cr.Generator().manual_seed(3)
@@ -66,19 +68,21 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
     shape, dtype = tuple(input.shape), input.dtype
     weights = np.asarray(input.detach().cpu()._data)
     _check(weights, int(num_samples), replacement, shape, dtype)
-    rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
-    rng = numpy_generator(generator).numpy()  # not PyTorch's multinomial: its own stream
-    if replacement:
-        cdf = np.cumsum(rows, axis=1)
-        cdf /= cdf[:, -1:]
-        draws = rng.random((rows.shape[0], num_samples))
-        picks = np.stack([np.searchsorted(c, d, side="right") for c, d in zip(cdf, draws,
-                                                                               strict=True)])
-        picks = np.minimum(picks, rows.shape[1] - 1)  # a draw of exactly 1 after rounding
+    rows = weights.reshape(-1, weights.shape[-1])
+    draw = numpy_generator(generator)
+    if not replacement or num_samples == 1:
+        race = random_draws.exponential(draw, 1.0, rows.shape, rows.dtype)
+        keys = rows / race
+        # largest first; equal keys (zero weights) by index
+        picks = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     else:
-        with np.errstate(divide="ignore"):
-            keys = rng.standard_exponential(rows.shape) / rows
-        picks = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+        cumulative = np.cumsum(rows, axis=1, dtype=rows.dtype)  # sequential, like PyTorch's
+        cumulative /= cumulative[:, -1:]
+        cumulative[:, -1] = 1
+        unit = random_draws.unit_uniform(draw, rows.shape[0] * num_samples, np.float64)
+        unit = unit.reshape(rows.shape[0], num_samples)
+        picks = np.stack([np.searchsorted(row.astype(np.float64), samples, side="left")
+                          for row, samples in zip(cumulative, unit, strict=True)])
     picks = picks.astype(np.int64).reshape(shape[:-1] + (int(num_samples),))
     return Tensor._wrap(to_device(picks, input.device))
 
