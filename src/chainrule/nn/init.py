@@ -160,7 +160,14 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator: Generator | None = None) -> Tensor:
-    """Fill with N(mean, std^2) cut to [a, b] (draws outside are drawn again).
+    """Fill with N(mean, std^2) cut to [a, b], by PyTorch 2.13's two rejection samplers, so
+    the same seed gives PyTorch's values and stream position.
+
+    If [a, b] holds more than 30% of the mass: draw normals for the whole tensor, then, while
+    any value lies outside [a, b], draw a whole tensor of normals again and take its values
+    there. Otherwise: uniforms on [a, b] as candidates, each kept when ``log(v)`` of a fresh
+    uniform ``v`` is at most the candidate's log density (relative to its peak on [a, b]);
+    rejected places take the next round's candidates (whole tensors of both, each round).
 
     >>> import chainrule as cr
     >>> w = cr.nn.init.trunc_normal_(cr.empty(1000), std=1.0, a=-0.5, b=0.5)
@@ -172,15 +179,37 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
+
+    def cdf(value: float) -> float:
+        return (1.0 + math.erf(value / math.sqrt(2.0))) / 2.0
+
     rng = numpy_generator(generator)
-    values = rng.normal(mean, std, tensor.shape, draw_dtype(tensor.dtype))
-    outside = (values < a) | (values > b)
-    for _ in range(1000):  # each round keeps at least P([a, b]) of what is left
-        if not outside.any():
-            break
-        values[outside] = rng.normal(mean, std, int(outside.sum()), draw_dtype(tensor.dtype))
-        outside = (values < a) | (values > b)
-    return _fill(tensor, np.clip(values, a, b))
+    dtype = np.dtype(draw_dtype(tensor.dtype))
+    shape = tuple(tensor.shape)
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        low, high = dtype.type(a), dtype.type(b)
+        values = rng.normal(mean, std, shape, dtype)
+        outside = (values < low) | (values > high)
+        while outside.any():
+            values = np.where(outside, rng.normal(mean, std, shape, dtype), values)
+            outside = (values < low) | (values > high)
+        return _fill(tensor, values)
+    mode = max(a, min(mean, b))
+    log_peak = dtype.type(-0.5 * ((mode - mean) / std) ** 2)
+
+    def log_density(candidates: np.ndarray) -> np.ndarray:
+        scaled = (candidates - dtype.type(mean)) / dtype.type(std)
+        return scaled * scaled * dtype.type(-0.5) - log_peak
+
+    values = rng.uniform(a, b, shape, dtype)
+    with np.errstate(divide="ignore"):  # log(0) = -inf: accepted
+        pending = np.log(rng.uniform(0.0, 1.0, shape, dtype)) > log_density(values)
+        while pending.any():
+            candidates = rng.uniform(a, b, shape, dtype)
+            values = np.where(pending, candidates, values)
+            accept_log = np.log(rng.uniform(0.0, 1.0, shape, dtype))
+            pending = np.where(pending, accept_log > log_density(candidates), pending)
+    return _fill(tensor, values)
 
 
 def eye_(tensor: Tensor) -> Tensor:
