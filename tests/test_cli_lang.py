@@ -235,3 +235,23 @@ def test_plot_in_chinese_says_what_it_wrote(tmp_path: Path, places: dict[str, st
     code, out, _ = _run(["--lang", "zh", "plot", str(run), places["xor"], "--out",
                          str(tmp_path / "both.png")], capsys)
     assert code == 0 and (tmp_path / "both.png").exists()
+
+
+def test_the_mini_mnist_notice_is_the_librarys_in_english_and_chinese_with_zh(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainrule.train import recipe, rundata
+
+    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path / "no-data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "no-cache"))
+    monkeypatch.chdir(tmp_path)
+    library = rundata.choose_dataset(recipe.resolve({}))[1]
+    assert library is not None and library.startswith("notice: full MNIST not found")
+    argv = ["train", "--epochs", "0", "--hidden", "2"]
+    code, _, english = _run(argv, capsys)
+    assert code == 0 and english.splitlines()[0] == library
+    code, _, chinese = _run([*argv, "--lang", "zh"], capsys)
+    first = chinese.splitlines()[0]
+    assert code == 0 and first.startswith("提示：没有找到完整的 MNIST")
+    assert Counter(NUMBER.findall(first)) == Counter(NUMBER.findall(library))
+    assert str(tmp_path / "no-data") in first
