@@ -220,6 +220,9 @@ def test_help_in_chinese_keeps_the_english_numbers_and_english_help_is_unchanged
         if argv == ["--help"]:  # the command list and the examples
             assert "命令：" in chinese and "  train        训练一个网络" in chinese
             assert "教程中的 784-16-16-10 sigmoid 网络" in chinese
+        else:  # eval's options
+            assert "--dataset DATASET  在另一个同样形状的数据集上评估" in chinese
+            assert "evaluate on another data set" in english
     assert build_parser().format_help() == build_parser(messages("en")).format_help()
 
 

@@ -148,8 +148,9 @@ DESCRIPTION, EPILOG = ENGLISH("cli.help.description"), ENGLISH("cli.help.epilog"
 
 def build_parser(say: Messages | None = None) -> argparse.ArgumentParser:
     """The argument parser of every subcommand (``chainrule --help`` lists them all); with
-    ``say`` in another language than English, its headings, the description, the examples
-    and each command's one-line summary are in that language (each option's help stays
+    ``say`` in another language than English, its headings, the description, the examples,
+    each command's one-line summary and the options of eval, predict, info, bench, plot and
+    playground are in that language (train's, example's and launch's options stay
     English)."""
     parser = _Parser(prog="chainrule", description=DESCRIPTION, epilog=EPILOG,
                      formatter_class=_HelpFormatter)
@@ -161,32 +162,26 @@ def build_parser(say: Messages | None = None) -> argparse.ArgumentParser:
     add_train_flags(train)
     train.set_defaults(func=cmd_train)
     ev = sub.add_parser("eval", help=ENGLISH("cli.help.eval"))
-    ev.add_argument("run", help="run folder or checkpoint file")
-    ev.add_argument("--dataset", help="evaluate on another data set of the same shape")
+    ev.add_argument("run", help=ENGLISH("cli.help.eval.run"))
+    ev.add_argument("--dataset", help=ENGLISH("cli.help.eval.dataset"))
     ev.add_argument("--data-dir", dest="data_dir", metavar="DIR",
-                    help="folder with the data set's files, read as train --data-dir reads it "
-                    "(default: the run's own --data-dir, else $CHAINRULE_DATA, then the cache)")
+                    help=ENGLISH("cli.help.eval.data_dir"))
     ev.set_defaults(func=cmd_eval)
     pr = sub.add_parser("predict", help=ENGLISH("cli.help.predict"))
-    pr.add_argument("run", help="run folder or checkpoint file")
-    pr.add_argument("images", nargs="+", help="picture files (scaled to 28x28 grey, inverted "
-                    "when the background is light) or IDX files of images")
+    pr.add_argument("run", help=ENGLISH("cli.help.predict.run"))
+    pr.add_argument("images", nargs="+", help=ENGLISH("cli.help.predict.images"))
     pr.add_argument("--limit", type=_positive_int, default=10,
-                    help="images to show from an IDX file (at least 1)")
+                    help=ENGLISH("cli.help.predict.limit"))
     pr.set_defaults(func=cmd_predict)
     info = sub.add_parser("info", help=ENGLISH("cli.help.info"))
-    info.add_argument("run", help="run folder or checkpoint file")
+    info.add_argument("run", help=ENGLISH("cli.help.info.run"))
     info.set_defaults(func=cmd_info)
     bench = sub.add_parser("bench", help=ENGLISH("cli.help.bench"))
-    bench.add_argument("--full", action="store_true", help="all three configurations, median "
-                       "of 3 processes (minutes)")
+    bench.add_argument("--full", action="store_true", help=ENGLISH("cli.help.bench.full"))
     bench.set_defaults(func=cmd_bench)
     pl = sub.add_parser("plot", help=ENGLISH("cli.help.plot"))
-    pl.add_argument("run", nargs="+", help="run folder or checkpoint file; two or more: their "
-                    "loss and accuracy curves in one figure, the legend naming each run and "
-                    "the settings that differ")
-    pl.add_argument("--out", help="where the figure of several runs goes (default: "
-                    "compare.png in the folder holding the runs)")
+    pl.add_argument("run", nargs="+", help=ENGLISH("cli.help.plot.run"))
+    pl.add_argument("--out", help=ENGLISH("cli.help.plot.out"))
     pl.set_defaults(func=cmd_plot)
     add_example_parser(sub)
     add_playground_parser(sub)
@@ -200,16 +195,19 @@ def build_parser(say: Messages | None = None) -> argparse.ArgumentParser:
 
 def _say_help(parser: argparse.ArgumentParser, sub: argparse._SubParsersAction,
               say: Messages) -> None:
-    """The top-level help and each command's summary and headings in ``say``'s language."""
+    """The top-level help, each command's summary and headings, and the help of the options
+    the catalogues hold (eval, predict, info, bench, plot, playground) in ``say``'s
+    language."""
     parser.description, parser.epilog = say("cli.help.description"), say("cli.help.epilog")
     for choice in sub._choices_actions:
         choice.help = say(f"cli.help.{choice.dest}")
-    for command in [parser, *sub.choices.values()]:
+    for name, command in [("", parser), *sub.choices.items()]:
         if isinstance(command, _Parser):
             command.say = say
         for action in command._actions:
-            if action.dest == "lang":
-                action.help = say("cli.help.lang")
+            key = "cli.help.lang" if action.dest == "lang" else f"cli.help.{name}.{action.dest}"
+            if key in ENGLISH.table:  # an option whose help the catalogues hold
+                action.help = say(key)
 
 
 def _os_error(exc: OSError, say: Messages | None = None) -> str:

@@ -15,20 +15,19 @@ import webbrowser
 
 from chainrule.cli_lang import Text, error, say_of
 from chainrule.cli_run import UsageError
+from chainrule.i18n import messages
 
 
 def add_playground_parser(sub: argparse._SubParsersAction) -> None:
-    play = sub.add_parser("playground", help="train a small network in the browser and watch "
-                          "it learn (local web page; needs the 'playground' extra)")
-    play.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: a "
-                      "free one)")
+    english = messages("en")
+    play = sub.add_parser("playground", help=english("cli.help.playground"))
+    play.add_argument("--port", type=_port, default=0,
+                      help=english("cli.help.playground.port"))
     play.add_argument("--no-browser", dest="no_browser", action="store_true",
-                      help="print the URL without opening a browser")
-    play.add_argument("--load", metavar="RUN", help="open a trained 2-D run: a run folder of "
-                      "chainrule train --dataset circles|xor|gaussians|spiral|moons, or a "
-                      "playground export")
+                      help=english("cli.help.playground.no_browser"))
+    play.add_argument("--load", metavar="RUN", help=english("cli.help.playground.load"))
     play.add_argument("--export-dir", dest="export_dir", metavar="DIR", default=None,
-                      help="where the page's Export button writes run folders (default runs)")
+                      help=english("cli.help.playground.export_dir"))
     play.set_defaults(func=cmd_playground)
 
 

@@ -266,4 +266,27 @@ MESSAGES: dict[str, str] = {
                            "page; needs the 'playground' extra)",
     "cli.help.launch": "run a chainrule command on N processes with mpiexec (data-parallel "
                        "training over MPI; needs the 'mpi' extra); names the rank when one dies",
+    "cli.help.eval.run": "run folder or checkpoint file",
+    "cli.help.eval.dataset": "evaluate on another data set of the same shape",
+    "cli.help.eval.data_dir": "folder with the data set's files, read as train --data-dir "
+                              "reads it (default: the run's own --data-dir, else "
+                              "$CHAINRULE_DATA, then the cache)",
+    "cli.help.predict.run": "run folder or checkpoint file",
+    "cli.help.predict.images": "picture files (scaled to 28x28 grey, inverted when the "
+                               "background is light) or IDX files of images",
+    "cli.help.predict.limit": "images to show from an IDX file (at least 1)",
+    "cli.help.info.run": "run folder or checkpoint file",
+    "cli.help.bench.full": "all three configurations, median of 3 processes (minutes)",
+    "cli.help.plot.run": "run folder or checkpoint file; two or more: their loss and accuracy "
+                         "curves in one figure, the legend naming each run and the settings "
+                         "that differ",
+    "cli.help.plot.out": "where the figure of several runs goes (default: compare.png in the "
+                         "folder holding the runs)",
+    "cli.help.playground.port": "port on 127.0.0.1 (default: a free one)",
+    "cli.help.playground.no_browser": "print the URL without opening a browser",
+    "cli.help.playground.load": "open a trained 2-D run: a run folder of chainrule train "
+                                "--dataset circles|xor|gaussians|spiral|moons, or a playground "
+                                "export",
+    "cli.help.playground.export_dir": "where the page's Export button writes run folders "
+                                      "(default runs)",
 }

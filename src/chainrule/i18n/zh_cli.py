@@ -253,4 +253,23 @@ MESSAGES: dict[str, str] = {
                            "附加组件）",
     "cli.help.launch": "用 mpiexec 在 N 个进程上运行一个 chainrule 命令（基于 MPI 的数据并行"
                        "训练；需要 'mpi' 附加组件）；某个进程退出时指出是哪一个",
+    "cli.help.eval.run": "运行文件夹或检查点文件",
+    "cli.help.eval.dataset": "在另一个同样形状的数据集上评估",
+    "cli.help.eval.data_dir": "存放数据集文件的文件夹，读法与 train --data-dir 相同（默认：这次"
+                              "运行自己的 --data-dir，否则 $CHAINRULE_DATA，然后是缓存）",
+    "cli.help.predict.run": "运行文件夹或检查点文件",
+    "cli.help.predict.images": "图片文件（缩放成 28x28 灰度图，背景是浅色时反转）或 IDX 图像"
+                               "文件",
+    "cli.help.predict.limit": "从 IDX 文件中显示的图像数（至少 1）",
+    "cli.help.info.run": "运行文件夹或检查点文件",
+    "cli.help.bench.full": "全部三种配置，取 3 个进程的中位数（需要几分钟）",
+    "cli.help.plot.run": "运行文件夹或检查点文件；两个或更多时：把它们的损失和准确率曲线画在一张"
+                         "图里，图例写出每次运行的名字和不同的设置",
+    "cli.help.plot.out": "多次运行对比图的文件名（默认：存放这些运行的文件夹中的 compare.png）",
+    "cli.help.playground.port": "127.0.0.1 上的端口（默认：一个空闲端口）",
+    "cli.help.playground.no_browser": "只打印网址，不打开浏览器",
+    "cli.help.playground.load": "打开一次训练好的 2 维运行：chainrule train --dataset "
+                                "circles|xor|gaussians|spiral|moons 的运行文件夹，或 "
+                                "playground 导出的运行",
+    "cli.help.playground.export_dir": "网页上 Export 按钮写入运行文件夹的位置（默认 runs）",
 }
