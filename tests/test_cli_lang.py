@@ -5,6 +5,7 @@ unknown language is one line listing the available ones, exit 2, for every comma
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -206,7 +207,7 @@ def test_python_m_chainrule_speaks_chinese_without_a_traceback(tmp_path: Path) -
 
 def test_help_in_chinese_keeps_the_english_numbers_and_english_help_is_unchanged(
         capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["--help"], ["eval", "--help"]):
+    for argv in (["--help"], ["eval", "--help"], ["train", "--help"]):
         texts = {}
         for lang in ("en", "zh"):
             with pytest.raises(SystemExit) as stop:
@@ -220,10 +221,22 @@ def test_help_in_chinese_keeps_the_english_numbers_and_english_help_is_unchanged
         if argv == ["--help"]:  # the command list and the examples
             assert "命令：" in chinese and "  train        训练一个网络" in chinese
             assert "教程中的 784-16-16-10 sigmoid 网络" in chinese
-        else:  # eval's options
+        elif argv[0] == "eval":  # eval's options
             assert "--dataset DATASET  在另一个同样形状的数据集上评估" in chinese
             assert "evaluate on another data set" in english
-    assert build_parser().format_help() == build_parser(messages("en")).format_help()
+        else:  # train's flags and epilog
+            assert "训练的轮数（默认 5）" in chinese and "number of epochs (default 5)" in english
+            assert "恢复的运行保留训练时的每一项设置" in chinese
+    english_parsers = (build_parser(), build_parser(messages("en")))
+    assert english_parsers[0].format_help() == english_parsers[1].format_help()
+    for name in ("train", "eval", "playground"):
+        helps = [_subcommand(parser, name).format_help() for parser in english_parsers]
+        assert helps[0] == helps[1], name
+
+
+def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
 
 
 def test_plot_in_chinese_says_what_it_wrote(tmp_path: Path, places: dict[str, str],

@@ -53,7 +53,7 @@ from chainrule.cli_playground import add_playground_parser
 from chainrule.cli_run import UsageError
 from chainrule.cli_streams import standard_streams
 from chainrule.cli_train import cmd_train
-from chainrule.cli_train_flags import add_train_flags
+from chainrule.cli_train_flags import add_train_flags, say_train_help
 from chainrule.data import DatasetError
 from chainrule.i18n import Messages, UnknownLanguage, messages
 from chainrule.limits import MemoryLimitError
@@ -149,8 +149,8 @@ DESCRIPTION, EPILOG = ENGLISH("cli.help.description"), ENGLISH("cli.help.epilog"
 def build_parser(say: Messages | None = None) -> argparse.ArgumentParser:
     """The argument parser of every subcommand (``chainrule --help`` lists them all); with
     ``say`` in another language than English, its headings, the description, the examples,
-    each command's one-line summary and the options of eval, predict, info, bench, plot and
-    playground are in that language (train's, example's and launch's options stay
+    each command's one-line summary and the options of train, eval, predict, info, bench,
+    plot and playground are in that language (example's and launch's options stay
     English)."""
     parser = _Parser(prog="chainrule", description=DESCRIPTION, epilog=EPILOG,
                      formatter_class=_HelpFormatter)
@@ -196,7 +196,7 @@ def build_parser(say: Messages | None = None) -> argparse.ArgumentParser:
 def _say_help(parser: argparse.ArgumentParser, sub: argparse._SubParsersAction,
               say: Messages) -> None:
     """The top-level help, each command's summary and headings, and the help of the options
-    the catalogues hold (eval, predict, info, bench, plot, playground) in ``say``'s
+    the catalogues hold (train, eval, predict, info, bench, plot, playground) in ``say``'s
     language."""
     parser.description, parser.epilog = say("cli.help.description"), say("cli.help.epilog")
     for choice in sub._choices_actions:
@@ -205,9 +205,12 @@ def _say_help(parser: argparse.ArgumentParser, sub: argparse._SubParsersAction,
         if isinstance(command, _Parser):
             command.say = say
         for action in command._actions:
-            key = "cli.help.lang" if action.dest == "lang" else f"cli.help.{name}.{action.dest}"
-            if key in ENGLISH.table:  # an option whose help the catalogues hold
+            key = f"cli.help.{name}.{action.dest}"
+            if action.dest == "lang":
+                action.help = say("cli.help.lang")
+            elif name != "train" and key in ENGLISH.table:  # train's flags: below
                 action.help = say(key)
+    say_train_help(sub.choices["train"], say)
 
 
 def _os_error(exc: OSError, say: Messages | None = None) -> str:

@@ -289,4 +289,92 @@ MESSAGES: dict[str, str] = {
                                 "export",
     "cli.help.playground.export_dir": "where the page's Export button writes run folders "
                                       "(default runs)",
+    # train's flags and the epilog of its --help ({sets}, ... : the lists of recipe)
+    "cli.help.train.epilog": (
+        "A resumed run keeps every setting it was trained with; only {resumable} (and "
+        "--out, --plot) may change,\nand --epochs not when a step, cosine, warmup or onecycle "
+        "schedule is laid out over them.\nThe model's memory (parameters, gradients, optimizer "
+        "state, a batch's activations) is\nestimated before it is built and refused over 4 GiB; "
+        "set {memory_env}=SIZE (e.g. 16G) to\nallow more."),
+    "cli.help.train.model": "mlp (default: Flatten and the --hidden layers) | lenet (LeNet-5: "
+                            "conv 6@5x5 pad 2, max-pool, conv 16@5x5, max-pool, 120, 84, 10; "
+                            "61,706 parameters) | cnn (two conv 3x3 blocks with BatchNorm, ReLU "
+                            "and max-pool, dropout 0.25, linear). lenet and cnn default to "
+                            "--activation relu --optimizer momentum --lr 0.05 --batch-size 64 "
+                            "--schedule cosine and take images only (28x28, or CIFAR-10's 3x32x32)",
+    "cli.help.train.dataset": "{sets} (default: mnist when found or asked for with --data-dir or "
+                              "--download, else the embedded mini-MNIST)",
+    "cli.help.train.data_dir": "folder with the data set's files: IDX files, or CIFAR-10's .bin "
+                               "files or cifar-10-binary.tar.gz (read from it, or its subfolder "
+                               "named after the data set, and nowhere else)",
+    "cli.help.train.download": "download the data set (mnist without --dataset) into --data-dir "
+                               "or the cache when none of its files is there",
+    "cli.help.train.hidden": "hidden layer sizes of --model mlp, e.g. 16,16 (default)",
+    "cli.help.train.activation": "{activations} (default sigmoid)",
+    "cli.help.train.loss": "cross_entropy (default: softmax, then -ln p of the true class, mean "
+                           "over the batch) | mse (network.py's quadratic cost: sigmoid outputs a "
+                           "against the one-hot target y, 1/2 * sum over the classes of (a - "
+                           "y)^2, mean over the batch) | bce (network2.py's cross-entropy cost: "
+                           "sigmoid outputs, -[y ln a + (1 - y) ln(1 - a)] summed over the "
+                           "classes, mean over the batch) | multi_margin (multiclass hinge). mse "
+                           "and bce runs give each class its own sigmoid probability in eval and "
+                           "predict",
+    "cli.help.train.optimizer": "{optimizers} (default sgd)",
+    "cli.help.train.lr": "learning rate (default 0.5 for sgd, 0.01 momentum, 0.001 adam)",
+    "cli.help.train.momentum": "momentum for momentum/nesterov (default 0.9)",
+    "cli.help.train.weight_decay": "L2 weight decay wd: wd * w is added to every step's gradient "
+                                   "(sgd: w -= lr * (grad + wd * w)); adamw subtracts lr * wd * w "
+                                   "apart from the gradient. It is network2.py's lambda/n: lambda "
+                                   "5.0 with n = 50,000 training images is --weight-decay 1e-4. "
+                                   "Biases decay too unless --no-bias-decay (default 0)",
+    "cli.help.train.no_bias_decay": "decay only the weights: biases and BatchNorm/LayerNorm "
+                                    "parameters get weight decay 0 (a second optimizer parameter "
+                                    "group), as network2.py does",
+    "cli.help.train.dropout": "dropout probability after each hidden layer (default 0)",
+    "cli.help.train.augment": "distort every training batch anew (image data sets; validation and "
+                              "test images never): a comma list of shift (whole pixels, up to 2 "
+                              "each way), rotate (up to 15 degrees), elastic (Simard et al. 2003: "
+                              "smoothed random displacements, sigma 4, alpha 34); drawn from "
+                              "--seed, so --resume repeats them (default none)",
+    "cli.help.train.init": "how weights start (gain g from --activation: tanh 5/3, relu and "
+                           "leaky_relu about sqrt(2), others 1): default (PyTorch's: weights and "
+                           "biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))) | xavier_uniform (U(-a, "
+                           "a), a = g * sqrt(6 / (fan_in + fan_out))) | xavier_normal (N(0, g^2 * "
+                           "2 / (fan_in + fan_out))) | kaiming_uniform (U(-b, b), b = g * sqrt(3 "
+                           "/ fan_in)) | kaiming_normal (N(0, g^2 / fan_in)) | orthogonal "
+                           "(orthogonal matrix times g) | normal (N(0, S^2) for the weights AND "
+                           "the biases, S = --init-std, default 1: network.py's N(0, 1)) | "
+                           "normal_fan_in (weights N(0, 1 / fan_in), biases N(0, 1): "
+                           "network2.py's default_weight_initializer). All but default, normal "
+                           "and normal_fan_in set the biases to 0",
+    "cli.help.train.init_std": "the standard deviation S of --init normal (default 1.0); only "
+                               "with --init normal",
+    "cli.help.train.schedule": "{schedules} (default none)",
+    "cli.help.train.batch_size": "mini-batch size (default 32)",
+    "cli.help.train.epochs": "number of epochs (default 5)",
+    "cli.help.train.seed": "random seed (default 0)",
+    "cli.help.train.val_split": "hold out N training images as a validation set: a count "
+                                "(--val-split 10000: Nielsen's 50,000 training / 10,000 "
+                                "validation) or a fraction in (0, 1); drawn from --seed and saved "
+                                "with the run, so --resume keeps it. The per-epoch val columns "
+                                "and best.safetensors then use it, and the test set is evaluated "
+                                "once after training, for the best and for the last model. "
+                                "Default: none, and then the per-epoch columns (labelled test) "
+                                "and best.safetensors use the test set",
+    "cli.help.train.dtype": "float32 (default) | float64: the dtype of the model and the data, "
+                            "saved with the run (eval, predict and --resume use it); float64 "
+                            "takes about twice the memory and time",
+    "cli.help.train.threads": "BLAS (and OpenMP) threads for NumPy's matrix products (default: "
+                              "the library's, usually one per core); on a busy machine --threads "
+                              "1 is often several times faster. The run's header and chainrule "
+                              "info show the count; it may change on --resume",
+    "cli.help.train.device": "cpu (default) or cuda",
+    "cli.help.train.out": "run folder (default runs/<dataset>-<YYYYmmdd-HHMMSS>, with -2, -3, ... "
+                          "when taken); refused if it holds another run's checkpoint",
+    "cli.help.train.resume": "continue a run from its folder (or its checkpoint.safetensors); "
+                             "only {resumable} may differ from the run's settings",
+    "cli.help.train.config": "TOML file with any of these settings but --resume and --config; "
+                             "flags override it",
+    "cli.help.train.plot": "write the standard figures next to the run (PNG: curves, confusion "
+                           "matrix, weights, ...)",
 }

@@ -272,4 +272,80 @@ MESSAGES: dict[str, str] = {
                                 "circles|xor|gaussians|spiral|moons 的运行文件夹，或 "
                                 "playground 导出的运行",
     "cli.help.playground.export_dir": "网页上 Export 按钮写入运行文件夹的位置（默认 runs）",
+    # train's flags and the epilog of its --help ({sets}, ... : the lists of recipe)
+    "cli.help.train.epilog": (
+        "恢复的运行保留训练时的每一项设置；只有 {resumable}（以及 --out、--plot）可以改变，\n"
+        "而 step、cosine、warmup 或 onecycle 学习率调度按轮数排好时 --epochs 也不能改变。\n"
+        "模型的内存（参数、梯度、优化器状态、一个批次的激活值）在构建之前估算，超过 4 GiB\n"
+        "就拒绝；设置 {memory_env}=SIZE（例如 16G）可以允许更多。"),
+    "cli.help.train.model": "mlp（默认：Flatten 和 --hidden 的各层）| lenet（LeNet-5：卷积 6@5x5 "
+                            "pad 2，最大池化，卷积 16@5x5，最大池化，120，84，10；61,706 个参数）"
+                            "| cnn（两个 3x3 卷积块，带 BatchNorm、ReLU 和最大池化，dropout 0.25，"
+                            "线性层）。lenet 和 cnn 默认用 --activation relu --optimizer momentum "
+                            "--lr 0.05 --batch-size 64 --schedule cosine，只接受图像（28x28，或 "
+                            "CIFAR-10 的 3x32x32）",
+    "cli.help.train.dataset": "{sets}（默认：找到 mnist 或用 --data-dir、--download 指定时用 "
+                              "mnist，否则用内置的 mini-MNIST）",
+    "cli.help.train.data_dir": "存放数据集文件的文件夹：IDX 文件，或 CIFAR-10 的 .bin 文件或 "
+                               "cifar-10-binary.tar.gz（只从它或它下面以数据集命名的子文件夹读取，"
+                               "不去别处找）",
+    "cli.help.train.download": "当 --data-dir 或缓存中没有数据集的任何文件时下载它（不加 "
+                               "--dataset 时下载 mnist）",
+    "cli.help.train.hidden": "--model mlp 的隐藏层大小，例如 16,16（默认）",
+    "cli.help.train.activation": "{activations}（激活函数，默认 sigmoid）",
+    "cli.help.train.loss": "cross_entropy（默认：softmax，然后取真实类别的 -ln p，在批次上取平均）"
+                           "| mse（network.py 的二次代价：sigmoid 输出 a 对 one-hot 目标 y，1/2 * "
+                           "各类别上 (a - y)^2 之和，在批次上取平均）| bce（network2.py 的交叉熵代"
+                           "价：sigmoid 输出，-[y ln a + (1 - y) ln(1 - a)] 对各类别求和，在批次上"
+                           "取平均）| multi_margin（多类 hinge 损失）。mse 和 bce 的运行在 eval 和"
+                           " predict 中给每个类别各自的 sigmoid 概率",
+    "cli.help.train.optimizer": "{optimizers}（优化器，默认 sgd）",
+    "cli.help.train.lr": "学习率（默认：sgd 为 0.5，momentum 为 0.01，adam 为 0.001）",
+    "cli.help.train.momentum": "momentum/nesterov 的动量（默认 0.9）",
+    "cli.help.train.weight_decay": "L2 权重衰减 wd：每一步的梯度加上 wd * w（sgd：w -= lr * (grad "
+                                   "+ wd * w)）；adamw 在梯度之外单独减去 lr * wd * w。它就是 "
+                                   "network2.py 的 lambda/n：lambda 5.0、n = 50,000 张训练图像即 "
+                                   "--weight-decay 1e-4。除非加 --no-bias-decay，偏置也会衰减（默"
+                                   "认 0）",
+    "cli.help.train.no_bias_decay": "只衰减权重：偏置和 BatchNorm/LayerNorm 的参数的权重衰减为 0（"
+                                    "优化器的第二个参数组），与 network2.py 相同",
+    "cli.help.train.dropout": "每个隐藏层之后的 dropout 概率（默认 0）",
+    "cli.help.train.augment": "每个训练批次都重新变形（图像数据集；验证集和测试集的图像从不变形）"
+                              "：逗号分隔的 shift（整像素平移，每个方向最多 2）、rotate（最多 15 "
+                              "度）、elastic（Simard et al. 2003：平滑的随机位移，sigma 4，alpha "
+                              "34）；由 --seed 抽取，所以 --resume 会重复它们（默认 none）",
+    "cli.help.train.init": "权重如何初始化（增益 g 由 --activation 决定：tanh 5/3，relu 和 "
+                           "leaky_relu 约为 sqrt(2)，其他为 1）：default（PyTorch 的：权重和偏置 "
+                           "U(-1/sqrt(fan_in), 1/sqrt(fan_in))）| xavier_uniform（U(-a, a)，a = g "
+                           "* sqrt(6 / (fan_in + fan_out))）| xavier_normal（N(0, g^2 * 2 / "
+                           "(fan_in + fan_out))）| kaiming_uniform（U(-b, b)，b = g * sqrt(3 / "
+                           "fan_in)）| kaiming_normal（N(0, g^2 / fan_in)）| orthogonal（正交矩阵"
+                           "乘以 g）| normal（权重和偏置都取 N(0, S^2)，S = --init-std，默认 1："
+                           "network.py 的 N(0, 1)）| normal_fan_in（权重 N(0, 1 / fan_in)，偏置 "
+                           "N(0, 1)：network2.py 的 default_weight_initializer）。除 default、"
+                           "normal 和 normal_fan_in 外都把偏置设为 0",
+    "cli.help.train.init_std": "--init normal 的标准差 S（默认 1.0）；只用于 --init normal",
+    "cli.help.train.schedule": "{schedules}（学习率调度，默认 none）",
+    "cli.help.train.batch_size": "小批量的大小（默认 32）",
+    "cli.help.train.epochs": "训练的轮数（默认 5）",
+    "cli.help.train.seed": "随机种子（默认 0）",
+    "cli.help.train.val_split": "留出 N 张训练图像作为验证集：一个数量（--val-split 10000："
+                                "Nielsen 的 50,000 张训练 / 10,000 张验证）或 (0, 1) 中的比例；由 "
+                                "--seed 抽取并随运行保存，所以 --resume 保持不变。这时每轮的 val "
+                                "列和 best.safetensors 使用它，测试集在训练结束后为最佳模型和最后"
+                                "的模型各评估一次。默认：none，这时每轮的评估列（标为 test）和 "
+                                "best.safetensors 使用测试集",
+    "cli.help.train.dtype": "float32（默认）| float64：模型和数据的 dtype，随运行保存（eval、"
+                            "predict 和 --resume 会用它）；float64 大约需要两倍的内存和时间",
+    "cli.help.train.threads": "NumPy 矩阵乘法的 BLAS（和 OpenMP）线程数（默认：库的设置，通常每核"
+                              "一个）；在繁忙的机器上 --threads 1 往往要快好几倍。运行的开头和 "
+                              "chainrule info 会显示这个数；--resume 时可以改变",
+    "cli.help.train.device": "cpu（默认）或 cuda",
+    "cli.help.train.out": "运行文件夹（默认 runs/<dataset>-<YYYYmmdd-HHMMSS>，被占用时加 -2、-3、"
+                          "...）；如果其中有另一次运行的检查点就拒绝",
+    "cli.help.train.resume": "从文件夹（或它的 checkpoint.safetensors）继续一次运行；只有 "
+                             "{resumable} 可以与这次运行的设置不同",
+    "cli.help.train.config": "TOML 文件，可以写除 --resume 和 --config 以外的任何设置；命令行参数"
+                             "优先于它",
+    "cli.help.train.plot": "在运行旁边写出标准图（PNG：曲线、混淆矩阵、权重、...）",
 }
