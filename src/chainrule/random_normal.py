@@ -230,6 +230,7 @@ _TIE_MARGIN = 0.475
 _LOG1P_POLY = (1 / 7, -1 / 6, 1 / 5, -1 / 4, 1 / 3, -1 / 2)  # log1p(r) - r, over r**2
 
 
+@functools.cache  # made on the first float64 draw, not at import (about 15 ms)
 def _log_tables() -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
     """log 2 in two parts (the first with 41 bits, so an exponent times it is exact) and,
     by round(256 m), the 26-bit ``inv`` and -log(inv) in two parts."""
@@ -247,7 +248,6 @@ def _log_tables() -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
         return ln2_high, float(ln2 - decimal.Decimal(ln2_high)), inv, high, low
 
 
-_LN2_HIGH, _LN2_LOW, _INV, _MINUS_LOG_INV_HIGH, _MINUS_LOG_INV_LOW = _log_tables()
 _MANTISSA, _ONE_BITS = np.int64(2**52 - 1), np.int64(1023 << 52)
 _SQRT2_BITS = int(np.array(math.sqrt(2)).view(np.int64))
 
@@ -281,6 +281,7 @@ def log_f64(x: np.ndarray, out: np.ndarray) -> None:
 
 
 def _fast_log(x: np.ndarray, out: np.ndarray) -> None:
+    ln2_high, ln2_low, inverses, minus_log_high, minus_log_low = _log_tables()
     n = x.size
     m, e, inv, t_high, t_low, a, b, c, d = np.empty((9, n))
     index = np.empty(n, np.int64)
@@ -297,9 +298,9 @@ def _fast_log(x: np.ndarray, out: np.ndarray) -> None:
     np.multiply(m, 256.0, out=a)
     np.rint(a, out=a)
     np.copyto(index, a, casting="unsafe")
-    np.take(_INV, index, out=inv)
-    np.take(_MINUS_LOG_INV_HIGH, index, out=t_high)
-    np.take(_MINUS_LOG_INV_LOW, index, out=t_low)
+    np.take(inverses, index, out=inv)
+    np.take(minus_log_high, index, out=t_high)
+    np.take(minus_log_low, index, out=t_low)
     np.multiply(m, 134217729.0, out=a)  # Veltkamp: m = a + b, each 26 bits
     np.subtract(a, m, out=b)
     np.subtract(a, b, out=a)
@@ -318,9 +319,9 @@ def _fast_log(x: np.ndarray, out: np.ndarray) -> None:
     np.multiply(a, c, out=b)
     np.subtract(a, b, out=a)  # err / (1 + r)
     np.add(a, d, out=a)
-    np.multiply(e, _LN2_LOW, out=b)
+    np.multiply(e, ln2_low, out=b)
     np.add(t_low, b, out=t_low)
-    np.multiply(e, _LN2_HIGH, out=e)  # exact: 41 bits times at most 11
+    np.multiply(e, ln2_high, out=e)  # exact: 41 bits times at most 11
     _two_sum(e, t_high, d, m, b)
     _two_sum(d, c, e, t_high, b)
     np.add(m, t_high, out=m)  # everything below the leading sum e, then the result
