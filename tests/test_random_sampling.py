@@ -90,3 +90,24 @@ def test_zero_weight_categories_come_last_in_another_order() -> None:
         assert np.array_equal(ours[:positive], theirs[:positive])
         assert sorted(ours[positive:]) == sorted(theirs[positive:]) == list(range(0, 17, 3))
         assert ours[positive:].tolist() == sorted(ours[positive:])
+
+
+@pytest.mark.parametrize("categories, samples, replacement", [
+    (4, 20, True), (6, 4, False), (1000, 500, True), (1000, 300, False)])
+def test_weighted_random_sampler_draws_pytorchs_indices(categories: int, samples: int,
+                                                        replacement: bool) -> None:
+    from torch.utils.data import WeightedRandomSampler as TorchSampler
+
+    from chainrule.utils.data import WeightedRandomSampler
+
+    for seed in SEEDS:
+        weights = np.random.default_rng(seed).random(categories).tolist()
+        torch.manual_seed(seed)
+        cr.manual_seed(seed)
+        expected = list(TorchSampler(weights, samples, replacement=replacement))
+        assert list(WeightedRandomSampler(weights, samples, replacement=replacement)) \
+            == expected
+        mine = cr.Generator().manual_seed(seed + 7)
+        theirs = torch.Generator().manual_seed(seed + 7)
+        assert list(WeightedRandomSampler(weights, samples, replacement, generator=mine)) \
+            == list(TorchSampler(weights, samples, replacement, generator=theirs))

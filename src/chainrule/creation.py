@@ -148,7 +148,7 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None,
     """Uniform samples in [0, 1) from the seeded generator."""
     float_dtype = _float_dtype(dtype)
     data = numpy_generator(generator).random(_size(size), draw_dtype(float_dtype))
-    return _finish(data.astype(float_dtype), None, device, requires_grad)
+    return _finish(data.astype(float_dtype, copy=False), None, device, requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
@@ -156,7 +156,7 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
     """Standard normal samples from the seeded generator."""
     float_dtype = _float_dtype(dtype)
     data = numpy_generator(generator).standard_normal(_size(size), draw_dtype(float_dtype))
-    return _finish(data.astype(float_dtype), None, device, requires_grad)
+    return _finish(data.astype(float_dtype, copy=False), None, device, requires_grad)
 
 
 def randint(low: int, high: int | None = None, size: Any = (), generator: Generator | None = None,

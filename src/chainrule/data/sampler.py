@@ -95,7 +95,8 @@ class SubsetRandomSampler(Sampler):
 
 class WeightedRandomSampler(Sampler):
     """``num_samples`` indices in [0, len(weights)), each with probability proportional to
-    its weight (with ``replacement``, or each index at most once)."""
+    its weight (with ``replacement``, or each index at most once): PyTorch's draws, through
+    :func:`chainrule.multinomial` on the float64 weights, as PyTorch's sampler does."""
 
     def __init__(self, weights: Any, num_samples: int, replacement: bool = True,
                  generator: Generator | None = None) -> None:
@@ -119,10 +120,12 @@ class WeightedRandomSampler(Sampler):
         self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self) -> Iterator[int]:
-        rng = numpy_generator(self.generator).numpy()
-        p = self.weights / self.weights.sum()
-        drawn = rng.choice(len(p), self.num_samples, replace=self.replacement, p=p)
-        return iter(drawn.astype(np.int64).tolist())
+        from chainrule.sampling import multinomial
+        from chainrule.tensor import Tensor
+
+        drawn = multinomial(Tensor._wrap(self.weights), self.num_samples, self.replacement,
+                            generator=self.generator)
+        return iter(drawn.tolist())
 
     def __len__(self) -> int:
         return self.num_samples
