@@ -1,8 +1,9 @@
 """Write the README gallery's figures into docs/img/ (the same code as the CLI examples).
 
 Run:  python scripts/gallery.py [--quick]
-Every figure is one that ``chainrule example NAME`` or a ``chainrule.viz`` function writes;
-the PNGs are small (100 dpi) and are committed so the README shows them.
+Every figure is one that ``chainrule example NAME`` or a ``chainrule.viz`` function writes,
+in English (NAME.png, README.md's gallery) and in Chinese (NAME_zh.png, README.zh-CN.md's);
+the PNGs are small (100 dpi, 256 colours) and are committed so the READMEs show them.
 """
 
 import argparse
@@ -24,15 +25,19 @@ from chainrule.explain.pictures_convergence import convergence
 from chainrule.explain.pictures_descent import gradient_descent
 from chainrule.explain.pictures_digit import follow_one_digit
 from chainrule.explain.pictures_vanishing import vanishing_gradients
-from chainrule.viz import fonts
+from chainrule.i18n import messages
 from chainrule.viz.cycle import draw_cycle
 from chainrule.viz.network import draw_cs231n_nets, draw_network
 
 FOLDER = Path(__file__).resolve().parents[1] / "docs" / "img"
-OURS = ("backprop_network.png", "convergence.png", "cs231n_nets.png", "cycle.png", "cycle_zh.png",
-        "dead_relus.png", "depth.png", "follow_one_digit.png", "follow_one_digit_network.png",
-        "gradient_descent.png", "linear_collapse.png", "mlp_graph.png", "overfitting.png",
-        "saturation.png", "seed_spread.png", "vanishing_gradients.png", "zigzag.png")
+PICTURES = (("gradient_descent", gradient_descent), ("vanishing_gradients", vanishing_gradients),
+            ("convergence", convergence), ("linear_collapse", linear_collapse),
+            ("saturation", saturation), ("dead_relus", dead_relus), ("zigzag", zigzag),
+            ("depth", depth), ("overfitting", overfitting), ("seed_spread", seed_spread))
+NAMES = ("backprop_network", "cs231n_nets", "cycle", "mlp_graph", "follow_one_digit",
+         "follow_one_digit_network") + tuple(name for name, _ in PICTURES)
+# only this script's figures (docs/img holds others too): English NAME.png, Chinese NAME_zh.png
+OURS = tuple(f"{name}{suffix}.png" for name in NAMES for suffix in ("", "_zh"))
 
 
 def main() -> None:
@@ -40,41 +45,39 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the examples' --quick runs")
     quick = parser.parse_args().quick
     FOLDER.mkdir(parents=True, exist_ok=True)
+    for lang in ("en", "zh"):  # Chinese with the font chainrule ships, if no other is found
+        draw_all(quick, lang, "" if lang == "en" else "_zh")
+    for name in sorted(OURS):
+        path = FOLDER / name
+        if not path.exists():
+            continue
+        shrink(path)
+        print(f"{path.relative_to(FOLDER.parents[1])}: {path.stat().st_size // 1024} KiB")
+
+
+def draw_all(quick: bool, lang: str, suffix: str) -> None:
+    """Every gallery figure in ``lang``, written as NAME{suffix}.png."""
+    words = messages(lang)
     x, target = worked.data()
-    draw_network(worked.build(), x, target, save=FOLDER / "backprop_network.png",
-                 title="The worked 2-2-2 example: weights, net inputs, outputs, deltas and "
-                       "errors (biases fixed)")
-    draw_cycle(worked.build(), x, target, lr=worked.LR, save=FOLDER / "cycle.png")
-    if fonts.cjk_font_file() is not None:  # the Chinese figure needs a CJK font
-        draw_cycle(worked.build(), x, target, lr=worked.LR, lang="zh",
-                   save=FOLDER / "cycle_zh.png")
-    draw_cs231n_nets(save=FOLDER / "cs231n_nets.png")
+    draw_network(worked.build(), x, target, save=FOLDER / f"backprop_network{suffix}.png",
+                 title=words("figure.worked_title"), lang=lang)
+    draw_cycle(worked.build(), x, target, lr=worked.LR, save=FOLDER / f"cycle{suffix}.png",
+               lang=lang)
+    draw_cs231n_nets(save=FOLDER / f"cs231n_nets{suffix}.png", lang=lang)
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 16), nn.Sigmoid(), nn.Linear(16, 16), nn.Sigmoid(),
                           nn.Linear(16, 10))
     loss = nn.functional.cross_entropy(model(cr.randn(32, 784)), cr.randint(0, 10, (32,)))
     record = viz.watch_grads(loss)
     loss.backward()
-    viz.draw_graph(loss, params=model, show_grads=record, save=FOLDER / "mlp_graph.png")
+    viz.draw_graph(loss, params=model, show_grads=record, save=FOLDER / f"mlp_graph{suffix}.png",
+                   lang=lang)
     with contextlib.redirect_stdout(io.StringIO()):
-        gradient_descent(quick, save=FOLDER / "gradient_descent.png")
-        vanishing_gradients(quick, save=FOLDER / "vanishing_gradients.png")
-        convergence(quick, save=FOLDER / "convergence.png")
-        linear_collapse(quick, save=FOLDER / "linear_collapse.png")
-        saturation(quick, save=FOLDER / "saturation.png")
-        dead_relus(quick, save=FOLDER / "dead_relus.png")
-        zigzag(quick, save=FOLDER / "zigzag.png")
-        depth(quick, save=FOLDER / "depth.png")
-        overfitting(quick, save=FOLDER / "overfitting.png")
-        seed_spread(quick, save=FOLDER / "seed_spread.png")
-        follow_one_digit(quick, save=FOLDER / "follow_one_digit.png",
-                         save_network=FOLDER / "follow_one_digit_network.png")
-    for name in sorted(OURS):  # only this script's figures (docs/img holds others too)
-        path = FOLDER / name
-        if not path.exists():
-            continue
-        shrink(path)
-        print(f"{path.relative_to(FOLDER.parents[1])}: {path.stat().st_size // 1024} KiB")
+        for name, example in PICTURES:
+            example(quick, save=FOLDER / f"{name}{suffix}.png", lang=lang)
+        follow_one_digit(quick, save=FOLDER / f"follow_one_digit{suffix}.png",
+                         save_network=FOLDER / f"follow_one_digit_network{suffix}.png",
+                         lang=lang)
 
 
 def shrink(path: Path) -> None:

@@ -29,7 +29,7 @@ EXAMPLES = {
     "overfitting": 1, "seed-spread": 1,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
-NO_FONT = "no font with Chinese characters was found"
+NO_FONT = "没有找到含中文字符的字体"  # the CLI says it in the command's language
 
 
 def _english_fragments() -> dict[str, str]:

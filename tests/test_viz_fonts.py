@@ -32,7 +32,9 @@ def test_without_a_cjk_font_figures_stay_english_and_say_why(monkeypatch, tmp_pa
                  str(tmp_path)]) == 0
     captured = capsys.readouterr()
     assert "前向传播" in captured.out  # the printed walk-through is Chinese all the same
-    assert captured.err.startswith("note: no font with Chinese characters was found")
+    # the notice speaks the command's language (the figures cannot)
+    assert captured.err.startswith("注意：没有找到含中文字符的字体")
+    assert "$CHAINRULE_CJK_FONT" in captured.err
 
 
 def test_with_a_cjk_font_the_characters_are_drawn_not_boxes(monkeypatch) -> None:

@@ -91,4 +91,8 @@ MESSAGES: dict[str, str] = {
     "viz.graph.scalar": "a scalar",
     "viz.graph.tensor": "a tensor of shape {shape}",
     "viz.graph.title": "Computational graph of {what}: {count} nodes, data flows up",
+    # fonts.py: $CHAINRULE_CJK_FONT names no usable font
+    "viz.no_cjk_font": "no font with Chinese characters was found, so the figures stay English "
+                       "(set $CHAINRULE_CJK_FONT to a font file with Chinese characters, or "
+                       "unset it to use the one chainrule ships)",
 }

@@ -89,4 +89,8 @@ MESSAGES: dict[str, str] = {
     "viz.graph.scalar": "一个标量",
     "viz.graph.tensor": "形状为 {shape} 的张量",
     "viz.graph.title": "{what}的计算图：{count} 个节点，数据自下而上流动",
+    # fonts.py: $CHAINRULE_CJK_FONT names no usable font
+    "viz.no_cjk_font": "没有找到含中文字符的字体，所以图保持英文（把 $CHAINRULE_CJK_FONT "
+                       "设为一个含中文字符的字体文件，或取消这个变量以使用 chainrule 自带的"
+                       "字体）",
 }

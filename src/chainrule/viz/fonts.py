@@ -42,8 +42,6 @@ SYSTEM_FILES = (
     "C:/Windows/Fonts/simhei.ttf",
 )
 BUNDLED = Path(__file__).resolve().parent / "font_data" / "wqy-microhei-subset.ttf"
-INSTALL_HINT = ("set $CHAINRULE_CJK_FONT to a font file with Chinese characters, or unset it "
-                "to use the one chainrule ships")
 
 
 def cjk_font_file(environ: Mapping[str, str] | None = None) -> str | None:
@@ -128,9 +126,7 @@ def figure_language(lang: str | None = None) -> FigureLanguage:
         return FigureLanguage(words)
     path = cjk_font_file()
     if path is None:
-        return FigureLanguage(messages("en"), notice=(
-            "no font with Chinese characters was found, so the figures stay English "
-            f"({INSTALL_HINT})"))
+        return FigureLanguage(messages("en"), notice=words("viz.no_cjk_font"))
     return FigureLanguage(words, ["DejaVu Sans", register(path)])
 
 
