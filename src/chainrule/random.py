@@ -85,11 +85,7 @@ class Generator:
 
     def words64(self, count: int) -> np.ndarray:
         """The next ``count`` 64-bit words, each two 32-bit words, the first one high."""
-        pairs = self.words32(2 * count)
-        high = pairs[0::2].astype(np.uint64)
-        np.left_shift(high, np.uint64(32), out=high)
-        np.bitwise_or(high, pairs[1::2], out=high, casting="unsafe")
-        return high
+        return random_draws.join_pairs(self.words32(2 * count))
 
     # numpy.random.Generator-shaped draws, the way PyTorch makes them (dtype matters:
     # float32 values come from one 32-bit word, float64 ones from a 64-bit word).

@@ -26,6 +26,11 @@ operations, so the same seed gives the numbers PyTorch 2.x prints on a CPU:
 from __future__ import annotations
 
 import math
+import os
+import queue
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,6 +44,8 @@ f32 = np.float32
 # Randperm swaps with 32-bit words below this size, with the inside-out shuffle above it.
 RANDPERM_SMALL = (2**32 - 1) // 20
 CHUNK_BLOCKS = 4096  # blocks of 16 normals transformed at a time
+PARALLEL_MIN = 2**20  # normals from which the transform is spread over worker threads
+SLAB_BLOCKS = 8192  # blocks of 16 normals per worker task (2**17 normals)
 
 
 def _digits(dtype: Any) -> int:
@@ -55,8 +62,25 @@ def unit_uniform(generator: Generator, count: int, dtype: Any) -> np.ndarray:
     if np.dtype(dtype) == np.float32:
         bits = generator.words32(count) & np.uint32(2**24 - 1)
         return bits.astype(f32) * f32(2.0**-24)
-    bits64 = generator.words64(count) & np.uint64(2**53 - 1)
-    return bits64.astype(np.float64) * 2.0**-53
+    return _unit64(generator.words64(count))
+
+
+def join_pairs(pairs: np.ndarray) -> np.ndarray:
+    """64-bit words from pairs of 32-bit ``pairs`` (uint32, even length, overwritten), the
+    first of each pair high: the pairs viewed as 64 bits, their halves swapped if need be."""
+    if sys.byteorder == "big":
+        return pairs.view(np.uint64)
+    words = pairs.view(np.uint64)
+    low = np.right_shift(words, np.uint64(32))
+    np.left_shift(words, np.uint64(32), out=words)
+    np.bitwise_or(words, low, out=words)
+    return words
+
+
+def _unit64(words: np.ndarray) -> np.ndarray:
+    """float64 uniforms in [0, 1) from 64-bit ``words`` (their low 53 bits, overwritten)."""
+    np.bitwise_and(words, np.uint64(2**53 - 1), out=words)
+    return words.astype(np.float64) * 2.0**-53
 
 
 def _split(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,11 +150,12 @@ def normal(generator: Generator, shape: tuple[int, ...], dtype: Any, mean: float
         return _normal_pairs(generator, count, mean, std).astype(dtype).reshape(shape)
     blocks = count // 16
     out = np.empty(count, dtype)
-    if dtype == np.float32:
-        random_normal.normals_f32(generator.words32, out[:blocks * 16].reshape(blocks, 16),
-                                  mean, std)
+    grid = out[:blocks * 16].reshape(blocks, 16)
+    if count >= PARALLEL_MIN and _workers.pool() is not None:
+        _normals_threaded(generator, grid, mean, std)
+    elif dtype == np.float32:
+        random_normal.normals_f32(generator.words32, grid, mean, std)
     else:
-        grid = out[:blocks * 16].reshape(blocks, 16)
         for start in range(0, blocks, CHUNK_BLOCKS):  # chunks that stay in the CPU's cache
             stop = min(start + CHUNK_BLOCKS, blocks)
             unit = unit_uniform(generator, 16 * (stop - start), dtype)
@@ -143,6 +168,109 @@ def normal(generator: Generator, shape: tuple[int, ...], dtype: Any, mean: float
         else:
             _box_muller_16(unit_uniform(generator, 16, dtype).reshape(1, 16), tail, mean, std)
     return out.reshape(shape)
+
+
+class _Workers:
+    """The worker threads that transform large normal draws (NumPy's ufuncs release the
+    GIL): a ``ThreadPoolExecutor`` made on first use and kept, remade after a fork (the
+    child has none of the parent's threads), each worker with its own scratch buffers."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_threads = 0
+        self._lock = threading.Lock()
+        self.local = threading.local()
+
+    def pool(self) -> ThreadPoolExecutor | None:
+        """The pool, or None when the draws stay in the calling thread (1 thread)."""
+        if self.threads <= 1:
+            return None
+        with self._lock:
+            if self._pool is not None and self._pool_threads != self.threads:
+                self._pool.shutdown(wait=False)  # idle: its threads end
+                self._pool = None
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads - 1, "chainrule-randn")
+                self._pool_threads = self.threads
+            return self._pool
+
+    def set_threads(self, threads: int) -> int:
+        """Use ``threads`` workers from the next draw on; returns the previous count (the
+        pool is kept while ``threads`` is 1, for the next draw on as many threads)."""
+        previous, self.threads = self.threads, max(1, int(threads))
+        return previous
+
+    def forget(self) -> None:
+        """In a forked child: drop the parent's pool (its threads do not exist here)."""
+        self._pool, self._lock, self.local = None, threading.Lock(), threading.local()
+
+
+_workers = _Workers(1)  # threads help only on idle cores: opt in (benchmarks/README.md)
+os.register_at_fork(after_in_child=_workers.forget)
+
+
+def set_normal_threads(threads: int) -> int:
+    """Transform normal draws of ``PARALLEL_MIN`` or more numbers on ``threads`` worker
+    threads (1, the default: in the calling thread; :func:`default_normal_threads` is what
+    could help on an idle machine); returns the previous count. The numbers and the
+    generator's state afterwards are the same bits for every count.
+
+    >>> previous = set_normal_threads(1)
+    >>> set_normal_threads(previous) == 1
+    True
+    """
+    return _workers.set_threads(threads)
+
+
+def default_normal_threads() -> int:
+    """The thread count that could help when the CPUs are idle: ``min(os.cpu_count(), 4)``;
+    on a loaded machine the threads wait on each other for the GIL and are slower."""
+    return min(os.cpu_count() or 1, 4)
+
+
+def _normals_threaded(generator: Generator, grid: np.ndarray, mean: float, std: float
+                      ) -> None:
+    """Fill the rows of ``grid`` (blocks of 16) as the serial loops do: the calling thread
+    draws the raw words slab by slab (the stream is sequential) and queues each slab; the
+    workers transform the queued slabs into their rows while the next slab is drawn, and the
+    calling thread joins them once all are drawn (so ``threads`` threads run in all)."""
+    pool = _workers.pool()
+    assert pool is not None
+    slabs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+    helpers = [pool.submit(_transform_slabs, slabs) for _ in range(_workers.threads - 1)]
+    transform = _slab_f32 if grid.dtype == np.float32 else _slab_f64
+    words_per_block = 16 if grid.dtype == np.float32 else 32  # float64: pairs, joined later
+    for start in range(0, grid.shape[0], SLAB_BLOCKS):
+        stop = min(start + SLAB_BLOCKS, grid.shape[0])
+        words = generator.words32(words_per_block * (stop - start))
+        slabs.put((transform, words, grid[start:stop], mean, std))
+    for _ in range(len(helpers) + 1):  # one end mark for each thread, after all the slabs
+        slabs.put(None)
+    _transform_slabs(slabs)
+    for helper in helpers:
+        helper.result()
+
+
+def _transform_slabs(slabs: queue.SimpleQueue[tuple[Any, ...] | None]) -> None:
+    """Transform queued slabs until an end mark."""
+    while (slab := slabs.get()) is not None:
+        transform, *arguments = slab
+        transform(*arguments)
+
+
+def _slab_f32(words: np.ndarray, rows: np.ndarray, mean: float, std: float) -> None:
+    buffers = getattr(_workers.local, "buffers", None)
+    if buffers is None:
+        buffers = _workers.local.buffers = random_normal.Buffers(8 * SLAB_BLOCKS)
+    random_normal.transform_f32(words.reshape(-1, 16), rows, buffers, mean, std)
+
+
+def _slab_f64(words: np.ndarray, rows: np.ndarray, mean: float, std: float) -> None:
+    unit = _unit64(join_pairs(words)).reshape(-1, 16)
+    for start in range(0, rows.shape[0], CHUNK_BLOCKS):  # chunks that stay in the cache
+        stop = start + CHUNK_BLOCKS
+        _box_muller_16(unit[start:stop], rows[start:stop], mean, std)
 
 
 def _normal_pairs(generator: Generator, count: int, mean: float, std: float) -> np.ndarray:

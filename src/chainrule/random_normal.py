@@ -56,7 +56,7 @@ _TWO_PI_UNIT = f32(2 * math.pi) * f32(2.0**-24)  # 2 pi times the uniform's step
 _SIGN = np.array([1 << 31], dtype=np.uint32).view(i32)[0]  # the float32 sign bit
 
 
-class _Buffers:
+class Buffers:
     """Scratch arrays for one chunk of ``size`` (rows, 8) values each, named by role
     (float32, float64, int32); ``take(rows)`` views them for a chunk of ``rows`` blocks."""
 
@@ -64,6 +64,7 @@ class _Buffers:
              i32: ("bits", "octant", "mask")}
 
     def __init__(self, size: int) -> None:
+        self.blocks = size // 8  # the blocks of 16 of one chunk
         self.arrays = {name: np.empty(size, dtype) for dtype, names in self.NAMES.items()
                        for name in names}
 
@@ -198,13 +199,28 @@ def normals_f32(draw: Callable[[int], np.ndarray], out: np.ndarray, mean: float 
     of 16 raw 32-bit words each, drawn chunk by chunk with ``draw(count)`` (a new array each
     time: it is overwritten), then ``* std + mean`` fused."""
     blocks = out.shape[0]
-    buffers = _Buffers(8 * min(blocks, CHUNK_BLOCKS))
-    scale = mean != 0 or std != 1
-    std64, mean64 = f64(f32(std)), f64(f32(mean))
+    buffers = Buffers(8 * min(blocks, CHUNK_BLOCKS))
     for start in range(0, blocks, CHUNK_BLOCKS):
         stop = min(start + CHUNK_BLOCKS, blocks)
+        words = draw(16 * (stop - start)).reshape(-1, 16)
+        transform_f32(words, out[start:stop], buffers, mean, std)
+
+
+def transform_f32(words: np.ndarray, out: np.ndarray, buffers: Buffers | None = None,
+                  mean: float = 0.0, std: float = 1.0) -> None:
+    """Turn the rows of raw 32-bit ``words`` (blocks of 16, overwritten) into the rows of
+    ``out`` as :func:`normals_f32` does, chunk by chunk through ``buffers`` (a chunk is
+    ``buffers.blocks`` blocks; None: buffers for ``CHUNK_BLOCKS`` blocks are made). Each
+    row depends only on its own words, so threads may transform separate row ranges."""
+    blocks = out.shape[0]
+    if buffers is None:
+        buffers = Buffers(8 * min(blocks, CHUNK_BLOCKS))
+    scale = mean != 0 or std != 1
+    std64, mean64 = f64(f32(std)), f64(f32(mean))
+    for start in range(0, blocks, buffers.blocks):
+        stop = min(start + buffers.blocks, blocks)
         b = buffers.take(stop - start)
-        chunk, target = draw(16 * (stop - start)).reshape(-1, 16), out[start:stop]
+        chunk, target = words[start:stop], out[start:stop]
         np.bitwise_and(chunk, 2**24 - 1, out=chunk)  # the uniforms' 24 bits, in place
         radius = _radius_f32(chunk[:, :8], b)
         _sincos_f32(chunk[:, 8:], b)
@@ -216,7 +232,6 @@ def normals_f32(draw: Callable[[int], np.ndarray], out: np.ndarray, mean: float 
             np.multiply(values, radius, out=values)
             np.multiply(values, std64, out=b["t64"])
             np.add(b["t64"], mean64, out=half, casting="same_kind")
-
 
 
 # The C library's log in float64: glibc's is within 0.519 units in the last place, so it is
