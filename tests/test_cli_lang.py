@@ -6,16 +6,23 @@ unknown language is one line listing the available ones, exit 2, for every comma
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from chainrule import bench
 from chainrule.cli import build_parser, main
-from chainrule.i18n import messages
+from chainrule.i18n import Messages, display_width, messages
+from chainrule.train.divergence import Divergence, DivergenceWatch
+from chainrule.train.progress import Progress, epoch_line, held_back_line, held_written_line
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -58,6 +65,10 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ("example-out-is-a-file", ["example", "cycle", "--out", "{tmp}/notes.txt"], 2,
      "expected a folder for the figures"),
     ("example-unknown", ["example", "nope"], 2, "invalid choice"),
+    ("launch-no-command", ["launch", "-n", "2"], 2, "name the command"),
+    ("launch-zero-ranks", ["launch", "-n", "0", "train"], 2, "expected a whole number"),
+    ("plot-out-is-a-folder", ["plot", "{xor}", "{digits}", "--out", "{tmp}/empty"], 2,
+     "expected a file name"),
 ]
 
 
@@ -251,6 +262,7 @@ def test_plot_in_chinese_says_what_it_wrote(tmp_path: Path, places: dict[str, st
     code, out, _ = _run(["--lang", "zh", "plot", str(run), places["xor"], "--out",
                          str(tmp_path / "both.png")], capsys)
     assert code == 0 and (tmp_path / "both.png").exists()
+    assert out == f"已写入 {tmp_path / 'both.png'}（2 次运行：{run}, {places['xor']}）\n"
 
 
 def test_the_mini_mnist_notice_is_the_librarys_in_english_and_chinese_with_zh(
@@ -271,3 +283,117 @@ def test_the_mini_mnist_notice_is_the_librarys_in_english_and_chinese_with_zh(
     assert code == 0 and first.startswith("提示：没有找到完整的 MNIST")
     assert Counter(NUMBER.findall(first)) == Counter(NUMBER.findall(library))
     assert str(tmp_path / "no-data") in first
+
+
+# chainrule train's own lines: (flags, English words said in Chinese instead); the summary
+# and the epoch lines (but their speed and time) have the English numbers
+TRAIN_WORDS = [
+    ([], [("Layer (type)              Output shape         Params",
+           "层（类型）                输出形状               参数"),
+          ("Total params: 22", "参数总数：22"), ("Trainable params: 22", "可训练参数：22"),
+          ("epoch 2/2  train loss ", "第 2/2 轮  训练损失 "), ("test loss", "测试集损失"),
+          ("samples/s", "样本/秒")]),
+    (["--val-split", "200"], [("epoch 1/2  train loss ", "第 1/2 轮  训练损失 "),
+                              ("val loss", "验证集损失"), ("lr 0.5", "学习率 0.5")]),
+]
+
+
+def _run_numbers(out: str, err: str) -> Counter[str]:
+    """The numbers of the summary (stdout up to its totals) and of the epoch lines but
+    their last two columns (speed and time, which differ between runs)."""
+    table = out.split("\n\n")[0].splitlines()[:8]
+    epochs = ["  ".join(line.split("  ")[:-2]) for line in err.splitlines()
+              if line.startswith(("epoch ", "第 "))]
+    return Counter(NUMBER.findall("\n".join(table + epochs)))
+
+
+@pytest.mark.parametrize(("flags", "words"), TRAIN_WORDS, ids=["test-set", "val-split"])
+def test_training_lines_and_the_summary_in_chinese_have_the_english_numbers(
+        flags: list[str], words: list[tuple[str, str]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [*XOR[:-1], "2", *flags]
+    runs = {lang: _run(["--lang", lang, *argv, "--out", str(tmp_path / lang)], capsys)
+            for lang in ("en", "zh")}
+    (en_code, en_out, en_err), (zh_code, zh_out, zh_err) = runs["en"], runs["zh"]
+    assert en_code == zh_code == 0
+    assert _run_numbers(zh_out, zh_err) == _run_numbers(en_out, en_err)
+    assert len([line for line in zh_err.splitlines() if line.startswith("第 ")]) == 2
+    for english, chinese in words:
+        assert english in en_out + en_err and english not in zh_out + zh_err, english
+        assert chinese in zh_out + zh_err, (chinese, zh_out, zh_err)
+    header = zh_out.splitlines()[0]  # aligned in terminal columns: a character is two
+    assert display_width(header) == len(en_out.splitlines()[0]) == 53
+    assert display_width(header[:header.index("输出形状")]) == 26
+
+
+def _bar(say: Messages | None) -> str:
+    stream = io.StringIO()
+    progress = Progress(io.StringIO(), bar=True, stream=stream, say=say)
+    progress.start(1, 3, 4)
+    time.sleep(0.25)  # past the bar's 0.2 s between redraws: the update is drawn
+    progress.update(0.5, 0.75, 1234.5)
+    progress.clear()
+    return stream.getvalue()
+
+
+def test_the_live_bar_speaks_chinese_and_english_is_unchanged() -> None:
+    english, chinese = _bar(None), _bar(messages("zh"))
+    assert "epoch 1/3: " in english and "acc=75.00%, loss=0.5000, sample" in english
+    assert NUMBER.sub("#", _bar(messages("en"))) == NUMBER.sub("#", english)  # but its speed
+    assert "第 1/3 轮: " in chinese and "准确率=75.00%, 损失=0.5000" in chinese  # 80 columns
+    assert "1/4 [" in chinese and "批/s" in chinese and not CJK.search(english)
+
+
+def _watch() -> DivergenceWatch:
+    watch = DivergenceWatch(Divergence())
+    for loss in (1.0, 50.0, 60.0, 0.5):
+        watch.seen(loss)
+    return watch
+
+
+BENCH_ROW = {"seconds": 2.0, "accuracy": 0.9, "steps": 100}
+BENCH = {"chainrule": BENCH_ROW, "torch": dict(BENCH_ROW, seconds=4.0), "gemm": dict(
+    BENCH_ROW, seconds=0.5), "numpy": dict(BENCH_ROW, seconds=1.0, accuracy=0.8975)}
+# what library functions print, given a catalogue (None: English), and the Chinese words
+LINES: list[tuple[str, Callable[[Messages | None], str], tuple[str, ...]]] = [
+    ("epoch-line", lambda say: epoch_line({"epoch": 2, "train_loss": 0.5, "train_accuracy": 0.75,
+                                           "val_loss": 0.25, "val_accuracy": 0.875, "lr": 0.1,
+                                           "samples_per_second": 1234.5, "seconds": 2.0}, 3, say),
+     ("第 2/3 轮", "训练损失 0.5000 准确率 75.00%", "验证集损失", "学习率 0.1", "1,234 样本/秒")),
+    ("held-back", lambda say: held_back_line(3, 2, _watch(), say),
+     ("第 3 轮：暂不写入检查点", "保留第 2 轮", "最近 3 个批次的损失中有 2 个高于 10")),
+    ("held-none", lambda say: held_back_line(1, None, _watch(), say), ("还没有写入任何检查点",)),
+    ("held-written", lambda say: held_written_line(4, say), ("第 4 轮",)),
+    ("bench-table", lambda say: "\n".join(bench.table("a", BENCH, say=say)),
+     ("配置", "框架", "准确率", "每步开销 us", "（仅矩阵乘法）", "相差不超过 0.25%")),
+]  # launch's lines: tests/test_distributed_launch.py
+
+
+@pytest.mark.parametrize(("make", "words"), [line[1:] for line in LINES],
+                         ids=[line[0] for line in LINES])
+def test_library_lines_in_chinese_have_the_english_numbers(
+        make: Callable[[Messages | None], str], words: tuple[str, ...]) -> None:
+    english, chinese = make(None), make(messages("zh"))
+    assert make(messages("en")) == english and not CJK.search(english)
+    assert Counter(NUMBER.findall(chinese)) == Counter(NUMBER.findall(english)), chinese
+    for word in words:
+        assert word in chinese, (word, chinese)
+    rows = chinese.splitlines()  # a table keeps its columns: each row as wide as the header
+    if len(rows) > 2:
+        assert {display_width(row) for row in rows[:-1]} == {len(english.splitlines()[0])}
+
+
+def test_bench_in_chinese(capsys: pytest.CaptureFixture[str],
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # chainrule --lang zh bench, its measurements replaced (the real ones take 10 s or more)
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    monkeypatch.setattr(bench, "load_mnist", lambda: (np.zeros((1234, 784)),))
+    measured = {k: v for k, v in BENCH.items() if k != "torch"}
+    monkeypatch.setattr(bench, "measure", lambda frameworks, config, repeats: measured)
+    english, chinese = _run(["bench"], capsys), _run(["bench", "--lang", "zh"], capsys)
+    assert english[0] == chinese[0] == 0 and english[1].startswith("PyTorch is not installed")
+    assert Counter(NUMBER.findall(chinese[1])) == Counter(NUMBER.findall(english[1]))
+    lines = chinese[1].splitlines()
+    assert lines[0] == "没有安装 PyTorch（pip install torch）：省略它的行和 /torch 列"
+    assert lines[1].startswith("预热一轮之后计时一轮（1,234 张图像），取 1 个新进程的中位数")
+    assert lines[2].startswith("配置    框架") and not CJK.search(lines[3])

@@ -3,13 +3,21 @@ bad launches refused in one line (the real killed-rank run is in test_distribute
 
 from __future__ import annotations
 
+import re
 import sys
+from collections import Counter
 
 import pytest
 
 from chainrule.cli import main
 from chainrule.cli_launch import resume_hint
 from chainrule.distributed.launch import Obituary, command, parse_ranks
+from chainrule.i18n import messages
+
+
+def _numbers(text: str) -> Counter[str]:
+    return Counter(re.findall(r"\d+", text))
+
 
 FIRST_LINE = ("distributed: 4 ranks over MPI (rank 0 pid 101 on a, rank 1 pid 102 on a, "
               "rank 2 pid 101 on b, rank 3 pid 205 on b); each trains on 1/4 of every batch")
@@ -49,6 +57,28 @@ def test_mpiexecs_report_names_the_rank(pid: int, host: str, code: int, expected
     message = report.message(parse_ranks(FIRST_LINE))
     assert message is not None and message.startswith(expected)
     assert message.endswith("; mpiexec ended the other ranks")
+
+
+@pytest.mark.parametrize("pid, host, code, expected", [
+    (102, "a", 9, "1 号进程（a 上的 pid 102）被信号 9（SIGKILL）杀死；mpiexec 结束了其他进程"),
+    (102, "a", 1, "1 号进程（a 上的 pid 102）以退出码 1 退出；mpiexec 结束了其他进程"),
+    (333, "a", 9, "a 上 pid 为 333 的进程（编号未知：这次运行还没有打印各进程的编号）被信号 9"
+                  "（SIGKILL）杀死；mpiexec 结束了其他进程"),
+])
+def test_the_rank_is_named_in_chinese_with_the_english_numbers(pid: int, host: str, code: int,
+                                                               expected: str) -> None:
+    """``chainrule --lang zh launch``: the same line in Chinese, and the English unchanged
+    by an explicit English catalogue."""
+    report = Obituary()
+    for line in HYDRA.format(pid=pid, host=host, code=code).splitlines():
+        report.feed(line)
+    ranks = parse_ranks(FIRST_LINE)
+    english, chinese = report.message(ranks), report.message(ranks, messages("zh"))
+    assert chinese == expected and english == report.message(ranks, messages("en"))
+    assert english is not None and _numbers(chinese) == _numbers(english)
+    hints = [resume_hint(["train", "--out", "runs/b2"], messages(lang)) for lang in ("en", "zh")]
+    assert hints == [resume_hint(["train", "--out", "runs/b2"]),
+                     "最后一个检查点完好无损：用 --resume runs/b2 继续训练"]
 
 
 def test_no_report_no_message() -> None:

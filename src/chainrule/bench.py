@@ -20,6 +20,18 @@ the same forward and backward passes in NumPy.
 Run:  python benchmarks/mlp_epoch.py            (needs $CHAINRULE_DATA/mnist and torch)
       chainrule bench                           (the quick version: config a, one process
                                                  each; mini-MNIST when MNIST is not found)
+
+What it prints is English unless a catalogue is passed (``chainrule --lang zh bench``):
+
+>>> from chainrule.i18n import messages
+>>> row = {"seconds": 2.0, "accuracy": 0.9, "steps": 100}
+>>> res = {"chainrule": row, "numpy": dict(row, seconds=1.0), "gemm": dict(row, seconds=0.5)}
+>>> for line in table("a", res, say=messages("zh")):
+...     print(line)
+配置    框架                      秒    准确率  /numpy       每步开销 us
+a       chainrule              2.000    90.00%    2.00           15000.0
+a       numpy                  1.000    90.00%    1.00            5000.0
+a       （仅矩阵乘法）         0.500   各框架的准确率相差不超过 0.00%
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ import time
 from typing import Any
 
 import numpy as np
+
+from chainrule.i18n import Messages, pad
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "a": {"sizes": [784, 16, 16, 10], "act": "sigmoid", "batch": 32, "lr": 0.5, "momentum": 0.0},
@@ -262,7 +276,10 @@ def measure(frameworks: list[str], config: str, repeats: int) -> dict[str, dict[
             for f, rs in runs.items()}
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def main(argv: list[str] | None = None, say: Messages | None = None) -> dict[str, Any]:
+    """Measure and print the table (``argv``: this module's flags; ``say``: the catalogue of
+    what it prints, None: English); the results by configuration and framework."""
+    say = say or Messages("en")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="config (a), one process each")
     parser.add_argument("--configs", default=None, help="e.g. 'ab' (default: all)")
@@ -274,29 +291,33 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return {}
     configs = args.configs or ("a" if args.quick else "abc")
     repeats = args.repeats or (1 if args.quick else 5)
-    frameworks = [f for f in FRAMEWORKS if f != "torch" or _has_torch()]
+    frameworks = [f for f in FRAMEWORKS if f != "torch" or _has_torch(say)]
     results: dict[str, Any] = {}
     n_train = len(load_mnist()[0])
-    print(f"one epoch ({n_train:,} images) after a warm-up epoch, median of {repeats} fresh "
-          f"process(es); {os.cpu_count()} cores, {numpy_threads()} BLAS thread(s)"
-          + (", PyTorch pinned to as many" if "torch" in frameworks else ""))
+    print(say("bench.heading", images=f"{n_train:,}", repeats=repeats, cores=os.cpu_count(),
+              threads=numpy_threads(),
+              torch=say("bench.torch_pinned") if "torch" in frameworks else ""))
     for i, config in enumerate(configs):
         res = measure(frameworks, config, repeats)
         results[config] = res
-        for line in table(config, res, header=i == 0):
+        for line in table(config, res, header=i == 0, say=say):
             print(line)
     return results
 
 
-def table(config: str, res: dict[str, dict[str, Any]], header: bool = True) -> list[str]:
+def table(config: str, res: dict[str, dict[str, Any]], header: bool = True,
+          say: Messages | None = None) -> list[str]:
     """The printed rows of one configuration (``res``: :func:`measure`'s result); the /torch
-    column only when PyTorch was measured."""
+    column only when PyTorch was measured. ``say``: the catalogue of the headings (None:
+    English), aligned in terminal columns."""
+    say = say or Messages("en")
     with_torch = "torch" in res
     lines = []
     if header:
-        lines.append(f"{'config':<8}{'framework':<19}{'seconds':>9}{'accuracy':>10}"
+        lines.append(pad(say("bench.config"), 8) + pad(say("bench.framework"), 19)
+                     + pad(say("bench.seconds"), 9, ">") + pad(say("bench.accuracy"), 10, ">")
                      + (f"{'/torch':>8}" if with_torch else "")
-                     + f"{'/numpy':>8}{'overhead us/step':>18}")
+                     + f"{'/numpy':>8}" + pad(say("bench.overhead"), 18, ">"))
     gemm = res["gemm"]["seconds"]
     for f, r in res.items():
         if f == "gemm":
@@ -306,17 +327,16 @@ def table(config: str, res: dict[str, dict[str, Any]], header: bool = True) -> l
         lines.append(f"{config:<8}{f:<19}{r['seconds']:>9.3f}{r['accuracy']:>10.2%}{vs_torch}"
                      f"{r['seconds'] / res['numpy']['seconds']:>8.2f}{overhead:>18.1f}")
     accs = [r["accuracy"] for f, r in res.items() if f != "gemm"]
-    lines.append(f"{config:<8}{'(gemm only)':<19}{gemm:>9.3f}   accuracies agree within "
-                 f"{max(accs) - min(accs):.2%}")
+    lines.append(f"{config:<8}" + pad(say("bench.gemm_only"), 19) + f"{gemm:>9.3f}   "
+                 + say("bench.agree", spread=f"{max(accs) - min(accs):.2%}"))
     return lines
 
 
-def _has_torch() -> bool:
+def _has_torch(say: Messages | None = None) -> bool:
     try:
         import torch  # noqa: F401
     except ImportError:
-        print("PyTorch is not installed (pip install torch): its rows and the /torch column "
-              "are left out")
+        print((say or Messages("en"))("bench.no_torch"))
         return False
     return True
 

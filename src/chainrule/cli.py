@@ -46,6 +46,7 @@ from chainrule.cli_lang import (
     lang_in,
     os_reason,
     render,
+    say_of,
     text_of,
 )
 from chainrule.cli_launch import add_launch_parser
@@ -135,7 +136,7 @@ def _positive_int(text: str) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from chainrule.bench import main as bench_main
 
-    bench_main([] if args.full else ["--quick"])
+    bench_main([] if args.full else ["--quick"], say=say_of(args))
     return 0
 
 

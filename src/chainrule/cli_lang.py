@@ -39,7 +39,8 @@ ARGPARSE_KEYS = ("cli.arg.required", "cli.arg.unrecognized", "cli.arg.argument",
                  "cli.arg.invalid_choice", "cli.arg.invalid_value", "cli.arg.expected_one",
                  "cli.arg.expected_some", "cli.arg.ambiguous", "cli.arg.not_allowed",
                  "cli.arg.ignored_explicit", "cli.arg.one_required",
-                 "cli.arg.positive_int", "cli.arg.port", "cli.arg.port_range")
+                 "cli.arg.positive_int", "cli.arg.port", "cli.arg.port_range",
+                 "launch.arg.ranks")
 
 # what chainrule.paths.what_is_at says, for the kinds that have words in the catalogues
 WHAT_IS_AT = {"nothing": "cli.path.nothing", "a regular file": "cli.path.file",

@@ -14,7 +14,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from chainrule.cli_lang import Text, error, say_of
 from chainrule.cli_run import UsageError
+from chainrule.i18n import Messages
 
 HELP = ("run a chainrule command on N processes with mpiexec (data-parallel training over "
         "MPI; needs the 'mpi' extra); names the rank when one dies")
@@ -43,16 +45,21 @@ def _ranks(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of at least 1")
+        raise argparse.ArgumentTypeError(str(Text("launch.arg.ranks", text=repr(text))))
     return value
 
 
-def resume_hint(job: Sequence[str]) -> str:
-    """Where the last checkpoint is and how to continue from it.
+def resume_hint(job: Sequence[str], say: Messages | None = None) -> str:
+    """Where the last checkpoint is and how to continue from it, in the words of ``say``
+    (None: English).
 
     >>> resume_hint(["train", "--out", "runs/a"])
     'The last checkpoint stays intact: resume with --resume runs/a'
+    >>> from chainrule.i18n import messages
+    >>> resume_hint(["train"], say=messages("zh"))
+    '最后一个检查点完好无损：用 --resume RUN（这次运行的文件夹） 继续训练'
     """
+    say = say or Messages("en")
     job = list(job)
     out = None
     for i, flag in enumerate(job):
@@ -60,30 +67,28 @@ def resume_hint(job: Sequence[str]) -> str:
             out = job[i + 1]
         elif flag.startswith("--out="):
             out = flag.split("=", 1)[1]
-    where = out if out is not None else "RUN (the run's folder)"
-    return f"The last checkpoint stays intact: resume with --resume {where}"
+    where = out if out is not None else say("launch.run_folder")
+    return say("launch.resume", where=where)
 
 
 def cmd_launch(args: argparse.Namespace) -> int:
     from chainrule.distributed.launch import Launch, command, find_mpiexec
 
+    say = say_of(args)
     if not args.job:
-        raise UsageError("launch: name the command every rank runs, e.g. chainrule launch "
-                         "-n 2 train --epochs 3")
+        raise error(UsageError, "launch.no_job")
     try:
         import mpi4py  # noqa: F401
     except ImportError:
-        raise UsageError("launch: mpi4py is not installed: pip install 'chainrule[mpi]' "
-                         "(mpi4py and the mpich wheel: no system MPI needed)") from None
+        raise error(UsageError, "launch.no_mpi4py") from None
     mpiexec = args.mpiexec or find_mpiexec()
     if mpiexec is None:
-        raise UsageError("launch: no mpiexec found beside this Python or on PATH: pip install "
-                         "'chainrule[mpi]', or name one with --mpiexec PATH")
+        raise error(UsageError, "launch.no_mpiexec")
     argv = command(mpiexec, args.ranks, args.job, args.hostfile, args.per_node)
     try:
-        status, dead = Launch(argv).run()
+        status, dead = Launch(argv, say=say).run()
     except FileNotFoundError:
-        raise UsageError(f"launch: cannot run {mpiexec}: no such file") from None
+        raise error(UsageError, "launch.cannot_run", mpiexec=mpiexec) from None
     if dead is not None:
-        print(f"chainrule launch: {dead}. {resume_hint(args.job)}", file=sys.stderr)
+        print(say("launch.died", dead=dead, hint=resume_hint(args.job, say)), file=sys.stderr)
     return 128 - status if status < 0 else status

@@ -19,7 +19,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from chainrule.cli_lang import Text, error, path_kind
 from chainrule.cli_run import UsageError, checkpoint_of, need_matplotlib, saved_config
+from chainrule.i18n import messages
 from chainrule.paths import what_is_at
 from chainrule.train.checkpoint import read_checkpoint
 from chainrule.train.metrics import read_metrics
@@ -52,12 +54,10 @@ def _read_run(run: str) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
     if isinstance(rows, dict):  # best.safetensors keeps the one row of its epoch
         rows = [rows]
     if not isinstance(rows, list) or not rows:
-        raise UsageError(f"{run}: the run has no per-epoch metrics to plot (it trained no "
-                         "epoch)")
+        raise error(UsageError, "plot.no_metrics", run=run)
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("epoch"), int):
-            raise UsageError(f"{run}: a metrics row is not a table with an epoch number: "
-                             f"{str(row)[:80]}")
+            raise error(UsageError, "plot.bad_row", run=run, row=str(row)[:80])
     return folder, config, rows
 
 
@@ -74,11 +74,12 @@ def compare_runs(runs: list[str], out: str | None, lang: str | None = None) -> s
     """Overlay the curves of ``runs`` (two or more) in one PNG; return its path. ``lang``:
     the language of the figure's titles, labels and legend titles ("en", "zh"; default
     ``$CHAINRULE_LANG`` or the locale); the run labels stay as they are (folder names and
-    settings)."""
+    settings). The line saying what it wrote is in that language too.
+    """
     need_matplotlib()
     if out is not None and (not out or os.path.isdir(out)):
-        raise UsageError(f"--out {out!r}: expected a file name for the figure, found "
-                         f"{what_is_at(out) if out else 'an empty name'}")
+        raise error(UsageError, "plot.out_file", out=repr(out),
+                    found=path_kind(what_is_at(out)) if out else Text("plot.empty_name"))
     read = [_read_run(run) for run in runs]
     keys = differing([config for _, config, _ in read])
     names = [os.path.basename(os.path.abspath(folder)) for folder, _, _ in read]
@@ -91,5 +92,5 @@ def compare_runs(runs: list[str], out: str | None, lang: str | None = None) -> s
 
     compare_curves([(label, rows) for label, (_, _, rows) in zip(labels, read, strict=True)],
                    save=path, lang=lang)
-    print(f"wrote {path} ({len(runs)} runs: {', '.join(labels)})")
+    print(messages(lang)("plot.compared", path=path, count=len(runs), labels=", ".join(labels)))
     return path

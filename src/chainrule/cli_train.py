@@ -272,14 +272,14 @@ def _train(config: dict[str, Any], data: tuple[Any, Any, int, int], out: str,
     device = None if config["device"] == "cpu" else config["device"]
     if device:
         model.to(device)
-    print(nn.summary(model, models.sample_shape(features)))
+    print(nn.summary(model, models.sample_shape(features), say=say))
     _print_header(config, (train_set, val_set, test_set), total, say)
     threads = _print_threads(config["threads"], say)
     trainer = (Trainer if run is None else run.trainer_class)(
         model, loss_fn, optimizer, scheduler, out_dir=out,
         config={**config, "environment": {**_environment(), **threads}},
         step_scheduler_per_batch=per_batch, device=device, log=sys.stderr,
-        eval_name="val" if val_set is not None else "test")
+        eval_name="val" if val_set is not None else "test", say=say)
     if held_out is not None:
         trainer.extra["validation"] = {"of": total, "indices": held_out.tolist()}
     if resume_path:

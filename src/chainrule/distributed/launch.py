@@ -22,6 +22,13 @@ report into one line naming the rank:
 ...     report.feed(line)
 >>> report.message(ranks)
 'rank 1 (pid 9 on b) was killed by signal 9 (SIGKILL); mpiexec ended the other ranks'
+
+The line is English unless a catalogue is passed (``chainrule --lang zh launch`` passes
+Chinese):
+
+>>> from chainrule.i18n import messages
+>>> report.message(ranks, say=messages("zh"))
+'1 号进程（b 上的 pid 9）被信号 9（SIGKILL）杀死；mpiexec 结束了其他进程'
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from chainrule.i18n import Messages
 
 RANK_ENTRY = re.compile(r"rank (\d+) pid (\d+)(?: on (\S+?))?(?=[,)]|$)")
 PID_LINE = re.compile(r"PID (\d+) RUNNING AT (\S+)")
@@ -90,22 +99,22 @@ class Obituary:
         if found and self.pid is not None:
             self.killed_by = int(found.group(1))
 
-    def message(self, ranks: dict[tuple[int, str | None], int]) -> str | None:
-        """One line naming the rank that ended the job, or None when mpiexec named none."""
+    def message(self, ranks: dict[tuple[int, str | None], int],
+                say: Messages | None = None) -> str | None:
+        """One line naming the rank that ended the job, or None when mpiexec named none;
+        in the words of ``say`` (None: English)."""
         if self.pid is None:
             return None
+        say = say or Messages("en")
         rank = _rank_of(ranks, self.pid, self.host)
-        who = (f"rank {rank} (pid {self.pid} on {self.host})" if rank is not None
-               else f"the process with pid {self.pid} on {self.host} (its rank is unknown: "
-                    "the run had not printed its ranks yet)")
+        who = (say("launch.rank", rank=rank, pid=self.pid, host=self.host) if rank is not None
+               else say("launch.unknown_rank", pid=self.pid, host=self.host))
         number = self.killed_by if self.killed_by is not None else self.exit_code
         if number is None:
-            how = "ended"
-        elif self.killed_by is not None or number in (6, 9, 11, 15):
-            how = f"was killed by signal {number} ({signal_name(number)})"
-        else:
-            how = f"exited with code {number}"
-        return f"{who} {how}; mpiexec ended the other ranks"
+            return say("launch.ended", who=who)
+        if self.killed_by is not None or number in (6, 9, 11, 15):
+            return say("launch.killed", who=who, number=number, name=signal_name(number))
+        return say("launch.exited", who=who, number=number)
 
 
 def _rank_of(ranks: dict[tuple[int, str | None], int], pid: int, host: str | None
@@ -135,11 +144,12 @@ def command(mpiexec: str, ranks: int, args: Sequence[str], hostfile: str | None 
 
 
 class Launch:
-    """Runs the job, echoing its output line by line, and names a rank that died."""
+    """Runs the job, echoing its output line by line, and names a rank that died (in the
+    words of ``say``, None: English)."""
 
     def __init__(self, argv: list[str], stdout: IO[str] | None = None,
-                 stderr: IO[str] | None = None) -> None:
-        self.argv = argv
+                 stderr: IO[str] | None = None, say: Messages | None = None) -> None:
+        self.argv, self.say = argv, say
         self.stdout = stdout if stdout is not None else sys.stdout
         self.stderr = stderr if stderr is not None else sys.stderr
         self.ranks: dict[tuple[int, str | None], int] = {}
@@ -176,4 +186,4 @@ class Launch:
             signal.signal(signal.SIGTERM, term)
         for pump in pumps:
             pump.join()
-        return status, (self.obituary.message(self.ranks) if status != 0 else None)
+        return status, (self.obituary.message(self.ranks, self.say) if status != 0 else None)

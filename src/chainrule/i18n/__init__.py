@@ -4,7 +4,9 @@ One plain table per language, keyed by a dotted name; a message is a ``str.forma
 Each language's table is written in parts so that no file grows past a few hundred lines:
 the explanations of the examples (:mod:`~chainrule.i18n.en`, :mod:`~chainrule.i18n.zh`), the
 command line's notices and errors (``en_cli``, ``zh_cli``), the picture examples' figures
-(``en_figures``, ``zh_figures``) and chainrule.viz's figures (``en_viz``, ``zh_viz``);
+(``en_figures``, ``zh_figures``), chainrule.viz's figures (``en_viz``, ``zh_viz``) and what
+the commands report while they run (``en_report``, ``zh_report``: training's epoch lines,
+the model summary, bench, launch);
 :data:`CATALOGUES` joins them. The language comes from the caller
 (``--lang zh``), else ``$CHAINRULE_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``,
 ``LANG``: ``zh_CN.UTF-8`` picks Chinese), else English. A message missing from a catalogue
@@ -24,7 +26,18 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from chainrule.i18n import en, en_cli, en_figures, en_viz, zh, zh_cli, zh_figures, zh_viz
+from chainrule.i18n import (
+    en,
+    en_cli,
+    en_figures,
+    en_report,
+    en_viz,
+    zh,
+    zh_cli,
+    zh_figures,
+    zh_report,
+    zh_viz,
+)
 
 
 def _join(*parts: Mapping[str, str]) -> dict[str, str]:
@@ -39,8 +52,10 @@ def _join(*parts: Mapping[str, str]) -> dict[str, str]:
 
 
 CATALOGUES: dict[str, Mapping[str, str]] = {
-    "en": _join(en.MESSAGES, en_cli.MESSAGES, en_figures.MESSAGES, en_viz.MESSAGES),
-    "zh": _join(zh.MESSAGES, zh_cli.MESSAGES, zh_figures.MESSAGES, zh_viz.MESSAGES),
+    "en": _join(en.MESSAGES, en_cli.MESSAGES, en_figures.MESSAGES, en_viz.MESSAGES,
+                en_report.MESSAGES),
+    "zh": _join(zh.MESSAGES, zh_cli.MESSAGES, zh_figures.MESSAGES, zh_viz.MESSAGES,
+                zh_report.MESSAGES),
 }
 ENGLISH = CATALOGUES["en"]
 AVAILABLE = tuple(CATALOGUES)
@@ -108,6 +123,12 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def pad(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` terminal columns (a table's column)."""
-    return text + " " * max(width - display_width(text), 0)
+def pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (a table's column): on the
+    right (``align`` "<", as ``f"{text:<width}"``) or on the left (">", right-aligned).
+
+    >>> pad("参数", 6, ">") + "|", pad("lr", 4) + "|"
+    ('  参数|', 'lr  |')
+    """
+    spaces = " " * max(width - display_width(text), 0)
+    return spaces + text if align == ">" else text + spaces

@@ -11,6 +11,17 @@ Layer (type)              Output shape         Params
 =====================================================
 Total params: 26
 Trainable params: 26
+
+In another language (``chainrule train --lang zh`` prints it so), the same numbers:
+
+>>> from chainrule.i18n import messages
+>>> print(nn.summary(nn.Sequential(nn.Linear(3, 4)), (3,), say=messages("zh")))
+层（类型）                输出形状               参数
+=====================================================
+0 (Linear)                (N, 4)                   16
+=====================================================
+参数总数：16
+可训练参数：16
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import numpy as np
 
 from chainrule import creation
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.i18n import Messages, pad
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 
@@ -85,11 +97,15 @@ def vector_to_parameters(vector: Tensor, parameters: Iterable[Tensor]) -> None:
             offset += n
 
 
-def summary(model: Module, input_shape: tuple[int, ...], dtype: Any = None) -> str:
+def summary(model: Module, input_shape: tuple[int, ...], dtype: Any = None,
+            say: Messages | None = None) -> str:
     """A table of each layer's output shape and parameter count (like Keras' summary).
 
-    ``input_shape`` is the shape of one sample; the batch dim is shown as N.
+    ``input_shape`` is the shape of one sample; the batch dim is shown as N. ``say``: the
+    catalogue of the header and the totals (:func:`chainrule.i18n.messages`; None:
+    English); the columns stay aligned in terminal columns (a Chinese character is two).
     """
+    say = say or Messages("en")
     rows: list[tuple[str, str, int]] = []
     handles = []
     leaves = [(name, m) for name, m in model.named_modules() if not m._modules]
@@ -119,11 +135,13 @@ def summary(model: Module, input_shape: tuple[int, ...], dtype: Any = None) -> s
             handle.remove()
         model.train(was_training)
     width = 53
-    lines = [f"{'Layer (type)':<26}{'Output shape':<19}{'Params':>8}", "=" * width]
+    lines = [pad(say("summary.layer"), 26) + pad(say("summary.shape"), 19)
+             + pad(say("summary.params"), 8, ">"), "=" * width]
     lines += [f"{name:<26}{shape:<19}{params:>8,}" for name, shape, params in rows]
     lines.append("=" * width)
-    lines.append(f"Total params: {model.num_parameters():,}")
-    lines.append(f"Trainable params: {model.num_parameters(trainable_only=True):,}")
+    lines.append(say("summary.total", count=f"{model.num_parameters():,}"))
+    lines.append(say("summary.trainable",
+                     count=f"{model.num_parameters(trainable_only=True):,}"))
     return "\n".join(lines)
 
 

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.anomaly import AnomalyError, detect_anomaly
+from chainrule.i18n import Messages
 from chainrule.random import default_generator
 from chainrule.tensor import Tensor
 from chainrule.train.callbacks import Callback, EarlyStopping  # noqa: F401 (re-exported)
@@ -66,7 +67,7 @@ from chainrule.train.divergence import (
 )
 from chainrule.train.evaluation import evaluate
 from chainrule.train.metrics import MetricsLog, predictions
-from chainrule.train.progress import Progress
+from chainrule.train.progress import Progress, held_back_line, held_written_line
 from chainrule.train.signals import STOP_SIGNALS, catch_stop_signals  # noqa: F401
 
 
@@ -128,6 +129,9 @@ class Trainer:
             back to; the next epoch's save, or the end of training, writes the held-back
             state after all. None: never stop on a finite loss (NaN and Inf losses always
             stop).
+        say: the catalogue (:func:`chainrule.i18n.messages`) of the epoch lines, the bar
+            and the held-back notices (None: English; ``chainrule train`` passes its
+            ``--lang``'s).
     """
 
     def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
@@ -137,7 +141,7 @@ class Trainer:
                  step_scheduler_per_batch: bool = False, monitor: str | None = None,
                  device: Any = None, fast: bool = True,
                  divergence: Divergence | None = DEFAULT_DIVERGENCE,
-                 eval_name: str = "val") -> None:
+                 eval_name: str = "val", say: Messages | None = None) -> None:
         self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, \
             scheduler
         self.callbacks = list(callbacks)
@@ -147,7 +151,7 @@ class Trainer:
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.log, self.config = log, dict(config or {})
         self.per_batch, self.device = step_scheduler_per_batch, device
-        self.eval_name = eval_name
+        self.eval_name, self.say = eval_name, say
         self.monitor = monitor or f"{eval_name}_accuracy"
         self.extra: dict[str, Any] = {}  # more JSON metadata for every checkpoint
         self.epoch, self.step = 0, 0
@@ -305,7 +309,7 @@ class Trainer:
         start = time.perf_counter()
         sums = self._partial or {"loss": 0.0, "correct": 0.0, "count": 0.0, "seconds": 0.0}
         self._partial = {}
-        progress = Progress(self.log, self.progress)
+        progress = Progress(self.log, self.progress, say=self.say)
         progress.start(self.epoch + 1, epochs, len(loader))
         try:
             for x, y in loader:
@@ -385,19 +389,12 @@ class Trainer:
             self._saved_epoch = self.epoch - 1
         if self.log is None or self.checkpoint_path is None:
             return
-        kept = (f"the last one, of epoch {self._saved_epoch}, is kept"
-                if os.path.exists(self.checkpoint_path) else "no checkpoint is written yet")
-        print(f"epoch {self.epoch}: checkpoint held back ({kept}): {watch.above} of the last "
-              f"{len(watch.recent())} batch losses are above {watch.threshold:.4g} (the first "
-              f"batch's loss was {watch.reference:.4g}; more than {watch.half} stop the run); "
-              "a calmer epoch's checkpoint is written, and always the last epoch's",
-              file=self.log, flush=True)
+        kept = self._saved_epoch if os.path.exists(self.checkpoint_path) else None
+        print(held_back_line(self.epoch, kept, watch, self.say), file=self.log, flush=True)
 
     def _log_held_written(self) -> None:
         if self.log is not None and self.checkpoint_path is not None:
-            print(f"epoch {self.epoch}: checkpoint written, held back above: training "
-                  "stopped here",
-                  file=self.log, flush=True)
+            print(held_written_line(self.epoch, self.say), file=self.log, flush=True)
 
     # ---- evaluation -----------------------------------------------------------------
     def evaluate(self, loader: Any, num_classes: int | None = None) -> dict[str, Any]:
