@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chainrule import random_normal
+from chainrule import random_log1p, random_normal
 
 if TYPE_CHECKING:
     from chainrule.random import Generator
@@ -381,13 +381,15 @@ def exponential(generator: Generator, lambd: float, shape: tuple[int, ...],
     """``Tensor.exponential_(lambd)``: ``-1 / lambd * log1p(-u)`` in float64, one float64
     uniform ``u`` per element, rounded to ``dtype`` at the end.
 
-    The logarithm is the C library's ``log1p`` (Python's ``math.log1p``), as PyTorch's
-    scalar CPU loop calls it: NumPy's vectorised ``log1p`` differs from it in the last bit
-    for about 7% of the arguments. One call per element, about 10 ms per 100,000.
+    The logarithm is the C library's ``log1p``, as PyTorch's scalar CPU loop calls it
+    (NumPy's ``log1p`` differs in the last bit for about 7% of the arguments): fdlibm's
+    algorithm run on the whole array (:mod:`chainrule.random_log1p`), ``math.log1p`` for the
+    few elements its fused multiply-adds could round otherwise.
     """
     count = math.prod(shape)
-    negated = (-unit_uniform(generator, count, np.float64)).tolist()
-    logs = np.fromiter(map(math.log1p, negated), np.float64, count=count)
+    negated = np.negative(unit_uniform(generator, count, np.float64))
+    logs = np.empty(count)
+    random_log1p.log1p_negative(negated, logs)
     values = (-1.0 / lambd) * logs
     if np.dtype(dtype).itemsize < 4:  # PyTorch's half rounds the double to float first
         values = values.astype(np.float32)
