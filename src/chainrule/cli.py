@@ -48,6 +48,7 @@ from chainrule.cli_lang import (
     render,
     say_of,
     text_of,
+    whole_number,
 )
 from chainrule.cli_launch import add_launch_parser
 from chainrule.cli_playground import add_playground_parser
@@ -123,14 +124,7 @@ class _Parser(argparse.ArgumentParser):
         return text
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(str(Text("cli.arg.positive_int", text=repr(text))))
-    return value
+_positive_int = whole_number("cli.arg.positive_int")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

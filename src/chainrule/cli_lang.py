@@ -208,3 +208,23 @@ def argparse_message(message: str, say: Messages) -> str:
                 fields["inner"] = argparse_message(fields["inner"], say)
             return say(key, **fields)
     return message
+
+
+def whole_number(key: str) -> Any:
+    """An argparse ``type`` for a whole number of at least 1, refused with the message ``key``
+    (a template with a ``{text}`` field, in :data:`ARGPARSE_KEYS` so it is translated).
+
+    >>> whole_number("cli.arg.positive_int")("3")
+    3
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(str(Text(key, text=repr(text))))
+        return value
+
+    return parse

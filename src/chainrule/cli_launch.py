@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from chainrule.cli_lang import Text, error, say_of
+from chainrule.cli_lang import error, say_of, whole_number
 from chainrule.cli_run import UsageError
 from chainrule.i18n import Messages
 
@@ -39,14 +39,7 @@ def add_launch_parser(sub: argparse._SubParsersAction) -> None:
     launch.set_defaults(func=cmd_launch)
 
 
-def _ranks(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(str(Text("launch.arg.ranks", text=repr(text))))
-    return value
+_ranks = whole_number("launch.arg.ranks")
 
 
 def resume_hint(job: Sequence[str], say: Messages | None = None) -> str:
