@@ -8,8 +8,9 @@ descheduled BLAS thread costs milliseconds per product. Measured on the 2-core m
 while other processes ran (load average 3.3; median of 7 interleaved repeats, one thread /
 two threads): 64x400x120 (LeNet's first linear layer) 197 / 496 us, 16x150x6400 (conv2's
 input gradient) 1764 / 3092 us, 32x800x800 1403 / 2614 us, 64x800x800 2773 / 2644 us,
-128x1024x1024 7574 / 6438 us. So a product of fewer than ``SERIAL_BELOW`` = 2^24
-multiply-adds runs on one thread; larger ones keep the threads the user set.
+128x1024x1024 7574 / 6438 us. So a product of ``ALREADY_SERIAL`` = 2^20 to ``SERIAL_BELOW``
+= 2^24 multiply-adds runs on one thread; smaller and larger ones keep the threads the user
+set (below 2^20 the cap cost more than it saved on an idle machine: see the constants).
 
 This changes no value: the thread count is a function of the product's shape only (not of
 the machine's cores or the user's limit), and OpenBLAS splits the output, not the sums.
@@ -32,35 +33,59 @@ import numpy as np
 
 # m*n*k below which a product runs on one thread (see the module docstring)
 SERIAL_BELOW = 1 << 24
-# m*n*k below which OpenBLAS itself uses one thread (65536 x GEMM_MULTITHREAD_THRESHOLD 4):
-# no need to ask. Only a shortcut; a BLAS with a lower threshold is merely not capped there.
-ALREADY_SERIAL = 1 << 18
+# m*n*k from which a product is capped. OpenBLAS itself runs products below 2^18 (65536 x
+# GEMM_MULTITHREAD_THRESHOLD 4) on one thread; from 2^18 to 2^20 capping cost more than it
+# saved: the tutorials' 784-16-16-10 step (two products of 401,408) took 201.8 us capped
+# against 185.7 us uncapped on the idle machine (median of 10 interleaved rounds of 300
+# steps), the cap and restore themselves being 0.7 us.
+ALREADY_SERIAL = 1 << 20
 
 
-def blas_pools() -> list[Any]:
-    """threadpoolctl's controllers of the BLAS libraries loaded now, found once and kept
-    (a library loaded later is not capped; NumPy's own BLAS is loaded with NumPy)."""
+def blas_pools() -> list[Pool]:
+    """The thread pools of the BLAS libraries loaded now, found once and kept (a library
+    loaded later is not capped; NumPy's own BLAS is loaded with NumPy)."""
     if not POOLS:
         from threadpoolctl import ThreadpoolController  # NumPy (imported above) is loaded
 
-        POOLS.append(list(ThreadpoolController().select(user_api="blas").lib_controllers))
-    pools: list[Any] = POOLS[0]
-    return pools
+        controllers = ThreadpoolController().select(user_api="blas").lib_controllers
+        POOLS.append([Pool.of(controller) for controller in controllers])
+    return POOLS[0]
 
 
-POOLS: list[list[Any]] = []  # the cache of blas_pools: empty until first asked
+class Pool:
+    """One BLAS library's thread count: read and set through OpenBLAS's own C functions
+    when it runs its own pthreads pool (0.2 us a call), else through threadpoolctl's
+    controller (about 1-3 us a call, whatever the library)."""
+
+    def __init__(self, get: Any, set_: Any) -> None:
+        self.get_num_threads, self.set_num_threads = get, set_
+
+    @classmethod
+    def of(cls, controller: Any) -> Pool:
+        if getattr(controller, "internal_api", None) == "openblas" \
+                and getattr(controller, "threading_layer", None) != "openmp":
+            try:
+                prefix, suffix = controller._find_affixes()
+                return cls(getattr(controller.dynlib, f"{prefix}openblas_get_num_threads{suffix}"),
+                           getattr(controller.dynlib, f"{prefix}openblas_set_num_threads{suffix}"))
+            except (AttributeError, TypeError):  # another threadpoolctl: its public calls
+                pass
+        return cls(controller.get_num_threads, controller.set_num_threads)
+
+
+POOLS: list[list[Pool]] = []  # the cache of blas_pools: empty until first asked
 
 
 class OneThread:
     """Caps NumPy's BLAS thread pools at one thread inside ``with``, then gives each back
     the count it had (a pool already at one thread is left alone, so nesting is free).
 
-    One cap and restore costs about 7 us (threadpoolctl's public calls), 2-5% of a product
-    it serialises.
+    One cap and restore costs about 0.7 us with OpenBLAS's own calls (3-7 us through
+    threadpoolctl's public API, which was 8-14% of the tutorials' 784-16-16-10 step).
     """
 
     def __init__(self) -> None:
-        self.restore: list[tuple[Any, int]] = []
+        self.restore: list[tuple[Pool, int]] = []
 
     def __enter__(self) -> None:
         for pool in blas_pools():
@@ -79,9 +104,21 @@ class OneThread:
 NOTHING = contextlib.nullcontext()
 
 
+def for_work(work: int, array: Any) -> Any:
+    """:func:`serial` for a product of ``work`` multiply-adds with ``array`` as an operand:
+    the cheap form for the hot path of ``Linear`` (no array-module lookup, one number).
+
+    >>> for_work(100, np.ones(3)) is NOTHING
+    True
+    """
+    if ALREADY_SERIAL <= work < SERIAL_BELOW and type(array) is np.ndarray:
+        return OneThread()
+    return NOTHING
+
+
 def serial(xp: Any, m: int, k: int, n: int) -> Any:
     """A context for products (m, k) @ (k, n) with NumPy (``xp``): one BLAS thread when
-    they are small (``m*k*n`` from ``ALREADY_SERIAL`` up to ``SERIAL_BELOW``), else (and
+    they are mid-sized (``m*k*n`` from ``ALREADY_SERIAL`` up to ``SERIAL_BELOW``), else (and
     for CuPy, whose products have no BLAS threads) a context that does nothing.
     """
     if xp is np and ALREADY_SERIAL <= m * k * n < SERIAL_BELOW:

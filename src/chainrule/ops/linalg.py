@@ -14,12 +14,11 @@ chainrule.Size([2, 3])
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from chainrule.autograd.engine import sum_to_shape
 from chainrule.autograd.function import Function
-from chainrule.backend import array_module, blas, column_sums
+from chainrule.backend import blas, column_sums
 from chainrule.wording import plural
 
 
@@ -105,11 +104,6 @@ class MatMul(Function):
         return ga, gb
 
 
-def rows(x: Any) -> int:
-    """The rows of ``x`` as a matrix product sees them: every dim but the last, multiplied."""
-    return math.prod(x.shape[:-1])
-
-
 class Linear(Function):
     """Fused y = x @ W^T + b (one node instead of three; W is (out, in) like PyTorch).
 
@@ -121,7 +115,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, W: Any, b: Any) -> Any:
         ctx.save_for_backward(x, W)
-        with blas.serial(array_module(x), rows(x), W.shape[1], W.shape[0]):
+        with blas.for_work(x.size * W.shape[0], x):  # rows x in x out multiply-adds
             y = x.dot(W.T)
         if b is not None:
             y += b
@@ -132,7 +126,7 @@ class Linear(Function):
         x, W = ctx.saved_tensors
         need_x, need_W, need_b = ctx.needs_input_grad
         gx = gW = gb = None
-        with blas.serial(array_module(gy), rows(gy), W.shape[0], W.shape[1]):
+        with blas.for_work(gy.size * W.shape[1], gy):
             if need_x:
                 gx = gy.dot(W)
             if need_W or need_b:
