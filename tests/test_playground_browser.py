@@ -132,6 +132,7 @@ def test_the_url_reproduces_the_setup_in_a_new_tab(server, browser):
     page.select_option("#activation", "relu")
     page.wait_for_function("window.playground.setup.activation === 'relu'")
     page.select_option("#lr", "0.1")
+    page.wait_for_function("window.playground.setup.lr === 0.1")
     page.fill("#seed", "7")
     page.dispatch_event("#seed", "change")
     page.wait_for_function("window.playground.setup.seed === 7")

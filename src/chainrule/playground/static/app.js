@@ -127,6 +127,17 @@ function fillSelect(id, values, current) {
     select.appendChild(option);
   }
 }
+const editing = new Set();  // typed-in fields whose change event has not been sent yet
+function setUnlessEditing(id, value) {
+  if (!editing.has(id)) $(id).value = value;
+}
+function typedField(id, key) {
+  $(id).addEventListener("input", () => editing.add(id));
+  $(id).onchange = () => {
+    editing.delete(id);
+    changeSetup({ [key]: numberOf(id) });  // the server's echo (or refusal) sets it again
+  };
+}
 function renderControls() {
   const s = state.setup;
   for (const id of Object.keys(CHOICES)) {
@@ -134,8 +145,10 @@ function renderControls() {
     if (id === "loss" && s.problem === "regression") values = ["mse"];
     fillSelect(id, values, s[id]);
   }
-  $("batch_size").value = s.batch_size;
-  $("seed").value = s.seed;
+  // a field being typed in keeps what the user typed: an echo of an earlier change must
+  // not overwrite it before its own change event is sent
+  setUnlessEditing("batch_size", s.batch_size);
+  setUnlessEditing("seed", s.seed);
   $("ratio").value = Math.round(s.ratio * 100); $("ratio-value").textContent = Math.round(s.ratio * 100) + "%";
   $("noise").value = Math.round(s.noise * 100); $("noise-value").textContent = s.noise;
   $("points").value = s.points; $("points-value").textContent = s.points;
@@ -342,8 +355,8 @@ function wire() {
       ? { problem, data: "plane", loss: "mse", added: [] }
       : { problem, data: "circles", loss: "cross_entropy", added: [] });
   };
-  $("batch_size").onchange = () => changeSetup({ batch_size: numberOf("batch_size") });
-  $("seed").onchange = () => changeSetup({ seed: numberOf("seed") });
+  typedField("batch_size", "batch_size");
+  typedField("seed", "seed");
   $("ratio").onchange = () => changeSetup({ ratio: numberOf("ratio") / 100 });
   $("noise").onchange = () => changeSetup({ noise: numberOf("noise") / 100 });
   $("points").onchange = () => changeSetup({ points: numberOf("points") });
