@@ -127,32 +127,6 @@ def run_convolution(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_gradient_descent(args: argparse.Namespace) -> int:
-    """Paths of gradient descent on a 1-D and a 2-D surface: starts and learning rates."""
-    from chainrule.explain.pictures_descent import gradient_descent
-
-    need_matplotlib()
-    path = _figure_path(args, "gradient_descent.png")
-    lang = _words(args).lang
-    _figure_lang(lang)  # the note when the figure cannot be drawn in this language
-    gradient_descent(quick=args.quick, save=path, lang=lang)
-    _wrote(args, path)
-    return 0
-
-
-def run_vanishing_gradients(args: argparse.Namespace) -> int:
-    """The depth sweep of gradient norms for sigmoid, tanh and ReLU."""
-    from chainrule.explain.pictures_vanishing import vanishing_gradients
-
-    need_matplotlib()
-    path = _figure_path(args, "vanishing_gradients.png")
-    lang = _words(args).lang
-    _figure_lang(lang)
-    vanishing_gradients(quick=args.quick, save=path, lang=lang)
-    _wrote(args, path)
-    return 0
-
-
 def run_follow_one_digit(args: argparse.Namespace) -> int:
     """One training "2" through the tutorials' 784-16-16-10 net trained on mini-MNIST."""
     from chainrule.explain.pictures_digit import follow_one_digit
@@ -165,19 +139,6 @@ def run_follow_one_digit(args: argparse.Namespace) -> int:
     follow_one_digit(quick=args.quick, save=path, save_network=network, lang=lang)
     _wrote(args, path)
     _wrote(args, network)
-    return 0
-
-
-def run_convergence(args: argparse.Namespace) -> int:
-    """Steps to a loss threshold for sigmoid, tanh and ReLU (the notes' 6x claim)."""
-    from chainrule.explain.pictures_convergence import convergence
-
-    need_matplotlib()
-    path = _figure_path(args, "convergence.png")
-    lang = _words(args).lang
-    _figure_lang(lang)
-    convergence(quick=args.quick, save=path, lang=lang)
-    _wrote(args, path)
     return 0
 
 
@@ -195,7 +156,7 @@ def run_second_derivatives(args: argparse.Namespace) -> int:
 def _picture(name: str, figure: str, module: str = "pictures_activations"
              ) -> Callable[[argparse.Namespace], int]:
     """An example that is one function ``name`` of ``chainrule.explain.<module>``, called
-    with ``quick`` and ``save``."""
+    with ``quick``, ``save`` and ``lang`` (the no-font note printed first when needed)."""
 
     def run(args: argparse.Namespace) -> int:
         import importlib
@@ -258,17 +219,19 @@ EXAMPLES: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "error-split": ("errors split by weights", run_error_split),
     "gradient-descent": ("paths on a 1-D and a 2-D loss surface from several starts (global "
                          "vs local minimum) and with several learning rates",
-                         run_gradient_descent),
+                         _picture("gradient_descent", "gradient_descent.png",
+                                  "pictures_descent")),
     "vanishing-gradients": ("a depth sweep (2 to 20 layers) of per-layer gradient norms for "
                             "sigmoid, tanh and ReLU, at init and after training",
-                            run_vanishing_gradients),
+                            _picture("vanishing_gradients", "vanishing_gradients.png",
+                                     "pictures_vanishing")),
     "follow-one-digit": ("one training 2 through 784-16-16-10 trained on the embedded "
                          "mini-MNIST: every layer's activations, the outputs 0-9, the ranked "
                          "gradient, the first layer's weight gradients as 28x28 maps",
                          run_follow_one_digit),
     "convergence": ("steps to a training-loss threshold for sigmoid, tanh and ReLU at several "
                     "learning rates: the notes' 'ReLU about 6x faster than tanh', measured",
-                    run_convergence),
+                    _picture("convergence", "convergence.png", "pictures_convergence")),
     "linear-collapse": ("without a non-linearity two layers are one matrix: numerically, and "
                         "as a straight boundary on the circles", _picture(
                             "linear_collapse", "linear_collapse.png")),
