@@ -31,7 +31,7 @@ from chainrule import creation, random
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.data.datasets import MiniMNIST
 from chainrule.data.toy import make_circles
-from chainrule.i18n import Messages, messages, pad
+from chainrule.i18n import Messages, messages, pad, say_lines
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.activations import ReLU, Sigmoid, Tanh
@@ -40,7 +40,7 @@ from chainrule.nn.module import Module
 from chainrule.optim.adam import Adam
 from chainrule.optim.sgd import SGD
 from chainrule.tensor import Tensor
-from chainrule.viz.fonts import figure_language
+from chainrule.viz.fonts import draw_in, figure_language
 
 SATURATED = 0.01  # a sigmoid output below 0.01 or above 0.99 counts as saturated
 
@@ -84,8 +84,7 @@ def linear_collapse(quick: bool = False, save: str | os.PathLike[str] | None = N
              say("act.collapse_difference", difference=f"{difference:.2g}"),
              say("act.collapse_accuracy", linear=f"{accuracy['linear']:.1%}",
                  tanh=f"{accuracy['tanh']:.1%}")]
-    if file is not None:
-        print("\n".join(lines), file=None if file == "stdout" else file)
+    say_lines(lines, file)
     if save is not None:
         _draw_collapse(linear, bent, x, y, save, lang)
     return result
@@ -182,12 +181,9 @@ def saturation(quick: bool = False, save: str | os.PathLike[str] | None = None,
                           for i, s in enumerate(numbers["saturated"]))
         lines.append(say("act.saturation_row", name=pad(name, 8), share=share,
                          accuracy=f"{numbers['accuracy']:.1%}"))
-    if file is not None:
-        print("\n".join(lines), file=None if file == "stdout" else file)
+    say_lines(lines, file)
     if save is not None:
-        language = figure_language(lang)
-        with language.fonts():
-            _draw_saturation(result, save, language.words)
+        draw_in(lang, _draw_saturation, result, save)
     return result
 
 
@@ -231,12 +227,9 @@ def dead_relus(quick: bool = False, save: str | os.PathLike[str] | None = None,
     for lr in rates:
         lines.append(say("act.dead_row", lr=f"{lr:<5g}", first=f"{dead[lr][0]:>2}",
                          second=f"{dead[lr][1]:>2}", accuracy=f"{accuracy[lr]:.1%}"))
-    if file is not None:
-        print("\n".join(lines), file=None if file == "stdout" else file)
+    say_lines(lines, file)
     if save is not None:
-        language = figure_language(lang)
-        with language.fonts():
-            _draw_dead(dead, accuracy, save, language.words)
+        draw_in(lang, _draw_dead, dead, accuracy, save)
     return dead
 
 
@@ -302,12 +295,9 @@ def zigzag(quick: bool = False, save: str | os.PathLike[str] | None = None,
                    if numbers["steps"] is not None else say("act.zigzag_never", steps=steps))
         lines.append(say("act.zigzag_row", name=pad(name, 18),
                          same=f"{numbers['same_sign']:.0%}", reached=reached))
-    if file is not None:
-        print("\n".join(lines), file=None if file == "stdout" else file)
+    say_lines(lines, file)
     if save is not None:
-        language = figure_language(lang)
-        with language.fonts():
-            _draw_zigzag(result, target, save, language.words)
+        draw_in(lang, _draw_zigzag, result, target, save)
     return result
 
 

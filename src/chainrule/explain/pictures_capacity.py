@@ -26,7 +26,7 @@ import numpy as np
 from chainrule import random
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.data.toy import make_spiral
-from chainrule.i18n import Messages, messages
+from chainrule.i18n import Messages, messages, say_lines
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.activations import ReLU, Tanh
@@ -34,7 +34,7 @@ from chainrule.nn.layers import Linear, Sequential
 from chainrule.nn.module import Module
 from chainrule.optim.adam import Adam
 from chainrule.tensor import Tensor
-from chainrule.viz.fonts import figure_language
+from chainrule.viz.fonts import draw_in, figure_language
 
 
 def mlp(hidden: list[int], activation: type[Module] = ReLU, seed: int = 0,
@@ -80,11 +80,6 @@ def train(model: Module, x: Tensor, y: Tensor, steps: int, lr: float = 0.01,
     return history
 
 
-def _say(lines: list[str], file: Any) -> None:
-    if file is not None:
-        print("\n".join(lines), file=None if file == "stdout" else file)
-
-
 CONFIGS = {"1 x 8": [8], "2 x 8": [8, 8], "4 x 8": [8, 8, 8, 8], "1 x 44": [44]}
 
 
@@ -113,7 +108,7 @@ def depth(quick: bool = False, save: str | os.PathLike[str] | None = None,
                "capacity.wider" if wide > deep + 0.02 else "capacity.same")
     lines.append(say("capacity.depth_compare", wide=f"{wide:.1%}", deep=f"{deep:.1%}",
                      verdict=say(verdict)))
-    _say(lines, file)
+    say_lines(lines, file)
     if save is not None:
         _draw_depth(result, test_x, test_y, steps, save, lang)
     return result
@@ -156,11 +151,9 @@ def overfitting(quick: bool = False, save: str | os.PathLike[str] | None = None,
                  best_gap=f"{best[2] - best[1]:.3f}"),
              say("capacity.overfit_accuracy", train=f"{result['train_accuracy']:.1%}",
                  test=f"{result['test_accuracy']:.1%}")]
-    _say(lines, file)
+    say_lines(lines, file)
     if save is not None:
-        language = figure_language(lang)
-        with language.fonts():
-            _draw_overfitting(result, save, language.words)
+        draw_in(lang, _draw_overfitting, result, save)
     return result
 
 
@@ -211,11 +204,9 @@ def seed_spread(quick: bool = False, save: str | os.PathLike[str] | None = None,
                  highest=f"{values.max():.3f}", highest_seed=int(values.argmax())),
              say("capacity.seed_accuracy", low=f"{min(accuracies):.1%}",
                  high=f"{max(accuracies):.1%}")]
-    _say(lines, file)
+    say_lines(lines, file)
     if save is not None:
-        language = figure_language(lang)
-        with language.fonts():
-            _draw_seed_spread(result, save, language.words)
+        draw_in(lang, _draw_seed_spread, result, save)
     return result
 
 

@@ -31,7 +31,7 @@ from chainrule.nn.activations import ReLU, Sigmoid, Tanh
 from chainrule.nn.layers import Linear, Sequential
 from chainrule.nn.module import Module
 from chainrule.optim.sgd import SGD
-from chainrule.viz.fonts import figure_language
+from chainrule.viz.fonts import draw_in
 
 ACTIVATIONS: dict[str, type[Module]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
                                         "relu+He": ReLU}  # He's init: kaiming_normal_
@@ -184,9 +184,7 @@ def draw_convergence(runs: dict[str, list[Run]], threshold: float,
     >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
     ['relu, lr 0.5: 2 steps', 'tanh, lr 0.5: not reached']
     """
-    language = figure_language(lang)
-    with language.fonts():
-        return _draw_convergence(runs, threshold, save, language.words)
+    return draw_in(lang, _draw_convergence, runs, threshold, save)
 
 
 def _draw_convergence(runs: dict[str, list[Run]], threshold: float,

@@ -30,7 +30,7 @@ from chainrule import creation
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.i18n import Messages, messages, pad
 from chainrule.tensor import Tensor
-from chainrule.viz.fonts import figure_language
+from chainrule.viz.fonts import draw_in
 
 
 def surface_1d(p: Tensor) -> Tensor:
@@ -186,9 +186,7 @@ def draw_descent(runs: dict[str, list[Run]], save: str | os.PathLike[str] | None
     >>> fig.axes[0].get_xlabel(), fig.axes[1].get_xlabel()
     ('x', 'step')
     """
-    language = figure_language(lang)
-    with language.fonts():
-        return _draw_descent(runs, save, language.words)
+    return draw_in(lang, _draw_descent, runs, save)
 
 
 def _draw_descent(runs: dict[str, list[Run]], save: str | os.PathLike[str] | None,

@@ -28,7 +28,7 @@ from chainrule.nn import functional as F
 from chainrule.nn.activations import Sigmoid
 from chainrule.nn.layers import Linear, Sequential
 from chainrule.optim.sgd import SGD
-from chainrule.viz.fonts import figure_language
+from chainrule.viz.fonts import draw_in, figure_language
 
 DIGIT = 2
 
@@ -176,9 +176,7 @@ def draw_digit(follow: Follow, save: str | os.PathLike[str] | None = None,
     >>> fig.axes[0].get_title()
     'training image 5: a 2'
     """
-    language = figure_language(lang)
-    with language.fonts():
-        return _draw_digit(follow, save, language.words)
+    return draw_in(lang, _draw_digit, follow, save)
 
 
 def _draw_digit(follow: Follow, save: str | os.PathLike[str] | None, words: Messages) -> Any:

@@ -30,7 +30,7 @@ from chainrule.nn.layers import Linear, Sequential
 from chainrule.nn.module import Module
 from chainrule.optim.sgd import SGD
 from chainrule.tensor import Tensor
-from chainrule.viz.fonts import figure_language
+from chainrule.viz.fonts import draw_in
 
 ACTIVATIONS: dict[str, type[Module]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
                                         "relu+He": ReLU}  # He's init: kaiming_normal_
@@ -157,9 +157,7 @@ def draw_vanishing(sweep: Sweep, save: str | os.PathLike[str] | None = None,
     >>> draw_vanishing(sweep, lang="en").axes[1].get_title()
     '2 layers: ||dL/dW|| per layer at init'
     """
-    language = figure_language(lang)
-    with language.fonts():
-        return _draw_vanishing(sweep, save, language.words)
+    return draw_in(lang, _draw_vanishing, sweep, save)
 
 
 def _draw_vanishing(sweep: Sweep, save: str | os.PathLike[str] | None, words: Messages

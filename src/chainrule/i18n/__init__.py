@@ -114,6 +114,18 @@ def messages(lang: str | None = None) -> Messages:
     return Messages(resolve(lang))
 
 
+def say_lines(lines: list[str], file: Any = "stdout") -> None:
+    """Print an example's lines to ``file``: ``"stdout"`` (the current ``sys.stdout``), a
+    stream, or None for silence (the examples' ``file`` argument).
+
+    >>> say_lines(["a", "b"])
+    a
+    b
+    """
+    if file is not None:
+        print("\n".join(lines), file=None if file == "stdout" else file)
+
+
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal: Chinese characters take two.
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +128,18 @@ def figure_language(lang: str | None = None) -> FigureLanguage:
     if path is None:
         return FigureLanguage(messages("en"), notice=words("viz.no_cjk_font"))
     return FigureLanguage(words, ["DejaVu Sans", register(path)])
+
+
+def draw_in(lang: str | None, draw: Callable[..., Any], *args: Any) -> Any:
+    """``draw(*args, words)`` with the catalogue and the fonts of :func:`figure_language`
+    (``lang``): how a figure function hands its drawing its words.
+
+    >>> draw_in("en", lambda label, words: words(label), "figure.input")
+    'input'
+    """
+    language = figure_language(lang)
+    with language.fonts():
+        return draw(*args, language.words)
 
 
 def uses_font(fig: Any, family: str) -> bool:
