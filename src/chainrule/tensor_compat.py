@@ -27,6 +27,7 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule.autograd import capture
+from chainrule.autograd.function import tensor_class as _tensor_class
 from chainrule.backend import Device, array_module, get_device
 
 if TYPE_CHECKING:
@@ -39,12 +40,6 @@ _TYPE_NAMES = {
     "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
 }
 _DTYPE_OF_NAME = {name: np.dtype(dtype) for dtype, name in _TYPE_NAMES.items()}
-
-
-def _tensor_class() -> Any:
-    from chainrule.tensor import Tensor
-
-    return Tensor
 
 
 class TensorCompat:

@@ -318,6 +318,12 @@ Tensor: Any = None  # set by chainrule.tensor once the class exists (the two mod
 #                     each other; a module global keeps the hot path free of lookups)
 
 
+def tensor_class() -> Any:
+    """chainrule.tensor.Tensor, for the modules it imports (bound when it is defined, which
+    ``import chainrule`` always does first)."""
+    return Tensor
+
+
 def bind_tensor_class(cls: Any) -> None:
     global Tensor
     Tensor = cls

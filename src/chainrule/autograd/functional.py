@@ -18,15 +18,11 @@ tensor([ 6., 12.], dtype=chainrule.float64)
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from chainrule.autograd.api import grad
-
-
-def _tensor_class() -> Any:
-    return sys.modules["chainrule.tensor"].Tensor
+from chainrule.autograd.function import tensor_class as _tensor_class
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:

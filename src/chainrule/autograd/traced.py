@@ -27,16 +27,7 @@ from typing import Any
 
 import numpy as np
 
-_Tensor: Any = None
-
-
-def _tensor_class() -> Any:
-    global _Tensor
-    if _Tensor is None:
-        from chainrule.tensor import Tensor
-
-        _Tensor = Tensor
-    return _Tensor
+from chainrule.autograd.function import tensor_class as _tensor_class
 
 
 def as_tensor(value: Any) -> Any:

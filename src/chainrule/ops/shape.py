@@ -21,6 +21,7 @@ import numpy as np
 from chainrule.autograd import anomaly
 from chainrule.autograd.capture import STATE as CAPTURE
 from chainrule.autograd.function import Function
+from chainrule.autograd.function import tensor_class as _tensor_class
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
 from chainrule.backend import array_module
 from chainrule.wording import plural
@@ -414,19 +415,6 @@ def _plain_getitem(x: Any, index: Any) -> Any:
     if type(raw) is np.ndarray:  # fewer ints than dims: a view of x, one version counter
         out._version = x._version
     return out
-
-
-def _tensor_class() -> Any:
-    """chainrule.tensor.Tensor (imported on first use: it imports this module)."""
-    global _TENSOR
-    if _TENSOR is None:
-        from chainrule.tensor import Tensor
-
-        _TENSOR = Tensor
-    return _TENSOR
-
-
-_TENSOR: Any = None
 
 
 def normalize_index(index: Any) -> Any:
