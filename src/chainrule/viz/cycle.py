@@ -31,6 +31,7 @@ from chainrule.tensor import Tensor
 from chainrule.viz._mpl import finish, new_figure
 from chainrule.viz.fonts import figure_language
 from chainrule.viz.network import draw_network, layers_of, record
+from chainrule.viz.network_model import backward_error, one_example
 
 
 def draw_cycle(model: Module, x: Any, target: Any, lr: float = 0.5,
@@ -107,15 +108,7 @@ def _draw_cycle(model: Module, x: Any, target: Any, lr: float,
 def _gradients(model: Module, linears: list[Linear], x: Any, target: Any,
                loss: Callable[[Tensor, Tensor], Tensor] | None) -> list[np.ndarray]:
     """dE/dW of every Linear layer for one example, from backward (left in ``.grad``)."""
-    x = x if isinstance(x, Tensor) else creation.tensor(np.asarray(x, dtype=np.float64))
-    a = x.detach().reshape(1, -1).to(linears[0].weight.dtype)
-    out = model(a)
-    t = target if isinstance(target, Tensor) else creation.tensor(
-        np.asarray(target, dtype=np.float64))
-    t = t.detach().to(out.dtype).reshape(out.shape)
-    error = loss(out, t) if loss is not None else (0.5 * (t - out) ** 2).sum()
-    model.zero_grad()
-    error.backward()
+    backward_error(model, model(one_example(x, linears[0].weight.dtype)), target, loss)
     grads = []
     for layer in linears:
         if layer.weight.grad is None:

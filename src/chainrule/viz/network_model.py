@@ -94,13 +94,32 @@ def count_parameters(columns: Sequence[Layer]) -> tuple[int, int]:
     return weights, biases
 
 
+def one_example(x: Any, dtype: Any) -> Tensor:
+    """One example (an array, list or Tensor) as a detached (1, features) Tensor of
+    ``dtype``, the way the drawings feed a model."""
+    x = x if isinstance(x, Tensor) else creation.tensor(np.asarray(x, dtype=np.float64))
+    return x.detach().reshape(1, -1).to(dtype)
+
+
+def backward_error(model: Module, out: Tensor, target: Any,
+                   loss: Callable[[Tensor, Tensor], Tensor] | None) -> Tensor:
+    """The error of ``out`` against ``target`` (``loss``, default the sum of
+    1/2 (t - o)^2), backpropagated into freshly zeroed gradients of ``model``."""
+    t = target if isinstance(target, Tensor) else creation.tensor(
+        np.asarray(target, dtype=np.float64))
+    t = t.detach().to(out.dtype).reshape(out.shape)
+    error = loss(out, t) if loss is not None else (0.5 * (t - out) ** 2).sum()
+    model.zero_grad()
+    error.backward()
+    return error
+
+
 def record(model: Module, columns: list[Layer], x: Any, target: Any = None,
            loss: Callable[[Tensor, Tensor], Tensor] | None = None) -> float | None:
     """Run ``model`` on one example and keep every layer's net input and output in
     ``columns``; with ``target``, also backward the loss (default: sum of 1/2 (t - o)^2)
     and keep each layer's delta dE/dnet. Returns the loss (None without a target)."""
-    x = x if isinstance(x, Tensor) else creation.tensor(np.asarray(x, dtype=np.float64))
-    a = x.detach().reshape(1, -1).to(next(model.parameters()).dtype)
+    a = one_example(x, next(model.parameters()).dtype)
     columns[0].out = a.numpy().reshape(-1).astype(np.float64)
     nets: list[Tensor] = []
     depth = 0
@@ -114,12 +133,7 @@ def record(model: Module, columns: list[Layer], x: Any, target: Any = None,
         columns[depth].out = a.detach().numpy().reshape(-1).astype(np.float64)
     if target is None:
         return None
-    t = target if isinstance(target, Tensor) else creation.tensor(
-        np.asarray(target, dtype=np.float64))
-    t = t.detach().to(a.dtype).reshape(a.shape)
-    error = loss(a, t) if loss is not None else (0.5 * (t - a) ** 2).sum()
-    model.zero_grad()
-    error.backward()
+    error = backward_error(model, a, target, loss)
     for column, net in zip(columns[1:], nets, strict=True):
         if net.grad is not None:
             column.delta = net.grad.numpy().reshape(-1).astype(np.float64)
