@@ -116,6 +116,20 @@ def for_work(work: int, array: Any) -> Any:
     return NOTHING
 
 
+def dot(a: Any, b: Any, work: int) -> Any:
+    """``a.dot(b)``, a product of ``work`` multiply-adds, on one thread where :func:`for_work`
+    would cap it. For ``Linear``: most of its products are outside the capped range, and
+    entering even the empty context costs 0.4 us, a third of a small layer's product.
+
+    >>> dot(np.ones((2, 3)), np.ones((3, 1)), 6).tolist()
+    [[3.0], [3.0]]
+    """
+    if ALREADY_SERIAL <= work < SERIAL_BELOW and type(a) is np.ndarray:
+        with OneThread():
+            return a.dot(b)
+    return a.dot(b)
+
+
 def serial(xp: Any, m: int, k: int, n: int) -> Any:
     """A context for products (m, k) @ (k, n) with NumPy (``xp``): one BLAS thread when
     they are mid-sized (``m*k*n`` from ``ALREADY_SERIAL`` up to ``SERIAL_BELOW``), else (and

@@ -13,6 +13,7 @@ gradient is simply (softmax - onehot), scaled by class weights and the reduction
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -66,14 +67,16 @@ class CrossEntropy(Function):
     @staticmethod
     def _plain_forward(ctx: Any, xp: Any, x: Any, target: Any, reduction: str) -> Any:
         n = x.shape[0]
-        rows = xp.arange(n)
+        rows = row_numbers(xp, n)
         # Each row's max, shifted to 0 so exp cannot overflow. Picking it with argmax costs
         # half of a max-reduction on small batches (argmax also finds a NaN first).
-        shifted = x - x[rows, x.argmax(axis=1)][:, None]
-        e = xp.exp(shifted)
+        shifted = x - x[rows, x.argmax(axis=1), None]
+        picked = shifted[rows, target]
+        e = xp.exp(shifted, out=shifted)  # (in place: the same numbers, no new array)
         total = row_sums(e)
-        loss = xp.log(total) - shifted[rows, target]  # -log softmax at the target
         e /= total[:, None]
+        loss = xp.log(total, out=total)
+        loss -= picked  # -log softmax at the target
         ctx.save_for_backward(e, rows, target, x)  # the softmax p: the gradient is p - onehot
         ctx.reduction = reduction
         if reduction == "none":
@@ -124,6 +127,19 @@ class CrossEntropy(Function):
             class_w = 1.0 if weight is None else weight[None, :]
             g += (eps / c) * (total_w * p - class_w) * keep[:, None]
         return g * coef[:, None]
+
+
+@lru_cache(maxsize=16)
+def row_numbers(xp: Any, n: int) -> Any:
+    """``xp.arange(n)``, made once per batch size (read-only): the row index of every step.
+
+    >>> row_numbers(np, 3).tolist()
+    [0, 1, 2]
+    """
+    rows = xp.arange(n)
+    if xp is np:
+        rows.flags.writeable = False
+    return rows
 
 
 def _target_weights(target: Any, weight: Any, ignore_index: int, n_classes: int, dtype: Any
