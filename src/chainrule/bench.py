@@ -24,13 +24,13 @@ Run:  python benchmarks/mlp_epoch.py            (needs $CHAINRULE_DATA/mnist and
 What it prints is English unless a catalogue is passed (``chainrule --lang zh bench``):
 
 >>> from chainrule.i18n import messages
->>> row = {"seconds": 2.0, "accuracy": 0.9, "steps": 100}
+>>> row = {"seconds": 2.0, "accuracy": 0.9, "steps": 100, "peak_mb": 612.4}
 >>> res = {"chainrule": row, "numpy": dict(row, seconds=1.0), "gemm": dict(row, seconds=0.5)}
 >>> for line in table("a", res, say=messages("zh")):
 ...     print(line)
-配置    框架                      秒    准确率  /numpy       每步开销 us
-a       chainrule              2.000    90.00%    2.00           15000.0
-a       numpy                  1.000    90.00%    1.00            5000.0
+配置    框架                      秒    准确率  /numpy       每步开销 us  峰值内存 MiB
+a       chainrule              2.000    90.00%    2.00           15000.0           612
+a       numpy                  1.000    90.00%    1.00            5000.0           612
 a       （仅矩阵乘法）         0.500   各框架的准确率相差不超过 0.00%
 """
 
@@ -56,7 +56,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "c": {"sizes": [784, 1024, 1024, 10], "act": "relu", "batch": 256, "lr": 0.01,
           "momentum": 0.9},
 }
-FRAMEWORKS = ("chainrule", "chainrule-capture", "torch", "numpy", "gemm")
+FRAMEWORKS = ("chainrule", "chainrule-capture", "chainrule-trainer", "torch", "numpy", "gemm")
 
 
 def load_mnist() -> tuple[np.ndarray, ...]:
@@ -93,10 +93,14 @@ def epoch_orders(n: int, epochs: int, seed: int = 1) -> list[np.ndarray]:
 # ---- the frameworks ----------------------------------------------------------------------
 
 
-def run_chainrule(cfg: dict[str, Any], data: tuple[np.ndarray, ...], capture: bool
+def run_chainrule(cfg: dict[str, Any], data: tuple[np.ndarray, ...], capture: str
                   ) -> tuple[list[float], float]:
+    """``capture``: "eager" (the user's loop), "captured" (``chainrule.compile``) or
+    "trainer" (``Trainer.fit`` over a ``DataLoader``, its default captured step)."""
     import chainrule as cr
     from chainrule import nn
+    from chainrule.data import DataLoader, TensorDataset
+    from chainrule.train import Trainer
 
     X, Y, Xt, Yt = data
     act = nn.Sigmoid if cfg["act"] == "sigmoid" else nn.ReLU
@@ -112,11 +116,18 @@ def run_chainrule(cfg: dict[str, Any], data: tuple[np.ndarray, ...], capture: bo
     model = nn.Sequential(*layers)
     opt = cr.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
     loss_fn = nn.CrossEntropyLoss()
-    step = cr.compile(model, loss_fn, opt) if capture else None
+    step = cr.compile(model, loss_fn, opt) if capture == "captured" else None
+    trainer = Trainer(model, loss_fn, opt, log=None, progress=False,
+                      divergence=None) if capture == "trainer" else None
     times = []
-    for order in epoch_orders(len(X), 2):
+    for epoch, order in enumerate(epoch_orders(len(X), 2)):
         Xs, Ys = X[order], Y[order]
         start = time.perf_counter()
+        if trainer is not None:  # the user's DataLoader over this epoch's order
+            loader = DataLoader(TensorDataset(Xs, Ys), batch_size=cfg["batch"])
+            trainer.fit(loader, epochs=epoch + 1)
+            times.append(time.perf_counter() - start)
+            continue
         for i in range(0, len(Xs), cfg["batch"]):
             xb = cr.from_numpy(Xs[i:i + cfg["batch"]])
             yb = cr.from_numpy(Ys[i:i + cfg["batch"]])
@@ -248,9 +259,46 @@ def worker(framework: str, config: str) -> dict[str, Any]:
     elif framework in ("numpy", "gemm"):
         times, acc = run_numpy(cfg, data, gemm_only=framework == "gemm")
     else:
-        times, acc = run_chainrule(cfg, data, capture=framework == "chainrule-capture")
+        mode = {"chainrule-capture": "captured", "chainrule-trainer": "trainer"}
+        times, acc = run_chainrule(cfg, data, capture=mode.get(framework, "eager"))
     steps = -(-len(data[0]) // cfg["batch"])
-    return {"seconds": times[-1], "warmup": times[0], "accuracy": acc, "steps": steps}
+    return {"seconds": times[-1], "warmup": times[0], "accuracy": acc, "steps": steps,
+            "peak_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MiB (None where the OS does not say): the
+    data (the same arrays for every framework), the library and the training's arrays."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def libraries(with_torch: bool) -> str:
+    """NumPy's version and BLAS (threadpoolctl's name, version and kernel), and PyTorch's
+    version and BLAS, as the heading prints them."""
+    parts = [f"NumPy {np.__version__}"]
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if blas:
+            info = blas[0]
+            kernel = f" {info['architecture']}" if info.get("architecture") else ""
+            parts[0] += f" + {info['internal_api']} {info.get('version') or ''}{kernel}".rstrip()
+    except ImportError:
+        pass
+    if with_torch:
+        import re
+
+        import torch
+
+        found = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+        parts.append(f"torch {torch.__version__} + {found.group(1) if found else 'its BLAS'}")
+    return ", ".join(parts)
 
 
 def run_worker(framework: str, config: str) -> dict[str, Any]:
@@ -272,7 +320,8 @@ def measure(frameworks: list[str], config: str, repeats: int) -> dict[str, dict[
         for f in frameworks:
             runs[f].append(run_worker(f, config))
     return {f: {"seconds": statistics.median(r["seconds"] for r in rs),
-                "accuracy": rs[0]["accuracy"], "steps": rs[0]["steps"]}
+                "accuracy": rs[0]["accuracy"], "steps": rs[0]["steps"],
+                "peak_mb": max((r.get("peak_mb") or 0.0) for r in rs) or None}
             for f, rs in runs.items()}
 
 
@@ -296,7 +345,8 @@ def main(argv: list[str] | None = None, say: Messages | None = None) -> dict[str
     n_train = len(load_mnist()[0])
     print(say("bench.heading", images=f"{n_train:,}", repeats=repeats, cores=os.cpu_count(),
               threads=numpy_threads(),
-              torch=say("bench.torch_pinned") if "torch" in frameworks else ""))
+              torch=say("bench.torch_pinned") if "torch" in frameworks else "",
+              libraries=libraries("torch" in frameworks)))
     for i, config in enumerate(configs):
         res = measure(frameworks, config, repeats)
         results[config] = res
@@ -317,15 +367,17 @@ def table(config: str, res: dict[str, dict[str, Any]], header: bool = True,
         lines.append(pad(say("bench.config"), 8) + pad(say("bench.framework"), 19)
                      + pad(say("bench.seconds"), 9, ">") + pad(say("bench.accuracy"), 10, ">")
                      + (f"{'/torch':>8}" if with_torch else "")
-                     + f"{'/numpy':>8}" + pad(say("bench.overhead"), 18, ">"))
+                     + f"{'/numpy':>8}" + pad(say("bench.overhead"), 18, ">")
+                     + pad(say("bench.peak"), 14, ">"))
     gemm = res["gemm"]["seconds"]
     for f, r in res.items():
         if f == "gemm":
             continue
         vs_torch = f"{r['seconds'] / res['torch']['seconds']:>8.2f}" if with_torch else ""
         overhead = (r["seconds"] - gemm) / r["steps"] * 1e6
+        peak = f"{r['peak_mb']:>14.0f}" if r.get("peak_mb") else f"{'-':>14}"
         lines.append(f"{config:<8}{f:<19}{r['seconds']:>9.3f}{r['accuracy']:>10.2%}{vs_torch}"
-                     f"{r['seconds'] / res['numpy']['seconds']:>8.2f}{overhead:>18.1f}")
+                     f"{r['seconds'] / res['numpy']['seconds']:>8.2f}{overhead:>18.1f}{peak}")
     accs = [r["accuracy"] for f, r in res.items() if f != "gemm"]
     lines.append(f"{config:<8}" + pad(say("bench.gemm_only"), 19) + f"{gemm:>9.3f}   "
                  + say("bench.agree", spread=f"{max(accs) - min(accs):.2%}"))

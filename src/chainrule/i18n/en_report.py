@@ -40,7 +40,8 @@ MESSAGES: dict[str, str] = {
     "summary.trainable": "Trainable params: {count}",
     # chainrule bench
     "bench.heading": "one epoch ({images} images) after a warm-up epoch, median of {repeats} "
-                     "fresh process(es); {cores} cores, {threads} BLAS thread(s){torch}",
+                     "fresh process(es); {cores} cores, {threads} BLAS thread(s){torch}; "
+                     "{libraries}",
     "bench.torch_pinned": ", PyTorch pinned to as many",
     "bench.no_torch": "PyTorch is not installed (pip install torch): its rows and the /torch "
                       "column are left out",
@@ -49,6 +50,7 @@ MESSAGES: dict[str, str] = {
     "bench.seconds": "seconds",
     "bench.accuracy": "accuracy",
     "bench.overhead": "overhead us/step",
+    "bench.peak": "peak RSS MiB",
     "bench.gemm_only": "(gemm only)",
     "bench.agree": "accuracies agree within {spread}",
     # chainrule launch

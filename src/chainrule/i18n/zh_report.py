@@ -39,7 +39,7 @@ MESSAGES: dict[str, str] = {
     "summary.trainable": "可训练参数：{count}",
     # chainrule bench
     "bench.heading": "预热一轮之后计时一轮（{images} 张图像），取 {repeats} 个新进程的中位数；"
-                     "{cores} 个核，{threads} 个 BLAS 线程{torch}",
+                     "{cores} 个核，{threads} 个 BLAS 线程{torch}; {libraries}",
     "bench.torch_pinned": "，PyTorch 使用同样多的线程",
     "bench.no_torch": "没有安装 PyTorch（pip install torch）：省略它的行和 /torch 列",
     "bench.config": "配置",
@@ -47,6 +47,7 @@ MESSAGES: dict[str, str] = {
     "bench.seconds": "秒",
     "bench.accuracy": "准确率",
     "bench.overhead": "每步开销 us",
+    "bench.peak": "峰值内存 MiB",
     "bench.gemm_only": "（仅矩阵乘法）",
     "bench.agree": "各框架的准确率相差不超过 {spread}",
     # chainrule launch
