@@ -21,11 +21,15 @@ def test_chainrule_bench_quick_runs_and_agrees(capsys: pytest.CaptureFixture[str
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
     assert main(["bench"]) == 0
     out = capsys.readouterr().out
-    for name in ("chainrule ", "chainrule-capture", "numpy", "(gemm only)",
-                 "PyTorch is not installed"):
+    for name in ("chainrule ", "chainrule-capture", "chainrule-trainer", "numpy",
+                 "(gemm only)", "PyTorch is not installed", "peak RSS MiB", "NumPy "):
         assert name in out
     header = next(line for line in out.splitlines() if line.startswith("config"))
     assert "nan" not in out and "/torch" not in header
+    rows = [line.split() for line in out.splitlines() if line.startswith("a ")]
+    accuracies = {row[3] for row in rows if row[1] != "(gemm"}
+    assert len(rows) == 5 and len(accuracies) == 1, out  # the Trainer trains the same weights
+    assert all(20 < float(row[-1]) < 4000 for row in rows[:-1]), out  # peak RSS in MiB
     agree = float(out.split("accuracies agree within ")[1].split("%")[0])
     assert agree <= 0.5
 
