@@ -50,6 +50,13 @@ def test_default_train_on_embedded_mini_mnist_reaches_85_percent(
     assert code == 0 and "dataset: mini-mnist" in out and "numpy:" in out
     code, out, _ = _run(["eval", str(tmp_path / "run")], capsys)
     assert code == 0 and f"accuracy {accuracy:.2%}" in out and "confusion matrix" in out
+    lines = out.splitlines()
+    table = lines[next(i for i, line in enumerate(lines) if "confusion matrix" in line) + 1:]
+    assert [int(v) for v in table[0].split()] == list(range(10))  # predicted classes
+    rows = [[int(v) for v in line.split()] for line in table[1:11]]
+    assert [row[0] for row in rows] == list(range(10))  # true classes
+    counts = np.array([row[1:] for row in rows])
+    assert np.trace(counts) / counts.sum() == pytest.approx(accuracy, abs=5e-5)
 
 
 def test_default_train_on_real_mnist_reaches_94_percent(

@@ -117,9 +117,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(say("cli.eval.result", name=name, accuracy=f"{result['accuracy']:.2%}",
               loss=f"{result['loss']:.4f}", count=f"{result['count']:,}"))
     print(say("cli.eval.confusion"))
-    for i, row in enumerate(result["confusion"]):
-        print(f"  {i:>2} " + " ".join(f"{v:>5}" for v in row))
+    for line in confusion_lines(result["confusion"]):
+        print(line)
     return 0
+
+
+def confusion_lines(confusion: Any) -> list[str]:
+    """The confusion matrix as printed: a header row of predicted classes, then one row per
+    true class, each count right-aligned under its column.
+
+    >>> for line in confusion_lines([[5, 1], [0, 12]]):
+    ...     print(line)
+             0     1
+       0     5     1
+       1     0    12
+    """
+    width = max(5, *(len(str(int(v))) for row in confusion for v in row))
+    lines = ["     " + " ".join(f"{j:>{width}}" for j in range(len(confusion)))]
+    for i, row in enumerate(confusion):
+        lines.append(f"  {i:>2} " + " ".join(f"{int(v):>{width}}" for v in row))
+    return lines
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
