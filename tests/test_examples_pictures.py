@@ -169,6 +169,7 @@ def test_saturation_and_dead_relus(tmp_path, capsys) -> None:
     assert "init N(0, 1)  saturated: layer 1" in capsys.readouterr().out
     result = saturation(quick=True, file=None)
     assert min(result["N(0, 1)"]["saturated"]) > 0.2 > 0.01 > max(result["Xavier"]["saturated"])
+    assert result["Xavier"]["accuracy"] > result["N(0, 1)"]["accuracy"] + 0.03  # the point
     assert main(["example", "dead-relus", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("  lr ")}
