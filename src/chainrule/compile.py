@@ -257,7 +257,8 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
             g, shape, dtype = f"g{k}", f"SH{i}_{k}", f"DT{i}_{k}"
             lines.append(f"    if {g} is not None:")
             lines.append(f"        if {g}.shape != {shape}: {g} = sum_to_shape({g}, {shape})")
-            lines.append(f"        if {g}.dtype != {dtype}: {g} = {g}.astype({dtype})")
+            lines.append(f"        if {g}.dtype is not {dtype} and {g}.dtype != {dtype}: "
+                         f"{g} = {g}.astype({dtype})")  # (the same object, mostly)
             if target in written:  # the engine's accumulation: earlier gradient + this one
                 lines.append(f"        {target} = g{k} if {target} is None else {target} + g{k}")
             else:
@@ -370,8 +371,13 @@ class CompiledStep:
         self.last_output: Tensor | None = None  # the model's output in the last step
 
     def _signature(self, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
-        return (tuple([(t._data.shape, t._data.dtype, t._requires_grad) for t in inputs]),
-                self.model.training, GRAD_MODE.enabled, capture.STATE.changes)
+        """What a recording holds for: modes, changes, and each input's shape, dtype and
+        requires_grad, in one flat tuple (built every step: a loop, no comprehension)."""
+        key = (self.model.training, GRAD_MODE.enabled, capture.STATE.changes)
+        for t in inputs:
+            data = t._data
+            key += (data.shape, data.dtype, t._requires_grad)
+        return key
 
     def _eager(self, inputs: tuple[Tensor, ...]) -> Tensor:
         self.optimizer.zero_grad()

@@ -269,8 +269,13 @@ def _versions(args: tuple[Any, ...], outs: list[tuple[list[int], int]]) -> list[
     id with the saved arrays' ids, which is sound because the saved arrays were alive
     together with these arrays. ``outs``: (version counter, id of the array forward
     returned) per output."""
-    versions = [(a._version, a._version[0], id(a._data)) for a in args if isinstance(a, Tensor)]
-    versions.extend((counter, 0, array_id) for counter, array_id in outs)
+    # plain loops: a comprehension's own frame cost 0.5 us of every op that saves arrays
+    versions: list[Any] = []
+    for a in args:
+        if isinstance(a, Tensor):
+            versions.append((a._version, a._version[0], id(a._data)))
+    for counter, array_id in outs:
+        versions.append((counter, 0, array_id))
     return versions
 
 
