@@ -373,7 +373,7 @@ class CompiledStep:
     def _signature(self, inputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
         """What a recording holds for: modes, changes, and each input's shape, dtype and
         requires_grad, in one flat tuple (built every step: a loop, no comprehension)."""
-        key = (self.model.training, GRAD_MODE.enabled, capture.STATE.changes)
+        key: tuple[Any, ...] = (self.model.training, GRAD_MODE.enabled, capture.STATE.changes)
         for t in inputs:
             data = t._data
             key += (data.shape, data.dtype, t._requires_grad)
