@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from chainrule.backend.parallel import elementwise
 from chainrule.optim.optimizer import Optimizer, check_hyper
 
 
@@ -35,7 +37,6 @@ class Adam(Optimizer):
                                   "maximize": maximize})
 
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
-        g = -grad if group["maximize"] else grad
         lr, wd = group["lr"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         if not state:
@@ -46,23 +47,37 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(param)
         state["step"] += 1
         step = state["step"]
-        if wd:
-            if self.decoupled:
-                param *= 1 - lr * wd
-            else:
-                g = g + wd * param
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (g - exp_avg) * (1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * g * g
-        bias1 = 1 - beta1**step
-        bias2_sqrt = math.sqrt(1 - beta2**step)
+        arrays = [param, grad, state["exp_avg"], state["exp_avg_sq"]]
         if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-            denom = np.sqrt(state["max_exp_avg_sq"]) / bias2_sqrt + group["eps"]
+            arrays.append(state["max_exp_avg_sq"])
+        # large parameters: over the cores, in cache-sized blocks (the same numbers)
+        elementwise(partial(adam_update, lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                            weight_decay=wd, decoupled=self.decoupled,
+                            maximize=group["maximize"], bias1=1 - beta1**step,
+                            bias2_sqrt=math.sqrt(1 - beta2**step)),
+                    *arrays)
+
+
+def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any = None,
+                *, lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+                decoupled: bool, maximize: bool, bias1: float, bias2_sqrt: float) -> None:
+    """One Adam step of ``param`` and its moments (``max_exp_avg_sq``: AMSGrad's, else
+    None), in place; elementwise, so :func:`elementwise` may run it on slices."""
+    g = -grad if maximize else grad
+    if weight_decay:
+        if decoupled:
+            param *= 1 - lr * weight_decay
         else:
-            denom = np.sqrt(exp_avg_sq) / bias2_sqrt + group["eps"]
-        param -= (lr / bias1) * exp_avg / denom
+            g = g + weight_decay * param
+    exp_avg += (g - exp_avg) * (1 - beta1)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        denom = np.sqrt(max_exp_avg_sq) / bias2_sqrt + eps
+    else:
+        denom = np.sqrt(exp_avg_sq) / bias2_sqrt + eps
+    param -= (lr / bias1) * exp_avg / denom
 
 
 class AdamW(Adam):

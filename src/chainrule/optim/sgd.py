@@ -16,8 +16,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from chainrule.backend.parallel import elementwise
 from chainrule.optim.optimizer import Optimizer, check_hyper
 
 
@@ -47,19 +49,36 @@ class SGD(Optimizer):
             p._version[0] += 1
 
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * param
         momentum = group["momentum"]
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
-            else:
-                buf *= momentum
-                if group["dampening"]:
-                    buf += (1 - group["dampening"]) * g
-                else:
-                    buf += g  # the same numbers as (1 - 0) * g, without a temporary array
-            g = g + momentum * buf if group["nesterov"] else buf
-        param -= group["lr"] * g
+        buf = state.get("momentum_buffer") if momentum else None
+        if momentum and buf is None:  # the first step: v = g (no dampening), as PyTorch
+            g = gradient(param, grad, group["weight_decay"], group["maximize"])
+            buf = state["momentum_buffer"] = g.copy()
+            param -= group["lr"] * (g + momentum * buf if group["nesterov"] else buf)
+            return
+        # large parameters: over the cores, in cache-sized blocks (the same numbers)
+        elementwise(partial(sgd_update, lr=group["lr"], momentum=momentum,
+                            dampening=group["dampening"], weight_decay=group["weight_decay"],
+                            nesterov=group["nesterov"], maximize=group["maximize"]),
+                    *((param, grad) if buf is None else (param, grad, buf)))
+
+
+def gradient(param: Any, grad: Any, weight_decay: float, maximize: bool) -> Any:
+    """The gradient the update follows: ``-grad`` when maximizing, plus weight decay."""
+    g = -grad if maximize else grad
+    return g + weight_decay * param if weight_decay else g
+
+
+def sgd_update(param: Any, grad: Any, buf: Any = None, *, lr: float, momentum: float,
+               dampening: float, weight_decay: float, nesterov: bool, maximize: bool) -> None:
+    """One SGD step of ``param`` and of ``buf``, its momentum buffer (None without
+    momentum), in place; elementwise, so :func:`elementwise` may run it on slices."""
+    g = gradient(param, grad, weight_decay, maximize)
+    if buf is not None:
+        buf *= momentum
+        if dampening:
+            buf += (1 - dampening) * g
+        else:
+            buf += g  # the same numbers as (1 - 0) * g, without a temporary array
+        g = g + momentum * buf if nesterov else buf
+    param -= lr * g
