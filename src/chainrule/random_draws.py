@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chainrule import random_log1p, random_normal
+from chainrule import random_log1p, random_normal, random_normal64
+from chainrule.random_normal64 import fma64 as _fma64
 
 if TYPE_CHECKING:
     from chainrule.random import Generator
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 f32 = np.float32
 # Randperm swaps with 32-bit words below this size, with the inside-out shuffle above it.
 RANDPERM_SMALL = (2**32 - 1) // 20
-CHUNK_BLOCKS = 4096  # blocks of 16 normals transformed at a time
+CHUNK_BLOCKS = random_normal64.CHUNK_BLOCKS  # float64 blocks of 16 transformed at a time
 PARALLEL_MIN = 2**20  # normals from which the transform is spread over worker threads
 SLAB_BLOCKS = 8192  # blocks of 16 normals per worker task (2**17 normals)
 
@@ -83,29 +84,6 @@ def _unit64(words: np.ndarray) -> np.ndarray:
     return words.astype(np.float64) * 2.0**-53
 
 
-def _split(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Veltkamp's split of float64 ``x`` into two halves of 26 bits whose sum is ``x``."""
-    scaled = x * 134217729.0  # 2**27 + 1
-    high = scaled - (scaled - x)
-    return high, x - high
-
-
-def _fma64(a: np.ndarray, b: Any, c: Any) -> np.ndarray:
-    """``a * b + c`` in float64 with one rounding (up to ties of vanishing odds), from the
-    exact product (Dekker) and the exact sum (Knuth): what a fused multiply-add returns."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape)
-    product = a * b
-    a_high, a_low = _split(a)
-    b_high, b_low = _split(b)
-    product_error = (((a_high * b_high - product) + a_high * b_low) + a_low * b_high
-                     + a_low * b_low)
-    total = product + c
-    back = total - product
-    sum_error = (product - (total - back)) + (c - back)
-    return total + (sum_error + product_error)
-
-
 def _fused(a: np.ndarray, b: Any, c: Any, dtype: Any) -> np.ndarray:
     """``a * b + c`` rounded once (a fused multiply-add, as PyTorch's compiled kernels do)."""
     if np.dtype(dtype) == np.float32:  # the float64 product of two float32 is exact
@@ -125,22 +103,6 @@ def uniform(generator: Generator, shape: tuple[int, ...], dtype: Any, low: float
     return _fused(unit, hi - lo, lo, dtype).reshape(shape)
 
 
-def _box_muller_16(unit: np.ndarray, out: np.ndarray, mean: float, std: float) -> None:
-    """Blocks of 16 float64 uniforms (rows of ``unit``) -> 16 normals each in the rows of
-    ``out``: ``radius * cos`` then ``radius * sin``, ``* std + mean`` fused, with the C
-    library's log (:func:`~chainrule.random_normal.log_f64`), cos and sin."""
-    one_minus = np.subtract(1.0, unit[:, :8])
-    radius = np.empty_like(one_minus)
-    random_normal.log_f64(one_minus.ravel(), radius.ravel())
-    np.multiply(radius, -2.0, out=radius)
-    np.sqrt(radius, out=radius)
-    theta = np.multiply(unit[:, 8:], 2.0 * math.pi)
-    for half, function in ((out[:, :8], np.cos), (out[:, 8:], np.sin)):
-        values = function(theta)
-        np.multiply(values, radius, out=values)
-        half[...] = values if mean == 0 and std == 1 else _fma64(values, std, mean)
-
-
 def normal(generator: Generator, shape: tuple[int, ...], dtype: Any, mean: float = 0.0,
            std: float = 1.0) -> np.ndarray:
     """``Tensor.normal_(mean, std)`` on a contiguous tensor of ``shape`` and ``dtype``."""
@@ -156,17 +118,15 @@ def normal(generator: Generator, shape: tuple[int, ...], dtype: Any, mean: float
     elif dtype == np.float32:
         random_normal.normals_f32(generator.words32, grid, mean, std)
     else:
-        for start in range(0, blocks, CHUNK_BLOCKS):  # chunks that stay in the CPU's cache
-            stop = min(start + CHUNK_BLOCKS, blocks)
-            unit = unit_uniform(generator, 16 * (stop - start), dtype)
-            _box_muller_16(unit.reshape(-1, 16), grid[start:stop], mean, std)
+        random_normal64.normals_f64(generator.words32, grid, mean, std)
     if count % 16:  # the ragged end's uniforms are drawn, unused: the last 16 normals
         unit_uniform(generator, count % 16, dtype)  # are made again from 16 fresh ones
         tail = out[count - 16:].reshape(1, 16)
         if dtype == np.float32:
             random_normal.normals_f32(generator.words32, tail, mean, std)
         else:
-            _box_muller_16(unit_uniform(generator, 16, dtype).reshape(1, 16), tail, mean, std)
+            random_normal64.transform_f64(generator.words32(32).reshape(1, 32), tail, None,
+                                          mean, std)
     return out.reshape(shape)
 
 
@@ -240,7 +200,7 @@ def _normals_threaded(generator: Generator, grid: np.ndarray, mean: float, std: 
     slabs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
     helpers = [pool.submit(_transform_slabs, slabs) for _ in range(_workers.threads - 1)]
     transform = _slab_f32 if grid.dtype == np.float32 else _slab_f64
-    words_per_block = 16 if grid.dtype == np.float32 else 32  # float64: pairs, joined later
+    words_per_block = 16 if grid.dtype == np.float32 else 32  # float64: pairs of words
     for start in range(0, grid.shape[0], SLAB_BLOCKS):
         stop = min(start + SLAB_BLOCKS, grid.shape[0])
         words = generator.words32(words_per_block * (stop - start))
@@ -267,10 +227,10 @@ def _slab_f32(words: np.ndarray, rows: np.ndarray, mean: float, std: float) -> N
 
 
 def _slab_f64(words: np.ndarray, rows: np.ndarray, mean: float, std: float) -> None:
-    unit = _unit64(join_pairs(words)).reshape(-1, 16)
-    for start in range(0, rows.shape[0], CHUNK_BLOCKS):  # chunks that stay in the cache
-        stop = start + CHUNK_BLOCKS
-        _box_muller_16(unit[start:stop], rows[start:stop], mean, std)
+    buffers = getattr(_workers.local, "buffers64", None)
+    if buffers is None:
+        buffers = _workers.local.buffers64 = random_normal64.Buffers(CHUNK_BLOCKS)
+    random_normal64.transform_f64(words.reshape(-1, 32), rows, buffers, mean, std)
 
 
 def _normal_pairs(generator: Generator, count: int, mean: float, std: float) -> np.ndarray:

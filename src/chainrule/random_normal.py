@@ -9,14 +9,14 @@ PyTorch fills a tensor of 16 or more normals with uniforms, then turns each bloc
   ``a * b + c`` is computed here in float64 (the product of two float32 is exact there) and
   rounded to float32 once; where the product is exact in float32 already (a power of two, a
   short constant) a plain float32 add gives the same bits and is used instead.
-* float64 runs the scalar loop: the C library's ``log``, ``cos`` and ``sin``. NumPy's
-  ``cos`` and ``sin`` are the C library's; its ``log`` is not on AVX-512 machines, so
-  :func:`log_f64` finds the C library's bits itself (math.log for the few near a tie).
+* float64 runs the scalar loop: the C library's ``log``, ``cos`` and ``sin``
+  (:mod:`chainrule.random_normal64`; ``log_f64`` and ``libm_log_matches`` come from
+  :mod:`chainrule.random_log` and are kept here under their old names).
 
 The float32 work goes chunk by chunk (``CHUNK_BLOCKS`` blocks of 16) through buffers
 allocated once per call, with in-place ufuncs (``out=``), so the arrays stay in the CPU's
-cache and no temporaries are made: about 2x the time of NumPy's own ``standard_normal``,
-float64 about 4x (benchmarks/random_normals.py).
+cache and no temporaries are made: about 2x the time of NumPy's own ``standard_normal``
+(benchmarks/random_normals.py).
 
 >>> import chainrule as cr
 >>> out = np.empty((1, 16), np.float32)  # one block: torch.manual_seed(0); torch.randn(16)
@@ -27,12 +27,13 @@ float64 about 4x (benchmarks/random_normals.py).
 
 from __future__ import annotations
 
-import decimal
-import functools
 import math
 from collections.abc import Callable
 
 import numpy as np
+
+from chainrule.random_log import libm_log_matches as libm_log_matches
+from chainrule.random_log import log_f64 as log_f64
 
 f32, f64, i32 = np.float32, np.float64, np.int32
 CHUNK_BLOCKS = 2048  # 32,768 normals per chunk: each float64 buffer is 128 KiB
@@ -232,136 +233,3 @@ def transform_f32(words: np.ndarray, out: np.ndarray, buffers: Buffers | None = 
             np.multiply(values, radius, out=values)
             np.multiply(values, std64, out=b["t64"])
             np.add(b["t64"], mean64, out=half, casting="same_kind")
-
-
-# The C library's log in float64: glibc's is within 0.519 units in the last place, so it is
-# the correctly rounded value wherever the exact logarithm lies more than 0.019 units from a
-# rounding tie. That value is found here to about 2**-62 relative, as
-# log(m * 2**e) = e log 2 - log(inv) + log1p(m * inv - 1) with m in [sqrt(1/2), sqrt(2)),
-# inv a 26-bit number near 1/m from a table (so m * inv splits into two exact parts), and
-# -log(inv) and log 2 in two parts each, from the decimal module. The values within
-# _TIE_MARGIN units of a tie (about 5%) are handed to math.log itself.
-_TIE_MARGIN = 0.475
-_LOG1P_POLY = (1 / 7, -1 / 6, 1 / 5, -1 / 4, 1 / 3, -1 / 2)  # log1p(r) - r, over r**2
-
-
-@functools.cache  # made on the first float64 draw, not at import (about 15 ms)
-def _log_tables() -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
-    """log 2 in two parts (the first with 41 bits, so an exponent times it is exact) and,
-    by round(256 m), the 26-bit ``inv`` and -log(inv) in two parts."""
-    with decimal.localcontext() as context:
-        context.prec = 50
-        ln2 = decimal.Decimal(2).ln()
-        ln2_high = math.ldexp(math.floor(math.ldexp(float(ln2), 41)), -41)
-        inv, high, low = np.ones(363), np.zeros(363), np.zeros(363)
-        for index in range(181, 363):  # round(256 m) for m in [sqrt(1/2), sqrt(2))
-            mantissa, exponent = math.frexp(256 / index)
-            inv[index] = math.ldexp(round(mantissa * 2**26), exponent - 26)
-            value = -decimal.Decimal(inv[index]).ln()
-            high[index] = float(value)
-            low[index] = float(value - decimal.Decimal(high[index]))
-        return ln2_high, float(ln2 - decimal.Decimal(ln2_high)), inv, high, low
-
-
-_MANTISSA, _ONE_BITS = np.int64(2**52 - 1), np.int64(1023 << 52)
-_SQRT2_BITS = int(np.array(math.sqrt(2)).view(np.int64))
-
-
-def _two_sum(a: np.ndarray, b: np.ndarray, total: np.ndarray, error: np.ndarray,
-             scratch: np.ndarray) -> None:
-    """``total + error == a + b`` exactly, ``total`` the rounded sum (Knuth); ``a`` and
-    ``b`` are kept, ``error`` and ``scratch`` must be other arrays."""
-    np.add(a, b, out=total)
-    np.subtract(total, a, out=scratch)  # the part of b in total
-    np.subtract(total, scratch, out=error)
-    np.subtract(a, error, out=error)  # a's rounding error
-    np.subtract(b, scratch, out=scratch)  # b's
-    np.add(error, scratch, out=error)
-
-
-def log_f64(x: np.ndarray, out: np.ndarray) -> None:
-    """``out = log(x)`` for float64 ``x`` in (0, 1], bit for bit the C library's
-    ``math.log`` (glibc's; :func:`libm_log_matches` checks), 1-D contiguous arrays.
-
-    >>> x = np.array([1.0, 0.5, 0.3, 2.0**-53])
-    >>> out = np.empty(4)
-    >>> log_f64(x, out)
-    >>> out.tolist() == [math.log(v) for v in x]
-    True
-    """
-    if libm_log_matches():
-        _fast_log(x, out)
-    else:
-        out[:] = list(map(math.log, x.tolist()))
-
-
-def _fast_log(x: np.ndarray, out: np.ndarray) -> None:
-    ln2_high, ln2_low, inverses, minus_log_high, minus_log_low = _log_tables()
-    n = x.size
-    m, e, inv, t_high, t_low, a, b, c, d = np.empty((9, n))
-    index = np.empty(n, np.int64)
-    np.right_shift(x.view(np.int64), 52, out=index)
-    np.subtract(index, 1023, out=e, casting="unsafe")  # x = m * 2**e, m in [1, 2)
-    m_bits = m.view(np.int64)
-    np.bitwise_and(x.view(np.int64), _MANTISSA, out=m_bits)
-    np.bitwise_or(m_bits, _ONE_BITS, out=m_bits)
-    np.subtract(_SQRT2_BITS - 1, m_bits, out=index)
-    np.right_shift(index, 63, out=index)  # -1 where m >= sqrt(2): halve m, one more to e
-    np.subtract(e, index, out=e, casting="unsafe")
-    np.left_shift(index, 52, out=index)
-    np.add(m_bits, index, out=m_bits)
-    np.multiply(m, 256.0, out=a)
-    np.rint(a, out=a)
-    np.copyto(index, a, casting="unsafe")
-    np.take(inverses, index, out=inv)
-    np.take(minus_log_high, index, out=t_high)
-    np.take(minus_log_low, index, out=t_low)
-    np.multiply(m, 134217729.0, out=a)  # Veltkamp: m = a + b, each 26 bits
-    np.subtract(a, m, out=b)
-    np.subtract(a, b, out=a)
-    np.subtract(m, a, out=b)
-    np.multiply(m, inv, out=c)  # m * inv = c + err exactly (Dekker), err in a
-    np.multiply(a, inv, out=a)
-    np.subtract(a, c, out=a)
-    np.multiply(b, inv, out=b)
-    np.add(a, b, out=a)
-    np.subtract(c, 1.0, out=c)  # r = c + err, |r| < 2**-8
-    np.multiply(c, _LOG1P_POLY[0], out=d)
-    for coefficient in _LOG1P_POLY[1:]:
-        np.add(d, coefficient, out=d)
-        np.multiply(d, c, out=d)
-    np.multiply(d, c, out=d)  # log1p(r) - r, to about 2**-70
-    np.multiply(a, c, out=b)
-    np.subtract(a, b, out=a)  # err / (1 + r)
-    np.add(a, d, out=a)
-    np.multiply(e, ln2_low, out=b)
-    np.add(t_low, b, out=t_low)
-    np.multiply(e, ln2_high, out=e)  # exact: 41 bits times at most 11
-    _two_sum(e, t_high, d, m, b)
-    _two_sum(d, c, e, t_high, b)
-    np.add(m, t_high, out=m)  # everything below the leading sum e, then the result
-    np.add(m, t_low, out=m)
-    np.add(m, a, out=m)
-    np.add(e, m, out=out)
-    np.subtract(e, out, out=e)
-    np.add(e, m, out=e)  # what the rounding to out left out
-    np.abs(e, out=e)
-    np.abs(out, out=b)
-    np.spacing(b, out=b)
-    np.multiply(b, _TIE_MARGIN, out=b)
-    near_tie = np.greater_equal(e, b)
-    near_tie |= (out.view(np.int64) & _MANTISSA) == 0  # a power of 2: a finer unit below
-    ties = np.flatnonzero(near_tie)
-    out[ties] = list(map(math.log, x[ties].tolist()))
-
-
-@functools.cache
-def libm_log_matches() -> bool:
-    """Whether :func:`log_f64` agrees with this C library's ``log`` on 65,536 spread
-    values (a C library less accurate than glibc's makes log_f64 call it for every value).
-    """
-    probe = np.random.default_rng(20).integers(1, 2**53, 2**16).astype(np.float64) * 2.0**-53
-    probe[:64] = np.ldexp(1.0, -np.arange(64) % 54)
-    fast = np.empty_like(probe)
-    _fast_log(probe, fast)
-    return all(map(float.__eq__, fast.tolist(), map(math.log, probe.tolist())))
