@@ -89,7 +89,9 @@ def depth(quick: bool = False, save: str | os.PathLike[str] | None = None,
     parameters as 4 x 8): accuracies and boundaries."""
     x, y = make_spiral(300, classes=3, noise=0.2, seed=0)
     test_x, test_y = make_spiral(300, classes=3, noise=0.2, seed=1)
-    steps = 200 if quick else 500
+    # --quick: 300 steps; after 200 the wide layer lagged (96.7% vs 99.3%) and the verdict
+    # read "depth used them better", where the full run finds them about the same
+    steps = 300 if quick else 500
     result: dict[str, dict[str, Any]] = {}
     for label, hidden in CONFIGS.items():
         model = mlp(hidden)
@@ -134,7 +136,8 @@ def overfitting(quick: bool = False, save: str | os.PathLike[str] | None = None,
     """20 tanh units on 60 noisy spiral points, trained long; the train-test gap."""
     x, y = make_spiral(60, classes=3, noise=0.5, seed=0)
     test = make_spiral(600, classes=3, noise=0.5, seed=1)
-    steps = 1000 if quick else 5000
+    # --quick: 2000 steps, the test loss 0.055 above its lowest (after 1000 only 0.023)
+    steps = 2000 if quick else 5000
     model = mlp([20], Tanh)
     history = train(model, x, y, steps, lr=0.02, every=max(steps // 100, 1), test=test)
     best = min(history, key=lambda row: row[2])
@@ -186,8 +189,10 @@ def seed_spread(quick: bool = False, save: str | os.PathLike[str] | None = None,
                 file: Any = "stdout", lang: str | None = None) -> dict[str, Any]:
     """3 hidden tanh units on the spiral from many seeds: the spread of the final loss."""
     x, y = make_spiral(300, classes=3, noise=0.2, seed=0)
-    seeds = range(5) if quick else range(20)
-    steps = 300 if quick else 1500
+    # --quick: 16 seeds, 600 steps; 5 seeds after 300 steps were all still falling (0.64 to
+    # 0.71), where the full run's seeds end apart: seed 15 (0.38 after 600) finds a better one
+    seeds = range(16) if quick else range(20)
+    steps = 600 if quick else 1500
     losses, accuracies = [], []
     for seed in seeds:
         model = mlp([3], Tanh, seed=seed)

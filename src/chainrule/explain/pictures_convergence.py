@@ -116,7 +116,9 @@ def convergence(quick: bool = False, save: str | os.PathLike[str] | None = None,
     """Every activation at every learning rate; print the table and the ratios (``lang``:
     see :func:`chainrule.i18n.resolve`) and (with ``save``) draw them, in ``lang`` too when
     a font with Chinese characters is found."""
-    rates = [0.5] if quick else [0.03, 0.1, 0.3, 1.0]
+    # --quick tries 0.1 and 0.3, where the full run finds each activation's best rate: at
+    # 0.5 alone tanh beat ReLU with He's init (42 steps vs 63), the opposite of the full run
+    rates = [0.1, 0.3] if quick else [0.03, 0.1, 0.3, 1.0]
     settings: dict[str, Any] = (
         {"images": 2000, "max_steps": 200, "window": 20, "threshold": 1.0} if quick
         else {"images": 10_000, "max_steps": 3000, "window": 50, "threshold": THRESHOLD})

@@ -54,12 +54,14 @@ class Follow:
 
 
 def train(quick: bool = False, seed: int = 0) -> tuple[Sequential, float, int, int]:
-    """784-16-16-10 sigmoid net, cross-entropy, SGD lr 1.0, batch 32, on mini-MNIST (quick:
-    1 epoch on 2,000 images; else 5 epochs on all 10,000). Returns the model, its test
-    accuracy on the 2,000 test images, the epochs and the images used."""
+    """784-16-16-10 sigmoid net, cross-entropy, SGD lr 1.0, batch 32, on all 10,000
+    mini-MNIST images (quick: 2 epochs; else 5). Returns the model, its test accuracy on the
+    2,000 test images, the epochs and the images used."""
     train_set, test_set = MiniMNIST(train=True), MiniMNIST(train=False)
-    images = 2000 if quick else len(train_set)
-    epochs = 1 if quick else 5
+    # --quick: 2 epochs on all the images (85% test accuracy, the 2 read as a 2 at 94%); 1
+    # epoch on 2,000 left the net at 14%, calling the 2 a 7: an untrained net to follow
+    images = len(train_set)
+    epochs = 2 if quick else 5
     x = train_set.arrays[0].reshape(len(train_set), -1)[:images]  # type: ignore[index]
     y = train_set.targets[:images]
     random.manual_seed(seed)
