@@ -70,7 +70,7 @@ class CrossEntropy(Function):
         rows = row_numbers(xp, n)
         # Each row's max, shifted to 0 so exp cannot overflow. Picking it with argmax costs
         # half of a max-reduction on small batches (argmax also finds a NaN first).
-        shifted = x - x[rows, x.argmax(axis=1), None]
+        shifted = x - x[rows, x.argmax(axis=1)][:, None]
         picked = shifted[rows, target]
         e = xp.exp(shifted, out=shifted)  # (in place: the same numbers, no new array)
         total = row_sums(e)
@@ -139,16 +139,20 @@ def _subtract_at(g: Any, rows: Any, target: Any, value: Any) -> None:
         g[rows, target] -= value
 
 
-@lru_cache(maxsize=16)
 def row_numbers(xp: Any, n: int) -> Any:
-    """``xp.arange(n)``, made once per batch size (read-only): the row index of every step.
+    """``xp.arange(n)``, the row index of every step; NumPy's made once per batch size
+    (read-only). CuPy's are made each time: an array lives on one device.
 
     >>> row_numbers(np, 3).tolist()
     [0, 1, 2]
     """
-    rows = xp.arange(n)
-    if xp is np:
-        rows.flags.writeable = False
+    return _numpy_rows(n) if xp is np else xp.arange(n)
+
+
+@lru_cache(maxsize=16)
+def _numpy_rows(n: int) -> Any:
+    rows = np.arange(n)
+    rows.flags.writeable = False
     return rows
 
 
