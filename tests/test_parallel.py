@@ -101,9 +101,9 @@ def test_threaded_is_bit_identical(name: str, fn: Callable[..., None], count: in
 def _model_steps(make_opt: Callable[..., Any], threads: int, steps: int = 3) -> list[np.ndarray]:
     parallel.set_threads(threads)
     cr.manual_seed(0)
-    model = nn.Sequential(nn.Linear(600, 513), nn.ReLU(), nn.Linear(513, 7))  # 307,800 weights
+    model = nn.Sequential(nn.Linear(1100, 513), nn.ReLU(), nn.Linear(513, 7))  # 564,300 weights
     opt = make_opt(model.parameters())
-    x, y = cr.randn(16, 600), cr.randint(0, 7, (16,))
+    x, y = cr.randn(16, 1100), cr.randint(0, 7, (16,))
     for _ in range(steps):
         opt.zero_grad()
         nn.functional.cross_entropy(model(x), y).backward()

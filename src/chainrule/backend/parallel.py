@@ -36,12 +36,16 @@ import numpy as np
 ENV = "CHAINRULE_THREADS"
 # Elements from which the work is split over the threads. Handing a range to a worker and
 # waiting for it costs 30-60 us here (a no-op's round trip through the pool is 30 us), so
-# a momentum-SGD update (buf *= m; buf += g; p -= lr * buf) gains nothing below about 2^18
-# float32: 2 threads / plain, 2^17: 118 / 83 us, 2^18: 217 / 224 us, 2^19: 405 / 565 us,
-# 2^20: 697 / 1127 us (2-core machine, median of 9 interleaved rounds).
-THRESHOLD = 1 << 18
-# Elements per block: 2^16 float32 are 256 KiB an array, so the three or four arrays
-# of an optimizer update and their temporaries fit in the 2 MiB L2 cache of a core.
+# a momentum-SGD update (buf *= m; buf += g; p -= lr * buf) of float32 gains nothing below
+# about 2^19 elements. Two threads / plain, 2-core machine, median of 9 interleaved rounds:
+# 2^17: 118 / 83 us, 2^18: 217 / 224 us, 2^19: 405 / 565 us, 2^20: 697 / 1127 us; with
+# one core kept busy by another process: 2^18: 1.03x plain, 2^19: 0.83x, 2^20: 0.95x.
+THRESHOLD = 1 << 19
+# Elements per block: 2^16 float32 are 256 KiB an array, so the three to five arrays of an
+# optimizer update and their temporaries stay in a core's 2 MiB L2 cache. Smaller blocks
+# cost more in Python calls and in waits for the GIL between the ufuncs: the (c) network's
+# momentum-SGD step (1.86M parameters, 20 interleaved rounds on a loaded machine) took
+# 4.32 / 4.10 / 4.32 / 4.63 / 5.17 ms with blocks of 2^15 / 2^16 / 2^17 / 2^18 / no blocks.
 BLOCK = 1 << 16
 
 _threads: list[int] = []  # the thread count once known (set_threads or the first large call)
