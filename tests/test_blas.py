@@ -55,3 +55,24 @@ def test_other_array_modules_get_no_context() -> None:
         pass
 
     assert blas.serial(FakeCupy, 64, 400, 120) is blas.NOTHING
+
+
+def test_dot_caps_only_mid_sized_products(monkeypatch) -> None:
+    """``blas.dot`` (Linear's products) enters the cap where ``for_work`` would, and
+    gives ``a.dot(b)``'s values."""
+    entered: list[int] = []
+
+    class Recording:
+        def __enter__(self) -> None:
+            entered.append(1)
+
+        def __exit__(self, *error: object) -> None:
+            return None
+
+    monkeypatch.setattr(blas, "OneThread", Recording)
+    a, b = np.ones((64, 400), np.float32), np.ones((400, 120), np.float32)
+    assert np.array_equal(blas.dot(a, b, 64 * 400 * 120), a.dot(b))
+    assert entered == [1]
+    small = np.arange(9.0).reshape(3, 3)
+    assert np.array_equal(blas.dot(small, small.T, 27), small.dot(small.T))
+    assert entered == [1]  # below the capped range: no context at all
