@@ -200,10 +200,11 @@ def layer_norm(x: Tensor, normalized_shape: tuple[int, ...], weight: Tensor | No
 
 def _classes_last(x: Tensor, target: Tensor, name: str) -> tuple[Tensor, Tensor]:
     """(N, C, d1, ...) logits with (N, d1, ...) targets -> (N*d1*..., C) and (N*d1*...)."""
-    if x.ndim == 1:
-        return shp.reshape(x, (1, x.shape[0])), shp.reshape(target, (1,))
-    if x.ndim == 2:
-        if target.ndim != 1 or target.shape[0] != x.shape[0]:
+    x_shape, t_shape = x._data.shape, target._data.shape  # (plain tuples: no Size per read)
+    if len(x_shape) == 1:
+        return shp.reshape(x, (1, x_shape[0])), shp.reshape(target, (1,))
+    if len(x_shape) == 2:
+        if len(t_shape) != 1 or t_shape[0] != x_shape[0]:
             raise ValueError(f"{name}: input {tuple(x.shape)} needs a target of shape "
                              f"({x.shape[0]},) with one class index per row, got "
                              f"{tuple(target.shape)}")
@@ -224,11 +225,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     _warn_if_probabilities(input)
-    if target.dtype.kind == "f" and target.shape == input.shape:
+    if target._data.dtype.kind == "f" and target._data.shape == input._data.shape:
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
     x, t = _classes_last(input, target, name)
-    as_class_targets(name, t._data, x.shape[1], ignore_index)
-    w = None if weight is None else weight._data.astype(x.dtype, copy=False)
+    as_class_targets(name, t._data, x._data.shape[1], ignore_index)
+    w = None if weight is None else weight._data.astype(x._data.dtype, copy=False)
     loss = CrossEntropy.apply(x, t._data, w, ignore_index, reduction, label_smoothing)
     if reduction == "none" and input.ndim > 2:
         return shp.reshape(loss, target.shape)
@@ -254,9 +255,9 @@ def _soft_cross_entropy(x: Tensor, probs: Tensor, weight: Tensor | None, reducti
 
 
 def _warn_if_probabilities(x: Tensor) -> None:
-    if _Warned.probabilities or x.ndim != 2 or x.shape[0] == 0:
-        return
     data = x._data
+    if _Warned.probabilities or data.ndim != 2 or data.shape[0] == 0:
+        return
     if smallest(data) >= 0 and bool(np.allclose(data.sum(axis=1), 1.0, atol=1e-3)):
         _Warned.probabilities = True
         warnings.warn(
