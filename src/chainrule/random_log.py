@@ -93,6 +93,7 @@ class Scratch:
         self.size = size
         self.floats = np.empty((8, size))
         self.index = np.empty(size, np.int64)
+        self.ties = np.empty(size, bool)
 
 
 def log_scaled(scaled: np.ndarray, out: np.ndarray, shift: int, scratch: Scratch | None = None
@@ -107,34 +108,33 @@ def log_scaled(scaled: np.ndarray, out: np.ndarray, shift: int, scratch: Scratch
     if scratch is None or scratch.size < size:
         scratch = Scratch(size)
     _log_close(scaled, out, shift, scratch)
-    ties = np.flatnonzero(scratch.index[:size])
+    ties = np.flatnonzero(scratch.ties[:size])
     if ties.size:
         x = scaled[ties] * 2.0**-shift
         out[ties] = np.fromiter(map(math.log, x.tolist()), np.float64, ties.size)
 
 
 def _log_close(scaled: np.ndarray, out: np.ndarray, shift: int, scratch: Scratch) -> None:
-    """``out``: the rounded sum; ``scratch.index``: nonzero where the sum lies within the
+    """``out``: the rounded sum; ``scratch.ties``: True where the sum lies within the
     margin of a rounding tie (those values are to be found by ``math.log``)."""
     first, scaled_inv, c_high, c_low = _tables(shift)
     size = scaled.size
-    inv, high, low, x_low, r, r_low, poly, margin = (row[:size] for row in scratch.floats)
+    inv, high, low, x_high, x_low, r, rest, margin = (row[:size] for row in scratch.floats)
     index = scratch.index[:size]
     np.right_shift(scaled.view(np.int64), 52 - TABLE_BITS, out=index)
     np.subtract(index, first, out=index)
     np.take(scaled_inv, index, out=inv, mode="clip")
     np.take(c_high, index, out=high, mode="clip")
     np.take(c_low, index, out=low, mode="clip")
-    x_high = r  # X's top 27 bits, then r
     np.bitwise_and(scaled.view(np.int64), _LOW26, out=x_high.view(np.int64))
     np.subtract(scaled, x_high, out=x_low)
-    np.multiply(x_high, inv, out=r)  # exact: 27 bits times 26
-    np.subtract(r, 1.0, out=r)  # exact: within 2**-8 of 1
-    np.multiply(x_low, inv, out=x_low)  # exact: 26 bits times 26
-    np.add(r, x_low, out=poly)  # r + r_low = m * inv - 1 exactly (a fast two-sum)
-    np.subtract(poly, r, out=r_low)
+    np.multiply(x_high, inv, out=x_high)  # exact: 27 bits times 26
+    np.subtract(x_high, 1.0, out=x_high)  # exact: within 2**-8 of 1
+    np.multiply(x_low, inv, out=x_low)  # exact: 26 bits times 26, below 2**-26
+    np.add(x_high, x_low, out=r)  # r + r_low = m * inv - 1 exactly (a fast two-sum; the
+    r_low = inv  # sum is exact anyway where the second part is the larger)
+    np.subtract(r, x_high, out=r_low)
     np.subtract(x_low, r_low, out=r_low)
-    r, rest = poly, r  # r: the leading part
     np.multiply(r, -1 / 6, out=rest)
     for coefficient in _POLY:
         np.add(rest, coefficient, out=rest)
@@ -142,18 +142,19 @@ def _log_close(scaled: np.ndarray, out: np.ndarray, shift: int, scratch: Scratch
     np.multiply(rest, r, out=rest)  # log1p(r) - r, to about 2**-66
     np.add(rest, r_low, out=rest)
     np.add(rest, low, out=rest)
-    np.add(high, r, out=x_low)  # the leading sum (|C| > |r| unless C is 0): a fast two-sum
-    np.subtract(x_low, high, out=high)
+    leading = x_high
+    np.add(high, r, out=leading)  # |C| > |r| unless C is 0: a fast two-sum
+    np.subtract(leading, high, out=high)
     np.subtract(r, high, out=high)  # its rounding error
     np.add(rest, high, out=rest)  # everything below the leading sum
-    np.add(x_low, rest, out=out)
-    np.multiply(x_low, -_RELATIVE_MARGIN, out=margin)  # log x <= 0
+    np.add(leading, rest, out=out)
+    np.multiply(leading, -_RELATIVE_MARGIN, out=margin)  # log x <= 0
     np.minimum(margin, _ABSOLUTE_MARGIN, out=margin)
     np.add(rest, margin, out=high)
-    np.add(x_low, high, out=high)
+    np.add(leading, high, out=high)
     np.subtract(rest, margin, out=low)
-    np.add(x_low, low, out=low)
-    np.not_equal(high, low, out=index, casting="unsafe")
+    np.add(leading, low, out=low)
+    np.not_equal(high, low, out=scratch.ties[:size])
 
 
 def log_f64(x: np.ndarray, out: np.ndarray) -> None:
@@ -171,6 +172,6 @@ def libm_log_matches() -> bool:
     probe[:54] = np.ldexp(1.0, -np.arange(54))  # 1, 1/2, ..., 2**-53
     fast, scratch = np.empty_like(probe), Scratch(probe.size)
     _log_close(probe, fast, 0, scratch)
-    ties = np.flatnonzero(scratch.index)
+    ties = np.flatnonzero(scratch.ties)
     fast[ties] = [math.log(value) for value in probe[ties].tolist()]
     return all(map(float.__eq__, fast.tolist(), map(math.log, probe.tolist())))

@@ -40,16 +40,17 @@ _BLOCK_HALF = np.dtype("V64")  # the 8 words (uint64) of one half of a block
 
 class Buffers:
     """The arrays one chunk of ``blocks`` blocks of 16 needs: ``words`` (the 64-bit words,
-    radii's then angles'), ``values`` (the angles, then cos and sin), ``carry`` (integer
-    scratch) and the logarithm's :class:`~chainrule.random_log.Scratch`."""
+    radii's then angles'), ``values`` (``1 - u1`` scaled, then the angles, then cos and
+    sin), ``radius``, the logarithm's :class:`~chainrule.random_log.Scratch` and ``carry``
+    (integer scratch, in the logarithm's arrays)."""
 
     def __init__(self, blocks: int) -> None:
         self.blocks = blocks
         self.words = np.empty((2, 8 * blocks), np.uint64)
-        self.carry = np.empty((2, 8 * blocks), np.uint64)
         self.values = np.empty((2, 8 * blocks))
         self.radius = np.empty(8 * blocks)
         self.log = Scratch(8 * blocks)
+        self.carry = self.log.floats[:2].view(np.uint64)  # free until the logarithm
 
 
 def normals_f64(draw: Callable[[int], np.ndarray], out: np.ndarray, mean: float = 0.0,
@@ -89,12 +90,12 @@ def _chunk(words: np.ndarray, out: np.ndarray, b: Buffers, mean: float, std: flo
     np.bitwise_and(halves, _LOW53, out=halves)  # k: u = k * 2**-53
     radius, values = b.radius[:count], b.values[:, :count]
     np.subtract(np.uint64(2**53), halves[0], out=halves[0])  # (1 - u1) * 2**53, exact
-    values[0] = halves[0]  # an integer below 2**53 + 1: exact as a float64
+    values[0] = halves[0].view(np.int64)  # at most 2**53: exact as a float64
     log_scaled(values[0], radius, 53, b.log)  # log(1 - u1)
     np.multiply(radius, -2.0, out=radius)
     np.sqrt(radius, out=radius)
     angle = values[1]
-    angle[...] = halves[1]
+    angle[...] = halves[1].view(np.int64)  # int64 converts faster than uint64
     np.multiply(angle, _ANGLE_STEP, out=angle)
     np.cos(angle, out=values[0])
     np.sin(angle, out=values[1])
