@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -201,6 +202,30 @@ def test_a_failure_in_a_worker_is_raised() -> None:
 
     with pytest.raises(FloatingPointError, match="in a worker"):
         parallel.elementwise(fail, np.ones(4 * T))
+
+
+def test_a_call_inside_a_worker_runs_plainly() -> None:
+    inner: list[list[tuple[int, int]]] = []
+
+    def nested(a: Any) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            inner.append(_calls(_arrays((4 * T,), 3, np.float32, "contiguous")))
+
+    parallel.elementwise(nested, np.ones((4 * T, 2))[:, 0])  # one row per block: 4T rows
+    assert inner and all(len(calls) == 1 for calls in inner)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_makes_its_own_pool() -> None:
+    parallel.pool()
+    assert parallel._pool
+    pid = os.fork()
+    if pid == 0:  # the child: no pool of its parent's, and a new one works
+        ok = not parallel._pool
+        arrays = _arrays((4 * T,), 3, np.float32, "contiguous")
+        ok = ok and len({thread for thread, _ in _calls(arrays)}) == 2
+        os._exit(0 if ok else 1)
+    assert os.waitpid(pid, 0)[1] == 0
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])

@@ -27,6 +27,7 @@ call ``fn(*arrays)``; no thread pool is created until an array is large enough.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -50,6 +51,9 @@ BLOCK = 1 << 16
 
 _threads: list[int] = []  # the thread count once known (set_threads or the first large call)
 _pool: list[ThreadPoolExecutor] = []  # created lazily, with threads - 1 workers
+NAME = "chainrule-elementwise"  # the workers' thread names
+if hasattr(os, "register_at_fork"):  # a forked child has none of its parent's threads
+    os.register_at_fork(after_in_child=_pool.clear)
 
 
 def usable_cores() -> int:
@@ -94,8 +98,7 @@ def set_threads(threads: int | None) -> None:
 def pool() -> ThreadPoolExecutor:
     """The worker threads (the calling thread is the last of ``get_threads()``)."""
     if not _pool:
-        _pool.append(ThreadPoolExecutor(max(1, get_threads() - 1),
-                                        thread_name_prefix="chainrule-elementwise"))
+        _pool.append(ThreadPoolExecutor(max(1, get_threads() - 1), thread_name_prefix=NAME))
     return _pool[0]
 
 
@@ -104,7 +107,8 @@ def elementwise(fn: Callable[..., Any], *arrays: Any) -> None:
     over the usable cores and in cache-sized blocks when the arrays are large (see the
     module docstring); the same results as ``fn(*arrays)``."""
     first = arrays[0]
-    if first.size < THRESHOLD or get_threads() < 2 or not _plain_numpy(arrays):
+    if first.size < THRESHOLD or get_threads() < 2 or not _plain_numpy(arrays) \
+            or threading.current_thread().name.startswith(NAME):  # fn calling elementwise
         fn(*arrays)
         return
     if all(a.flags.c_contiguous for a in arrays):

@@ -1,0 +1,160 @@
+"""One training step of the wide networks (b) and (c) against the GEMM-only floor.
+
+(b) 784-256-256-10 ReLU, batch 128; (c) 784-1024-1024-10 ReLU, batch 256; SGD momentum 0.9,
+lr 0.01, cross-entropy, on MNIST (the embedded mini-MNIST when the full set is not found).
+Each round times ``steps`` steps of each loop in turn, interleaved in one process so that a
+slow spell of a shared machine hits all of them alike:
+
+  * gemm: only the step's matrix products (3 forward, 5 backward) of the same shapes: the
+    floor any implementation on NumPy's BLAS pays;
+  * numpy: the hand-written forward, backward and momentum update;
+  * captured: ``chainrule.compile(model, loss_fn, opt)``;
+  * eager: ``opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()``;
+  * captured-1t, eager-1t: the same with ``chainrule.backend.parallel.set_threads(1)`` (the
+    optimizer's update of large parameters on the calling thread only).
+
+It prints each loop's median time per step and the medians over rounds of its ratios to the
+GEMM-only loop and to the NumPy loop of the same round (issue 21's goal: captured and eager
+within 1.1x the GEMM-only floor), and the load average before and after.
+
+Run:  CHAINRULE_DATA=../shared/data python benchmarks/wide_step.py [c|b] [rounds] [steps]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import chainrule as cr
+from chainrule import nn
+from chainrule.backend import parallel
+from chainrule.bench import CONFIGS, initial_weights, load_mnist
+
+
+def gemm_loop(cfg: dict[str, Any], x: np.ndarray, steps: int) -> Callable[[], None]:
+    params = [w.copy() for w, _ in initial_weights(cfg["sizes"])]
+    batch = cfg["batch"]
+
+    def run() -> None:
+        for i in range(0, steps * batch, batch):
+            a = x[i:i + batch]
+            acts = [a]
+            for w in params:
+                a = a @ w.T
+                acts.append(a)
+            g = a
+            for layer in range(len(params) - 1, -1, -1):
+                g.T @ acts[layer]
+                if layer:
+                    g = g @ params[layer]
+    return run
+
+
+def numpy_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray,
+               steps: int) -> Callable[[], None]:
+    params = [(w.copy(), b.copy()) for w, b in initial_weights(cfg["sizes"])]
+    velocity = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
+    lr, momentum, last = np.float32(cfg["lr"]), np.float32(cfg["momentum"]), len(params) - 1
+    batch = cfg["batch"]
+
+    def run() -> None:
+        for i in range(0, steps * batch, batch):
+            a, labels = x[i:i + batch], y[i:i + batch]
+            acts = [a]
+            for layer, (w, b) in enumerate(params):
+                a = a @ w.T
+                a += b
+                if layer < last:
+                    a = np.maximum(a, 0)
+                acts.append(a)
+            e = np.exp(a - a.max(axis=1, keepdims=True))
+            g = e / e.sum(axis=1, keepdims=True)
+            g[np.arange(len(labels)), labels] -= 1
+            g /= np.float32(len(labels))
+            for layer in range(last, -1, -1):
+                w, b = params[layer]
+                gw, gb = g.T @ acts[layer], g.sum(axis=0)
+                if layer:
+                    h = acts[layer]
+                    g = g @ w
+                    g *= h > 0
+                vw, vb = velocity[layer]
+                vw *= momentum
+                vw += gw
+                vb *= momentum
+                vb += gb
+                w -= lr * vw
+                b -= lr * vb
+    return run
+
+
+def chainrule_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray, steps: int,
+                   capture: bool, threads: int | None) -> Callable[[], None]:
+    layers: list[nn.Module] = []
+    for i, (w, b) in enumerate(initial_weights(cfg["sizes"])):
+        linear = nn.Linear(w.shape[1], w.shape[0])
+        with cr.no_grad():
+            linear.weight.copy_(cr.tensor(w))
+            linear.bias.copy_(cr.tensor(b))
+        layers += [linear, nn.ReLU()] if i < len(cfg["sizes"]) - 2 else [linear]
+    model = nn.Sequential(*layers)
+    opt = cr.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
+    loss_fn = nn.CrossEntropyLoss()
+    step = cr.compile(model, loss_fn, opt) if capture else None
+    batch = cfg["batch"]
+
+    def run() -> None:
+        parallel.set_threads(threads)
+        try:
+            for i in range(0, steps * batch, batch):
+                xb, yb = cr.from_numpy(x[i:i + batch]), cr.from_numpy(y[i:i + batch])
+                if step is not None:
+                    step(xb, yb)
+                else:
+                    opt.zero_grad()
+                    loss_fn(model(xb), yb).backward()
+                    opt.step()
+        finally:
+            parallel.set_threads(None)
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("config", nargs="?", default="c", choices=["b", "c"])
+    parser.add_argument("rounds", nargs="?", type=int, default=9)
+    parser.add_argument("steps", nargs="?", type=int, default=20, help="steps per round")
+    args = parser.parse_args()
+    cfg = CONFIGS[args.config]
+    x, y = load_mnist()[:2]
+    loops = {"gemm": gemm_loop(cfg, x, args.steps), "numpy": numpy_loop(cfg, x, y, args.steps)}
+    for name, capture in (("captured", True), ("eager", False)):
+        loops[name] = chainrule_loop(cfg, x, y, args.steps, capture, None)
+        loops[f"{name}-1t"] = chainrule_loop(cfg, x, y, args.steps, capture, 1)
+    load = os.getloadavg()
+    for run in loops.values():  # warm-up: the first step records, buffers are created
+        run()
+    times: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(args.rounds):
+        for name, run in loops.items():
+            start = time.perf_counter()
+            run()
+            times[name].append((time.perf_counter() - start) / args.steps * 1e6)
+    print(f"config ({args.config}), {args.rounds} rounds of {args.steps} steps, "
+          f"{parallel.usable_cores()} cores, load average {load[0]:.2f} -> "
+          f"{os.getloadavg()[0]:.2f}")
+    for name, values in times.items():
+        to_gemm = statistics.median(t / g for t, g in zip(values, times["gemm"], strict=True))
+        to_numpy = statistics.median(t / n for t, n in zip(values, times["numpy"], strict=True))
+        print(f"{name:12} {statistics.median(values):9.1f} us/step  {to_gemm:5.3f}x gemm  "
+              f"{to_numpy:5.3f}x numpy")
+
+
+if __name__ == "__main__":
+    main()
