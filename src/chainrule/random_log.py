@@ -5,14 +5,14 @@ glibc's ``log`` is the correctly rounded value except near a rounding tie: its e
 at most 0.519 units in the last place (0.507 for ``x`` within 1/16 of 1), and, away from
 1, at most about ``2**-61.5`` in absolute terms (its one rounding of ``r = z * invc - 1``,
 ``|r| < 2**-8``, plus terms below ``2**-66``). So the exact logarithm is found here to about
-``2**-66``, rounded, and the values within ``min(0.026 units, 2**-60)`` of a tie (about 2%)
-are handed to ``math.log`` itself:
+``2**-66``, rounded, and the values within ``min(0.026 units, 2**-60)`` of a tie (about 3%
+of the normals' radii) are handed to ``math.log`` itself:
 
 * ``x = X * 2**-shift`` with ``X = m * 2**E``, ``m`` in [1, 2); a table indexed by ``E`` and
-  the top 9 bits of ``m`` (one shift of ``X``'s bits) holds a 26-bit ``inv`` near ``1 / m``
-  (``1`` and ``1/2`` for the first and last ninth bits, so that ``log(x)`` near 1 comes out
-  with no cancellation) scaled by ``2**-E``, and ``C = (E - shift) log 2 - log(inv)`` in
-  two parts, from the decimal module;
+  the top 9 bits of ``m`` (one shift of ``X``'s bits; 54 exponents by 512 intervals) holds
+  a 26-bit ``inv`` near ``1 / m`` (``1`` on the first interval and ``1/2`` on the last, so
+  that ``log(x)`` next to 1 comes out with no cancellation) scaled by ``2**-E``, and
+  ``C = (E - shift) log 2 - log(inv)`` in two parts, from the decimal module;
 * ``r = m * inv - 1`` is exact in two parts: ``X`` split by its bits into 27 and 26 bits,
   each product with ``inv`` exact;
 * ``log(x) = C + r + (log1p(r) - r)``, a degree-6 polynomial, summed with the rounding
