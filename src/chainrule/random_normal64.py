@@ -12,7 +12,7 @@ step runs on contiguous arrays), integer operations make the 53-bit numbers ``k`
 ``1 - u1`` is the integer ``2**53 - k`` (the logarithm takes the ``2**-53`` into its table),
 ``2 pi u2`` is ``k * (2 pi 2**-53)`` (a power-of-two scale commutes with the rounding).
 NumPy's ``cos`` and ``sin`` are the C library's; its ``log`` is not on AVX-512 machines, so
-:func:`log_f64` finds the C library's bits itself (:mod:`chainrule.random_log`).
+:func:`~chainrule.random_log.log_scaled` finds the C library's bits itself.
 
 >>> import chainrule as cr
 >>> words = cr.Generator().manual_seed(0).words32(32)  # torch.manual_seed(0)
