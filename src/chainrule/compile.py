@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import compile_inline
 from chainrule.autograd import anomaly, capture
 from chainrule.autograd.engine import accumulate_leaf, fill_missing, sum_to_shape
 from chainrule.autograd.function import Node
@@ -66,7 +67,7 @@ class _Op:
     """One recorded forward op: how to find its inputs, and where its gradients go."""
 
     __slots__ = ("function", "args", "needs", "n_out", "multi", "edges", "in_meta", "out_meta",
-                 "out_shapes")
+                 "out_shapes", "arg_meta")
 
     def __init__(self, function: Any, args: list[tuple[int, Any]], needs: tuple[bool, ...],
                  outs: Sequence[Tensor], multi: bool) -> None:
@@ -76,6 +77,7 @@ class _Op:
         self.in_meta: list[Any] = []
         self.out_meta: tuple[Any, ...] = ()
         self.out_shapes = tuple(o._data.shape for o in outs)  # as recorded
+        self.arg_meta: list[Any] = []  # per argument (shape, dtype) as recorded, or None
 
 
 class _Program:
@@ -132,6 +134,9 @@ def _record(tape: list[Any], backward: list[Node], inputs: list[Tensor],
             else:
                 specs.append((CONST, a))
         op = _Op(function, specs, ctx.needs_input_grad, outs, multi)
+        for a in args:
+            data = a._data if isinstance(a, Tensor) else a
+            op.arg_meta.append((data.shape, data.dtype) if isinstance(data, np.ndarray) else None)
         for i, out in enumerate(outs):
             slot_of[id(out)] = (index, i)
             slot_of[id(out._data)] = (index, i)
@@ -176,7 +181,11 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
     """
     ns: dict[str, Any] = {"np": np, "sum_to_shape": sum_to_shape, "fill_missing": fill_missing,
                           "accumulate_leaf": accumulate_leaf, "wrap": Tensor._wrap,
-                          "as_tuple": _as_tuple, "ShapeChanged": ShapeChanged}
+                          "as_tuple": _as_tuple, "ShapeChanged": ShapeChanged,
+                          **compile_inline.NAMESPACE}
+    # NumPy arrays carry a writeable flag (False for broadcast views); CuPy's are always
+    numpy = array_module(program.root) is np
+    inlined: set[int] = set()  # ops whose array calls are written out (compile_inline)
     lines = ["def replay(inputs):"]
     n_inputs = 1 + max([p for op in program.ops for k, p in op.args if k == INPUT], default=-1)
     for k in range(n_inputs):
@@ -207,8 +216,13 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
             else:
                 ns[f"K{i}_{a}"] = payload
                 args.append(f"K{i}_{a}")
-        lines.append(f"    c{i} = N{i}(); c{i}.needs_input_grad = NE{i}")
-        lines.append(f"    v{i} = F{i}(c{i}{''.join(', ' + x for x in args)})")
+        written_out = compile_inline.forward(op, i, args, ns) if numpy else None
+        if written_out is not None:
+            lines.extend(written_out)
+            inlined.add(i)
+        else:
+            lines.append(f"    c{i} = N{i}(); c{i}.needs_input_grad = NE{i}")
+            lines.append(f"    v{i} = F{i}(c{i}{''.join(', ' + x for x in args)})")
         if op.function.replay_checks_shape:  # the output's shape may depend on the values
             ns[f"OS{i}"] = op.out_shapes if op.multi else op.out_shapes[0]
             got = f"tuple(o.shape for o in v{i})" if op.multi else f"v{i}.shape"
@@ -236,7 +250,9 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
         ns[f"B{i}"] = op.function.backward
         n_in = len(op.edges)
         names = [f"g{k}" if edge is not None else "_" for k, edge in enumerate(op.edges)]
-        if n_in == 1:  # most ops: one input, backward returns a bare array
+        if i in inlined:
+            lines.extend(compile_inline.backward(op, i, ins, ns) or [])
+        elif n_in == 1:  # most ops: one input, backward returns a bare array
             lines.append(f"    g0 = B{i}(c{i}, {ins})")
             lines.append("    if type(g0) is tuple: g0, = as_tuple(g0, 1)")
         else:
@@ -266,8 +282,6 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
                 written.add(target)
     lines[init_at:init_at] = [f"    {target} = None" for target in leaf_order]
     lines.append("    handed = {id(ROOT)}")
-    # NumPy arrays carry a writeable flag (False for broadcast views); CuPy's are always
-    numpy = array_module(program.root) is np
     for target in leaf_order:  # accumulate_leaf, with its common case (a fresh array) inline
         leaf = target[1:]
         lines.append(f"    if {target} is not None:")
@@ -285,7 +299,8 @@ def _generate(program: _Program) -> Callable[[Sequence[Tensor]], tuple[Any, Any]
     return replay
 
 
-_RELEASED = re.compile(r"\b(?:v\d+|c\d+|a\d+_\d+)\b")  # forward values, contexts, gradients
+# forward values, contexts, gradients, and what written-out ops keep (compile_inline)
+_RELEASED = re.compile(r"\b(?:v\d+|c\d+|a\d+_\d+|s\d+_[a-z]+)\b")
 
 
 def release_after_last_use(lines: list[str]) -> list[str]:
@@ -324,7 +339,8 @@ def release_after_last_use(lines: list[str]) -> list[str]:
     end = len(lines) - 1  # the return line: what it reads is kept
     for name, index in last.items():
         at = index + 1
-        while at < end and lines[at].startswith("        "):  # inside the block: after it
+        while at < end and (lines[at].startswith("        ")  # inside the block: after it
+                            or lines[at].startswith("    else:")):
             at += 1
         if at <= end and index < end:
             releases.setdefault(at, []).append(name)
