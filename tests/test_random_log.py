@@ -43,12 +43,17 @@ def test_log_is_math_log_bit_for_bit(shift: int) -> None:
 
 
 def test_log_f64_and_the_tie_band() -> None:
-    """log_f64 is log_scaled with no scaling; about 3% of uniforms' radii fall within the
-    margin of a tie and are handed to math.log (the rest are found without it)."""
+    """log_f64 is log_scaled with no scaling, and math.log outside [2**-53, 1]; about 3%
+    of uniforms' radii fall within the margin of a tie and are handed to math.log (the
+    rest are found without it)."""
     x = _values()
     out = np.empty_like(x)
     random_log.log_f64(x, out)
     assert np.array_equal(out, np.fromiter(map(math.log, x.tolist()), np.float64, x.size))
+    beyond = np.array([1.5, 2.0**53, 3.0, 2.0**-60, 5e-324, 1.0 + 2.0**-52])  # math.log's
+    out = np.empty_like(beyond)
+    random_log.log_f64(beyond, out)
+    assert out.tolist() == [math.log(value) for value in beyond.tolist()]
     radii = 1.0 - np.random.default_rng(5).integers(0, 2**53, 2**18) * 2.0**-53
     scratch = random_log.Scratch(radii.size)
     random_log._log_close(radii, np.empty_like(radii), 0, scratch)

@@ -158,9 +158,19 @@ def _log_close(scaled: np.ndarray, out: np.ndarray, shift: int, scratch: Scratch
 
 
 def log_f64(x: np.ndarray, out: np.ndarray) -> None:
-    """``out = log(x)`` for float64 ``x`` in [2**-53, 1], bit for bit the C library's
-    ``math.log`` (glibc's; :func:`libm_log_matches` checks), 1-D contiguous arrays."""
+    """``out = log(x)`` for float64 ``x``, bit for bit the C library's ``math.log`` (glibc's;
+    :func:`libm_log_matches` checks), 1-D contiguous arrays: the values in [2**-53, 1] (the
+    normals' radii) through the table, any others through ``math.log`` itself.
+
+    >>> out = np.empty(2)
+    >>> log_f64(np.array([3.0, 0.25]), out)
+    >>> out.tolist() == [math.log(3.0), math.log(0.25)]
+    True
+    """
+    outside = np.flatnonzero(~((x >= 2.0**-53) & (x <= 1.0)))
     log_scaled(x, out, 0)
+    if outside.size:
+        out[outside] = [math.log(value) for value in x[outside].tolist()]
 
 
 @functools.cache
