@@ -15,7 +15,10 @@ slow spell of a shared machine hits all of them alike:
 
 It prints each loop's median time per step and the medians over rounds of its ratios to the
 GEMM-only loop and to the NumPy loop of the same round (issue 21's goal: captured and eager
-within 1.1x the GEMM-only floor), and the load average before and after.
+within 1.1x the GEMM-only floor), and the load average before and after. Then the eager
+loop once more, ``opt.step()`` timed alone inside it with the threaded update and with one
+thread, interleaved: the part of the step that ``backend.parallel`` changes, measured where
+it runs (after the backward's products, caches and cores as the step leaves them).
 
 Run:  CHAINRULE_DATA=../shared/data python benchmarks/wide_step.py [c|b] [rounds] [steps]
 """
@@ -94,8 +97,8 @@ def numpy_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray,
     return run
 
 
-def chainrule_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray, steps: int,
-                   capture: bool, threads: int | None) -> Callable[[], None]:
+def model_and_optimizer(cfg: dict[str, Any]) -> tuple[nn.Module, Any]:
+    """The network with the NumPy loop's initial weights, and its SGD."""
     layers: list[nn.Module] = []
     for i, (w, b) in enumerate(initial_weights(cfg["sizes"])):
         linear = nn.Linear(w.shape[1], w.shape[0])
@@ -104,7 +107,12 @@ def chainrule_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray, steps: int
             linear.bias.copy_(cr.tensor(b))
         layers += [linear, nn.ReLU()] if i < len(cfg["sizes"]) - 2 else [linear]
     model = nn.Sequential(*layers)
-    opt = cr.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
+    return model, cr.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
+
+
+def chainrule_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray, steps: int,
+                   capture: bool, threads: int | None) -> Callable[[], None]:
+    model, opt = model_and_optimizer(cfg)
     loss_fn = nn.CrossEntropyLoss()
     step = cr.compile(model, loss_fn, opt) if capture else None
     batch = cfg["batch"]
@@ -123,6 +131,29 @@ def chainrule_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray, steps: int
         finally:
             parallel.set_threads(None)
     return run
+
+
+def optimizer_share(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray, rounds: int,
+                    steps: int) -> dict[int | None, list[float]]:
+    """Microseconds per ``opt.step()`` in each round of the eager loop, by thread count."""
+    model, opt = model_and_optimizer(cfg)
+    loss_fn, batch = nn.CrossEntropyLoss(), cfg["batch"]
+    times: dict[int | None, list[float]] = {None: [], 1: []}
+    for r in range(rounds + 1):  # round 0 warms up
+        for threads, spent in times.items():
+            parallel.set_threads(threads)
+            total = 0.0
+            for i in range(0, steps * batch, batch):
+                opt.zero_grad()
+                loss_fn(model(cr.from_numpy(x[i:i + batch])), cr.from_numpy(y[i:i + batch])
+                        ).backward()
+                start = time.perf_counter()
+                opt.step()
+                total += time.perf_counter() - start
+            if r:
+                spent.append(total / steps * 1e6)
+    parallel.set_threads(None)
+    return times
 
 
 def main() -> None:
@@ -154,6 +185,11 @@ def main() -> None:
         to_numpy = statistics.median(t / n for t, n in zip(values, times["numpy"], strict=True))
         print(f"{name:12} {statistics.median(values):9.1f} us/step  {to_gemm:5.3f}x gemm  "
               f"{to_numpy:5.3f}x numpy")
+    spent = optimizer_share(cfg, x, y, args.rounds, args.steps)
+    ratio = statistics.median(t / s for t, s in zip(spent[None], spent[1], strict=True))
+    print(f"opt.step() in the eager loop: threaded {statistics.median(spent[None]):.1f} us, "
+          f"one thread {statistics.median(spent[1]):.1f} us, ratio {ratio:.3f} "
+          f"(load average {os.getloadavg()[0]:.2f})")
 
 
 if __name__ == "__main__":
