@@ -27,16 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.backend import blas, column_sums, largest, row_sums, smallest
+from chainrule.backend import blas, column_sums, row_sums
 from chainrule.ops.activation import _EXP_LIMIT, ReLU, Sigmoid, Tanh, sigmoid_array
 from chainrule.ops.linalg import Linear
 from chainrule.ops.loss import CrossEntropy, row_numbers
 
 CONST = 3  # chainrule.compile's kind of an argument that is a constant (not imported: a cycle)
 
-NAMESPACE = {"np": np, "largest": largest, "smallest": smallest, "row_sums": row_sums,
-             "column_sums": column_sums, "sigmoid_array": sigmoid_array,
-             "OneThread": blas.OneThread}
+NAMESPACE = {"np": np, "row_sums": row_sums, "column_sums": column_sums,
+             "sigmoid_array": sigmoid_array, "OneThread": blas.OneThread}
 
 
 def _product(out: str, a: str, b: str, work: int) -> list[str]:
@@ -71,7 +70,8 @@ def forward(op: Any, i: int, args: list[str], ns: dict[str, Any]) -> list[str] |
             all(meta[0][0]) and meta[0][1].char in _EXP_LIMIT:
         ns[f"LIM{i}"] = _EXP_LIMIT[meta[0][1].char]
         x = args[0]
-        return [f"    if largest({x}) < LIM{i}:",  # sigmoid_array: e^x / (1 + e^x)
+        # sigmoid_array: e^x / (1 + e^x) below the limit (largest(), without its call)
+        return [f"    if {x}.item({x}.argmax()) < LIM{i}:",
                 f"        v{i} = np.exp({x}); np.divide(v{i}, v{i} + 1, out=v{i})",
                 "    else:",  # exp only of -|x|
                 f"        v{i} = sigmoid_array({x})"]
@@ -105,7 +105,7 @@ def _cross_entropy_forward(op: Any, i: int, args: list[str], ns: dict[str, Any]
     ignore_index, reduction = op.args[3][1], op.args[4][1]
     ns[f"ROWS{i}"], ns[f"NR{i}"] = row_numbers(np, n), dtype.type(n)
     x, target = args[0], args[1]
-    plain = f"smallest(s{i}_t) < 0"
+    plain = f"s{i}_t.item(s{i}_t.argmin()) < 0"  # smallest(), without its call
     if ignore_index >= 0:
         plain += f" or bool((s{i}_t == {ignore_index}).any())"
     mean = f" / NR{i}" if reduction == "mean" else ""
