@@ -32,7 +32,7 @@ from chainrule.ops.activation import _EXP_LIMIT, ReLU, Sigmoid, Tanh, sigmoid_ar
 from chainrule.ops.linalg import Linear
 from chainrule.ops.loss import CrossEntropy, row_numbers
 
-CONST = 3  # chainrule.compile's kind of an argument that is a constant (not imported: a cycle)
+CONST = 3  # compile_program.CONST: the kind of a constant argument (not imported: a cycle)
 
 NAMESPACE = {"np": np, "row_sums": row_sums, "column_sums": column_sums,
              "sigmoid_array": sigmoid_array, "OneThread": blas.OneThread}
