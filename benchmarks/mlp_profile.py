@@ -6,7 +6,9 @@ the model is built (a captured step replays the wrapped ones too), and so are
 ``optimizer.step`` and ``optimizer.zero_grad``. The step runs on real MNIST batches (the
 embedded mini-MNIST without ``$CHAINRULE_DATA``) after ``--warmup`` steps. Wall time, not
 CPU time: BLAS runs the large products on worker threads. Runs against any chainrule on
-``sys.path``, so an older version can be profiled the same way (``PYTHONPATH=old/src``).
+``sys.path``, so an older version can be profiled the same way (``PYTHONPATH=old/src``):
+that is why it builds its model itself rather than through ``chainrule.bench.chainrule_mlp``,
+which older versions lack.
 
 Run:  python benchmarks/mlp_profile.py [--config c] [--mode eager|captured] [--steps 40]
 """

@@ -25,8 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 import chainrule as cr
-from chainrule import nn
-from chainrule.bench import CONFIGS, initial_weights, load_mnist
+from chainrule.bench import CONFIGS, chainrule_mlp, initial_weights, load_mnist
 
 CFG = CONFIGS["a"]
 BATCH = CFG["batch"]
@@ -64,16 +63,7 @@ def numpy_loop(x: np.ndarray, y: np.ndarray, steps: int) -> Callable[[], None]:
 
 def chainrule_loop(x: np.ndarray, y: np.ndarray, steps: int, captured: bool
                    ) -> Callable[[], None]:
-    layers: list[nn.Module] = []
-    for i, (w, b) in enumerate(initial_weights(CFG["sizes"])):
-        linear = nn.Linear(w.shape[1], w.shape[0])
-        with cr.no_grad():
-            linear.weight.copy_(cr.tensor(w))
-            linear.bias.copy_(cr.tensor(b))
-        layers += [linear, nn.Sigmoid()] if i < len(CFG["sizes"]) - 2 else [linear]
-    model = nn.Sequential(*layers)
-    opt = cr.optim.SGD(model.parameters(), lr=CFG["lr"])
-    loss_fn = nn.CrossEntropyLoss()
+    model, opt, loss_fn = chainrule_mlp(CFG)
     step = cr.compile(model, loss_fn, opt)
 
     def run() -> None:  # batches sliced inside the loop, as the NumPy loop does

@@ -93,16 +93,16 @@ def epoch_orders(n: int, epochs: int, seed: int = 1) -> list[np.ndarray]:
 # ---- the frameworks ----------------------------------------------------------------------
 
 
-def run_chainrule(cfg: dict[str, Any], data: tuple[np.ndarray, ...], capture: str
-                  ) -> tuple[list[float], float]:
-    """``capture``: "eager" (the user's loop), "captured" (``chainrule.compile``) or
-    "trainer" (``Trainer.fit`` over a ``DataLoader``, its default captured step)."""
+def chainrule_mlp(cfg: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(model, optimizer, loss) of a configuration in chainrule, from :func:`initial_weights`.
+
+    >>> model, opt, loss_fn = chainrule_mlp(CONFIGS["a"])
+    >>> [type(m).__name__ for m in model], opt.param_groups[0]["lr"]
+    (['Linear', 'Sigmoid', 'Linear', 'Sigmoid', 'Linear'], 0.5)
+    """
     import chainrule as cr
     from chainrule import nn
-    from chainrule.data import DataLoader, TensorDataset
-    from chainrule.train import Trainer
 
-    X, Y, Xt, Yt = data
     act = nn.Sigmoid if cfg["act"] == "sigmoid" else nn.ReLU
     layers: list[nn.Module] = []
     for i, (w, b) in enumerate(initial_weights(cfg["sizes"])):
@@ -115,7 +115,19 @@ def run_chainrule(cfg: dict[str, Any], data: tuple[np.ndarray, ...], capture: st
             layers.append(act())
     model = nn.Sequential(*layers)
     opt = cr.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
-    loss_fn = nn.CrossEntropyLoss()
+    return model, opt, nn.CrossEntropyLoss()
+
+
+def run_chainrule(cfg: dict[str, Any], data: tuple[np.ndarray, ...], capture: str
+                  ) -> tuple[list[float], float]:
+    """``capture``: "eager" (the user's loop), "captured" (``chainrule.compile``) or
+    "trainer" (``Trainer.fit`` over a ``DataLoader``, its default captured step)."""
+    import chainrule as cr
+    from chainrule.data import DataLoader, TensorDataset
+    from chainrule.train import Trainer
+
+    X, Y, Xt, Yt = data
+    model, opt, loss_fn = chainrule_mlp(cfg)
     step = cr.compile(model, loss_fn, opt) if capture == "captured" else None
     trainer = Trainer(model, loss_fn, opt, log=None, progress=False,
                       divergence=None) if capture == "trainer" else None
