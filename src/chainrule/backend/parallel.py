@@ -45,7 +45,7 @@ THRESHOLD = 1 << 19
 # Elements per block: 2^16 float32 are 256 KiB an array, so the three to five arrays of an
 # optimizer update and their temporaries stay in a core's 2 MiB L2 cache. Smaller blocks
 # cost more in Python calls and in waits for the GIL between the ufuncs: the (c) network's
-# momentum-SGD step (1.86M parameters, 20 interleaved rounds on a loaded machine) took
+# momentum-SGD step (1.86M parameters, 21 interleaved rounds on a loaded machine) took
 # 4.32 / 4.10 / 4.32 / 4.63 / 5.17 ms with blocks of 2^15 / 2^16 / 2^17 / 2^18 / no blocks.
 BLOCK = 1 << 16
 
@@ -105,7 +105,8 @@ def pool() -> ThreadPoolExecutor:
 def elementwise(fn: Callable[..., Any], *arrays: Any) -> None:
     """Call ``fn(*arrays)``, which works elementwise and in place on arrays of one shape,
     over the usable cores and in cache-sized blocks when the arrays are large (see the
-    module docstring); the same results as ``fn(*arrays)``."""
+    module docstring); the same results as ``fn(*arrays)``. Arrays may share memory only
+    element for element (the same array passed twice), as each block sees its own slice."""
     first = arrays[0]
     if first.size < THRESHOLD or get_threads() < 2 or not _plain_numpy(arrays) \
             or threading.current_thread().name.startswith(NAME):  # fn calling elementwise
