@@ -27,7 +27,10 @@ def _two_threads() -> Iterator[None]:
 
 
 T = parallel.THRESHOLD
-SHAPES = [(T - 1,), (T + 1,), (2 * T + 7,), (517, 1031, 1)]
+SHAPES = [(T - 1,), (T + 1,), (T + 3 * parallel.BLOCK + 7,), (517, 1031, 1)]
+# Fortran order only where it differs from C order
+LAYOUTS = [(shape, layout) for shape in SHAPES for layout in ("contiguous", "strided")] \
+    + [(SHAPES[-1], "transposed")]
 SGD_SETTINGS = [
     {"momentum": 0.9, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False},
     {"momentum": 0.8, "dampening": 0.3, "weight_decay": 0.01, "nesterov": False},
@@ -84,9 +87,8 @@ def _bits(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a).view(np.uint8)
 
 
-@pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize(("shape", "layout"), LAYOUTS, ids=str)
 @pytest.mark.parametrize(("name", "fn", "count"), FUNCTIONS, ids=[f[0] for f in FUNCTIONS])
 def test_threaded_is_bit_identical(name: str, fn: Callable[..., None], count: int,
                                    shape: tuple[int, ...], dtype: Any, layout: str) -> None:
@@ -206,10 +208,11 @@ def test_a_failure_in_a_worker_is_raised() -> None:
 
 def test_a_call_inside_a_worker_runs_plainly() -> None:
     inner: list[list[tuple[int, int]]] = []
+    large = _arrays((4 * T,), 3, np.float32, "contiguous")
 
     def nested(a: Any) -> None:
         if threading.current_thread() is not threading.main_thread():
-            inner.append(_calls(_arrays((4 * T,), 3, np.float32, "contiguous")))
+            inner.append(_calls(large))
 
     parallel.elementwise(nested, np.ones((4 * T, 2))[:, 0])  # one row per block: 4T rows
     assert inner and all(len(calls) == 1 for calls in inner)
