@@ -8,7 +8,12 @@ A, B, B, A, ... so drifts of a busy machine fall on both; a repeat of A ("A agai
 the noise floor. Reported: each version's median step time and the median of the per-pair
 ratios B / A.
 
+``--config b`` or ``c`` times the wider networks of ``chainrule bench`` instead (784-256-256-10
+ReLU batch 128, 784-1024-1024-10 ReLU batch 256, SGD momentum 0.9); ``--blas-threads`` sets
+NumPy's BLAS threads (default 1, so a busy second core does not decide the result).
+
 Run:  python benchmarks/versions_ab.py OLD_SRC NEW_SRC [--pairs 12] [--steps 300]
+      [--config a|b|c] [--blas-threads 1]
       (e.g. git archive HEAD~1 | tar -x -C /tmp/old, then /tmp/old/src)
 """
 
@@ -27,15 +32,19 @@ import numpy as np
 import chainrule as cr
 from chainrule import nn
 
-def step_times(steps, captured):
+CONFIGS = {"a": (16, nn.Sigmoid, 32, 0.5, 0.0), "b": (256, nn.ReLU, 128, 0.01, 0.9),
+           "c": (1024, nn.ReLU, 256, 0.01, 0.9)}
+
+def step_times(steps, captured, config):
+    width, act, batch, lr, momentum = CONFIGS[config]
     cr.manual_seed(0)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.Sigmoid(), nn.Linear(16, 16),
-                          nn.Sigmoid(), nn.Linear(16, 10))
-    opt = cr.optim.SGD(model.parameters(), lr=0.5)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, width), act(), nn.Linear(width, width),
+                          act(), nn.Linear(width, 10))
+    opt = cr.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     loss_fn = nn.CrossEntropyLoss()
     rng = np.random.default_rng(0)
-    x = cr.tensor(rng.random((32, 1, 28, 28), dtype=np.float32))
-    y = cr.tensor(rng.integers(0, 10, 32))
+    x = cr.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32))
+    y = cr.tensor(rng.integers(0, 10, batch))
     if captured:
         step = cr.compile(model, loss_fn, opt)
     else:
@@ -54,16 +63,18 @@ def step_times(steps, captured):
     return statistics.median(times) * 1e6
 
 import sys
-steps = int(sys.argv[1])
-print(json.dumps({"eager": step_times(steps, False), "captured": step_times(steps, True)}))
+steps, config = int(sys.argv[1]), sys.argv[2]
+print(json.dumps({"eager": step_times(steps, False, config),
+                  "captured": step_times(steps, True, config)}))
 """
 
 
-def run(src: str, steps: int) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=src, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MKL_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", WORKER, str(steps)], env=env, check=True,
-                         capture_output=True, text=True).stdout
+def run(src: str, steps: int, config: str = "a", blas_threads: int = 1) -> dict[str, float]:
+    threads = str(blas_threads)
+    env = dict(os.environ, PYTHONPATH=src, OMP_NUM_THREADS=threads,
+               OPENBLAS_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    out = subprocess.run([sys.executable, "-c", WORKER, str(steps), config], env=env,
+                         check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -73,6 +84,8 @@ def main() -> None:
     parser.add_argument("new")
     parser.add_argument("--pairs", type=int, default=12)
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--config", default="a", choices=["a", "b", "c"])
+    parser.add_argument("--blas-threads", type=int, default=1)
     args = parser.parse_args()
     results: dict[str, list[dict[str, float]]] = {"A": [], "B": [], "A again": []}
     for pair in range(args.pairs):
@@ -80,7 +93,7 @@ def main() -> None:
         if pair % 2:
             order.reverse()
         for name, src in order:
-            results[name].append(run(src, args.steps))
+            results[name].append(run(src, args.steps, args.config, args.blas_threads))
     for mode in ("eager", "captured"):
         a = [r[mode] for r in results["A"]]
         b = [r[mode] for r in results["B"]]
