@@ -25,39 +25,17 @@ from collections.abc import Callable
 import numpy as np
 
 import chainrule as cr
-from chainrule.bench import CONFIGS, chainrule_mlp, initial_weights, load_mnist
+from chainrule.bench import CONFIGS, chainrule_mlp, load_mnist, numpy_training
 
 CFG = CONFIGS["a"]
 BATCH = CFG["batch"]
 
 
 def numpy_loop(x: np.ndarray, y: np.ndarray, steps: int) -> Callable[[], None]:
-    params = [(w.copy(), b.copy()) for w, b in initial_weights(CFG["sizes"])]
-    lr, last = np.float32(CFG["lr"]), len(params) - 1
+    train, _ = numpy_training(CFG)
 
     def run() -> None:
-        for i in range(0, steps * BATCH, BATCH):
-            a, labels = x[i:i + BATCH], y[i:i + BATCH]
-            acts = [a]
-            for layer, (w, b) in enumerate(params):
-                a = a @ w.T
-                a += b
-                if layer < last:
-                    a = 1 / (1 + np.exp(-a))
-                acts.append(a)
-            e = np.exp(a - a.max(axis=1, keepdims=True))
-            g = e / e.sum(axis=1, keepdims=True)
-            g[np.arange(len(labels)), labels] -= 1
-            g /= np.float32(len(labels))
-            for layer in range(last, -1, -1):
-                w, b = params[layer]
-                gw, gb = g.T @ acts[layer], g.sum(axis=0)
-                if layer:
-                    h = acts[layer]
-                    g = g @ w
-                    g *= h * (1 - h)
-                w -= lr * gw
-                b -= lr * gb
+        train(x[:steps * BATCH], y[:steps * BATCH])
     return run
 
 

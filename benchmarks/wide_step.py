@@ -35,85 +35,24 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
-from chainrule import nn
 from chainrule.backend import parallel
-from chainrule.bench import CONFIGS, initial_weights, load_mnist
+from chainrule.bench import CONFIGS, chainrule_mlp, load_mnist, numpy_training
 
 
-def gemm_loop(cfg: dict[str, Any], x: np.ndarray, steps: int) -> Callable[[], None]:
-    params = [w.copy() for w, _ in initial_weights(cfg["sizes"])]
-    batch = cfg["batch"]
-
-    def run() -> None:
-        for i in range(0, steps * batch, batch):
-            a = x[i:i + batch]
-            acts = [a]
-            for w in params:
-                a = a @ w.T
-                acts.append(a)
-            g = a
-            for layer in range(len(params) - 1, -1, -1):
-                g.T @ acts[layer]
-                if layer:
-                    g = g @ params[layer]
-    return run
-
-
-def numpy_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray,
-               steps: int) -> Callable[[], None]:
-    params = [(w.copy(), b.copy()) for w, b in initial_weights(cfg["sizes"])]
-    velocity = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
-    lr, momentum, last = np.float32(cfg["lr"]), np.float32(cfg["momentum"]), len(params) - 1
-    batch = cfg["batch"]
+def numpy_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray, steps: int,
+               gemm_only: bool = False) -> Callable[[], None]:
+    """The hand-written loop (``bench.numpy_training``), or only its matrix products."""
+    train, _ = numpy_training(cfg, gemm_only)
+    rows = steps * cfg["batch"]
 
     def run() -> None:
-        for i in range(0, steps * batch, batch):
-            a, labels = x[i:i + batch], y[i:i + batch]
-            acts = [a]
-            for layer, (w, b) in enumerate(params):
-                a = a @ w.T
-                a += b
-                if layer < last:
-                    a = np.maximum(a, 0)
-                acts.append(a)
-            e = np.exp(a - a.max(axis=1, keepdims=True))
-            g = e / e.sum(axis=1, keepdims=True)
-            g[np.arange(len(labels)), labels] -= 1
-            g /= np.float32(len(labels))
-            for layer in range(last, -1, -1):
-                w, b = params[layer]
-                gw, gb = g.T @ acts[layer], g.sum(axis=0)
-                if layer:
-                    h = acts[layer]
-                    g = g @ w
-                    g *= h > 0
-                vw, vb = velocity[layer]
-                vw *= momentum
-                vw += gw
-                vb *= momentum
-                vb += gb
-                w -= lr * vw
-                b -= lr * vb
+        train(x[:rows], y[:rows])
     return run
-
-
-def model_and_optimizer(cfg: dict[str, Any]) -> tuple[nn.Module, Any]:
-    """The network with the NumPy loop's initial weights, and its SGD."""
-    layers: list[nn.Module] = []
-    for i, (w, b) in enumerate(initial_weights(cfg["sizes"])):
-        linear = nn.Linear(w.shape[1], w.shape[0])
-        with cr.no_grad():
-            linear.weight.copy_(cr.tensor(w))
-            linear.bias.copy_(cr.tensor(b))
-        layers += [linear, nn.ReLU()] if i < len(cfg["sizes"]) - 2 else [linear]
-    model = nn.Sequential(*layers)
-    return model, cr.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
 
 
 def chainrule_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray, steps: int,
                    capture: bool, threads: int | None) -> Callable[[], None]:
-    model, opt = model_and_optimizer(cfg)
-    loss_fn = nn.CrossEntropyLoss()
+    model, opt, loss_fn = chainrule_mlp(cfg)
     step = cr.compile(model, loss_fn, opt) if capture else None
     batch = cfg["batch"]
 
@@ -136,8 +75,8 @@ def chainrule_loop(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray, steps: int
 def optimizer_share(cfg: dict[str, Any], x: np.ndarray, y: np.ndarray, rounds: int,
                     steps: int) -> dict[int | None, list[float]]:
     """Microseconds per ``opt.step()`` in each round of the eager loop, by thread count."""
-    model, opt = model_and_optimizer(cfg)
-    loss_fn, batch = nn.CrossEntropyLoss(), cfg["batch"]
+    model, opt, loss_fn = chainrule_mlp(cfg)
+    batch = cfg["batch"]
     times: dict[int | None, list[float]] = {None: [], 1: []}
     for r in range(rounds + 1):  # round 0 warms up
         for threads, spent in times.items():
@@ -164,7 +103,8 @@ def main() -> None:
     args = parser.parse_args()
     cfg = CONFIGS[args.config]
     x, y = load_mnist()[:2]
-    loops = {"gemm": gemm_loop(cfg, x, args.steps), "numpy": numpy_loop(cfg, x, y, args.steps)}
+    loops = {"gemm": numpy_loop(cfg, x, y, args.steps, gemm_only=True),
+             "numpy": numpy_loop(cfg, x, y, args.steps)}
     for name, capture in (("captured", True), ("eager", False)):
         loops[name] = chainrule_loop(cfg, x, y, args.steps, capture, None)
         loops[f"{name}-1t"] = chainrule_loop(cfg, x, y, args.steps, capture, 1)

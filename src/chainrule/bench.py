@@ -43,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -202,24 +203,31 @@ def run_torch(cfg: dict[str, Any], data: tuple[np.ndarray, ...]) -> tuple[list[f
     return times, acc
 
 
-def run_numpy(cfg: dict[str, Any], data: tuple[np.ndarray, ...], gemm_only: bool = False
-              ) -> tuple[list[float], float]:
-    """A hand-written forward/backward: what the arithmetic costs without a framework.
+def numpy_training(cfg: dict[str, Any], gemm_only: bool = False
+                   ) -> tuple[Callable[[np.ndarray, np.ndarray], None], list[Any]]:
+    """A hand-written forward/backward/update: what the arithmetic costs without a framework.
 
-    With ``gemm_only`` only the matrix products of the same passes run (no activations, no
-    loss, no updates): the floor that any implementation pays.
+    Returns ``(train, params)``: ``train(xs, ys)`` runs one SGD step per batch of the
+    configuration's size, in order; ``params`` are the (weight, bias) arrays it updates in
+    place (from :func:`initial_weights`). With ``gemm_only`` only the matrix products of the
+    same passes run (no activations, no loss, no updates): the floor that any
+    implementation pays.
+
+    >>> train, params = numpy_training(CONFIGS["a"])
+    >>> before = params[0][0].copy()
+    >>> train(np.ones((32, 784), np.float32), np.zeros(32, np.int64))
+    >>> bool((params[0][0] != before).any())
+    True
     """
-    X, Y, Xt, Yt = data
     params = [(w.copy(), b.copy()) for w, b in initial_weights(cfg["sizes"])]
     velocity = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
     sigmoid = cfg["act"] == "sigmoid"
     lr, mom, n_layers = np.float32(cfg["lr"]), np.float32(cfg["momentum"]), len(params)
-    times = []
-    for order in epoch_orders(len(X), 2):
-        Xs, Ys = X[order], Y[order]
-        start = time.perf_counter()
-        for i in range(0, len(Xs), cfg["batch"]):
-            a, y = Xs[i:i + cfg["batch"]], Ys[i:i + cfg["batch"]]
+    batch = cfg["batch"]
+
+    def train(xs: np.ndarray, ys: np.ndarray) -> None:
+        for i in range(0, len(xs), batch):
+            a, y = xs[i:i + batch], ys[i:i + batch]
             acts = [a]
             for layer, (w, b) in enumerate(params):
                 a = a @ w.T
@@ -254,12 +262,25 @@ def run_numpy(cfg: dict[str, Any], data: tuple[np.ndarray, ...], gemm_only: bool
                     gw, gb = vw, vb
                 w -= lr * gw
                 b -= lr * gb
+    return train, params
+
+
+def run_numpy(cfg: dict[str, Any], data: tuple[np.ndarray, ...], gemm_only: bool = False
+              ) -> tuple[list[float], float]:
+    """:func:`numpy_training`'s epochs, timed; the test accuracy after them."""
+    X, Y, Xt, Yt = data
+    train, params = numpy_training(cfg, gemm_only)
+    times = []
+    for order in epoch_orders(len(X), 2):
+        Xs, Ys = X[order], Y[order]
+        start = time.perf_counter()
+        train(Xs, Ys)
         times.append(time.perf_counter() - start)
     a = Xt
     for layer, (w, b) in enumerate(params):
         a = a @ w.T + b
-        if layer < n_layers - 1:
-            a = 1 / (1 + np.exp(-a)) if sigmoid else np.maximum(a, 0)
+        if layer < len(params) - 1:
+            a = 1 / (1 + np.exp(-a)) if cfg["act"] == "sigmoid" else np.maximum(a, 0)
     return times, float((a.argmax(1) == Yt).mean())
 
 
