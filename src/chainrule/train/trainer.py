@@ -42,8 +42,6 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-
 from chainrule.autograd.anomaly import AnomalyError, detect_anomaly
 from chainrule.i18n import Messages
 from chainrule.random import default_generator
@@ -66,7 +64,7 @@ from chainrule.train.divergence import (
     weight_decay_advice,
 )
 from chainrule.train.evaluation import evaluate
-from chainrule.train.metrics import MetricsLog, predictions
+from chainrule.train.metrics import MetricsLog, correct_count
 from chainrule.train.progress import Progress, held_back_line, held_written_line
 from chainrule.train.signals import STOP_SIGNALS, catch_stop_signals  # noqa: F401
 
@@ -195,7 +193,7 @@ class Trainer:
             output = self.model(x)
             loss = self.loss_fn(output, y)
         value = float(loss.item())
-        correct: float = int((predictions(output) == np.asarray(y.numpy())).sum())
+        correct: float = correct_count(output, y)
         value, correct = self._across_ranks(value, correct)
         if not math.isfinite(value):
             self._diagnose(x, y, value)
