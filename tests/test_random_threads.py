@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -19,6 +21,7 @@ from tests.nnref import torch
 
 import chainrule as cr
 from chainrule import random_draws, random_normal
+from chainrule.backend import parallel
 
 pytestmark = pytest.mark.skipif(torch is None, reason="torch is not installed")
 
@@ -90,7 +93,27 @@ def test_threads_setting() -> None:
     assert random_draws._workers.pool() is not None
     assert random_draws.set_normal_threads(0) == 4  # at least one: the calling thread
     assert random_draws._workers.pool() is None
-    assert random_draws.default_normal_threads() == min(os.cpu_count() or 1, 4)
+    assert random_draws.default_normal_threads() == min(parallel.get_threads(), 4)
+
+
+@pytest.mark.parametrize(("env", "expected"), [("1", 1), ("3", 3), ("16", 4), (None, None)])
+def test_the_default_follows_chainrules_thread_count(env: str | None, expected: int | None
+                                                     ) -> None:
+    """A fresh process: CHAINRULE_THREADS (at most 4), else the usable cores (at most 4);
+    1 keeps every draw in the calling thread (no pool)."""
+    code = ("import os, chainrule as cr\n"
+            "from chainrule import random_draws\n"
+            "cr.randn(random_draws.PARALLEL_MIN)\n"
+            "print(random_draws._workers.count(), random_draws._workers._pool is not None)")
+    environ = {k: v for k, v in os.environ.items() if k != "CHAINRULE_THREADS"}
+    if env is not None:
+        environ["CHAINRULE_THREADS"] = env
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True,
+                         text=True, check=True, timeout=120).stdout.split()
+    if expected is None:  # the usable cores
+        expected = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                       else os.cpu_count() or 1, 4)
+    assert out == [str(expected), str(expected > 1)]
 
 
 @pytest.mark.usefixtures("threads")

@@ -144,7 +144,7 @@ class _Workers:
 
     def pool(self) -> ThreadPoolExecutor | None:
         """The pool, or None when the draws stay in the calling thread (1 thread)."""
-        if self.threads <= 1:
+        if self.count() <= 1:
             return None
         with self._lock:
             if self._pool is not None and self._pool_threads != self.threads:
@@ -155,10 +155,17 @@ class _Workers:
                 self._pool_threads = self.threads
             return self._pool
 
+    def count(self) -> int:
+        """The thread count: :func:`set_normal_threads`'s, else (0) the default, resolved
+        at the first large draw (:func:`default_normal_threads`)."""
+        if not self.threads:
+            self.threads = default_normal_threads()
+        return self.threads
+
     def set_threads(self, threads: int) -> int:
         """Use ``threads`` workers from the next draw on; returns the previous count (the
         pool is kept while ``threads`` is 1, for the next draw on as many threads)."""
-        previous, self.threads = self.threads, max(1, int(threads))
+        previous, self.threads = self.count(), max(1, int(threads))
         return previous
 
     def forget(self) -> None:
@@ -166,15 +173,19 @@ class _Workers:
         self._pool, self._lock, self.local = None, threading.Lock(), threading.local()
 
 
-_workers = _Workers(1)  # threads help only on idle cores: opt in (benchmarks/README.md)
+# 0: default_normal_threads() at the first large draw. With a core to spare the threads
+# take float64 10^7 normals from 3.4x to 1.9x NumPy's standard_normal (float32: 2.0x ->
+# 1.0x); with every core busy they cost float64 about 7% and float32 nothing measurable
+# (benchmarks/README.md, "Random normals")
+_workers = _Workers(0)
 os.register_at_fork(after_in_child=_workers.forget)
 
 
 def set_normal_threads(threads: int) -> int:
-    """Transform normal draws of ``PARALLEL_MIN`` or more numbers on ``threads`` worker
-    threads (1, the default: in the calling thread; :func:`default_normal_threads` is what
-    could help on an idle machine); returns the previous count. The numbers and the
-    generator's state afterwards are the same bits for every count.
+    """Transform normal draws of ``PARALLEL_MIN`` or more numbers on ``threads`` threads
+    (1: in the calling thread only; the default is :func:`default_normal_threads`); returns
+    the previous count. The numbers and the generator's state afterwards are the same bits
+    for every count.
 
     >>> previous = set_normal_threads(1)
     >>> set_normal_threads(previous) == 1
@@ -184,9 +195,16 @@ def set_normal_threads(threads: int) -> int:
 
 
 def default_normal_threads() -> int:
-    """The thread count that could help when the CPUs are idle: ``min(os.cpu_count(), 4)``;
-    on a loaded machine the threads wait on each other for the GIL and are slower."""
-    return min(os.cpu_count() or 1, 4)
+    """The default thread count of large normal draws: chainrule's
+    (:func:`chainrule.backend.parallel.get_threads`: ``CHAINRULE_THREADS``, else the usable
+    cores), at most 4 (the words are drawn in one thread: more transform threads wait).
+
+    >>> 1 <= default_normal_threads() <= 4
+    True
+    """
+    from chainrule.backend.parallel import get_threads
+
+    return min(get_threads(), 4)
 
 
 def _normals_threaded(generator: Generator, grid: np.ndarray, mean: float, std: float
