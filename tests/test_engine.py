@@ -234,3 +234,123 @@ def test_a_leaf_hook_runs_as_soon_as_its_gradient_is_complete():
         np.testing.assert_array_equal(p.grad.numpy(), want)
     for handle in handles:
         handle.remove()
+
+
+class _TwoOutputs(cr.autograd.Function):
+    """exp(x) and 2x; saves its first output (a multi-output op's version record)."""
+
+    raw_arrays = True
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y, 2 * x
+
+    @staticmethod
+    def backward(ctx, g_exp, g_double):
+        (y,) = ctx.saved_tensors
+        return g_exp * y + 2 * g_double
+
+
+def _relu_output_changed(lib):
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    y = (x * 1).relu()  # relu saves its output
+    loss = (y * 2).sum()
+    y.add_(1)
+    return loss
+
+
+def _constant_input_changed(lib):
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    b = lib.tensor([3.0, 4.0])
+    loss = (a * b).sum()  # mul saves b, for a's gradient
+    b.mul_(2)
+    return loss
+
+
+def _view_of_saved_input_changed(lib):
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    b = lib.tensor([3.0, 4.0])
+    loss = (a * b).sum()
+    b[0:1].add_(1)  # through a view: the view shares b's version counter
+    return loss
+
+
+def _scalar_input_changed(lib):
+    w = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+    x = lib.tensor(1.5, dtype=lib.float64)
+    loss = w * x + w  # 0-d tensors, as a micrograd-style program makes them
+    x.add_(1)
+    return loss
+
+
+def _unsaved_input_changed(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 2
+    loss = (a + 1).sum()  # add saves nothing: changing a cannot change a gradient
+    a.mul_(3)
+    return loss
+
+
+def _leaf_not_saved_changed(lib):
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    x = lib.tensor([3.0, 4.0])
+    loss = (w * x).sum()  # w's gradient reads x only, and x needs none: w is not saved
+    with lib.no_grad():
+        w.add_(1)
+    return loss
+
+
+@pytest.mark.parametrize("build, raises", [
+    (_relu_output_changed, True),
+    (_constant_input_changed, True),
+    (_view_of_saved_input_changed, True),
+    (_scalar_input_changed, True),
+    (_unsaved_input_changed, False),
+    (_leaf_not_saved_changed, False),
+])
+def test_in_place_changes_of_saved_tensors_are_caught_as_pytorch_catches_them(
+        build, raises: bool) -> None:
+    """Only tensors an op saved are version-checked (PyTorch's rule, compared with it)."""
+    torch = pytest.importorskip("torch")
+    for lib in (cr, torch):
+        loss = build(lib)
+        if raises:
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"
+                               if lib is torch else "modified by an in-place operation"):
+                loss.backward()
+        else:
+            loss.backward()
+
+
+def test_a_multi_output_ops_saved_output_is_version_checked() -> None:
+    x = cr.tensor([0.5, 1.0], requires_grad=True)
+    y, doubled = _TwoOutputs.apply(x)
+    loss = (y * 1).sum() + doubled.sum()
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="ExpBackward|_TwoOutputsBackward.*in-place"):
+        loss.backward()
+    x = cr.tensor([0.5, 1.0], requires_grad=True)
+    y, doubled = _TwoOutputs.apply(x)
+    loss = (y * 1).sum() + (doubled * 1).sum()
+    doubled.add_(1)  # not saved: no complaint
+    loss.backward()
+    assert np.allclose(x.grad.numpy(), np.exp([0.5, 1.0]) + 2)
+
+
+def test_tensors_get_a_version_counter_only_when_something_needs_one() -> None:
+    """The counter is made lazily (one object fewer per recorded op), yet reads and
+    in-place writes see the same numbers as before."""
+    x = cr.tensor([1.0, 2.0])
+    y = x * 2
+    assert y._counter is None and y._version == [0]
+    y.add_(1)
+    y.mul_(2)
+    assert y._version == [2]
+    z = cr.tensor([1.0])
+    z += 1
+    assert z._version == [1]
+    v = x[0:1]  # a view shares its base's counter
+    v.add_(1)
+    assert x._version == [1] and v._version is x._version

@@ -46,7 +46,7 @@ NON_LEAF_GRAD = (
 class Tensor(TensorMath, TensorInplace, TensorCompat):
     """A multi-dimensional array that records operations for automatic differentiation."""
 
-    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "_out_index", "_version",
+    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "_out_index", "_counter",
                  "_hooks", "__weakref__")
 
     # make NumPy defer to our reflected operators (np.float64(2) * t -> t.__rmul__)
@@ -63,7 +63,7 @@ class Tensor(TensorMath, TensorInplace, TensorCompat):
         self.grad: Tensor | None = None
         self.grad_fn: Any = None
         self._out_index = 0
-        self._version = [0]
+        self._counter: list[int] | None = None
         self._hooks: list[Any] | None = None
         self._requires_grad = False
         if requires_grad:
@@ -78,7 +78,7 @@ class Tensor(TensorMath, TensorInplace, TensorCompat):
         t._data = data
         t.grad_fn = node
         t._out_index = index
-        t._version = [0]
+        t._counter = None
         t._hooks = None
         if node is None:
             t.grad = None
@@ -102,6 +102,23 @@ class Tensor(TensorMath, TensorInplace, TensorCompat):
             if node is not None and not (node.retained and self._out_index in node.retained):
                 warnings.warn(NON_LEAF_GRAD.format(op=node.name()), UserWarning, stacklevel=2)
             return None
+
+    # ---- the version counter -------------------------------------------------------
+    @property
+    def _version(self) -> list[int]:
+        """The in-place version counter, ``[n]``: in-place writes add one, views share it,
+        and the backward pass compares it with its value when an op saved this tensor.
+
+        Made on first use (most tensors are never written to, viewed or saved): one object
+        fewer per recorded op for Python's collector to walk."""
+        counter = self._counter
+        if counter is None:
+            counter = self._counter = [0]
+        return counter
+
+    @_version.setter
+    def _version(self, counter: list[int]) -> None:
+        self._counter = counter
 
     # ---- basic attributes -----------------------------------------------------------
     @property

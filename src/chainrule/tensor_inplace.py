@@ -17,6 +17,7 @@ tensor([5., 1., 1.])
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ class TensorInplace:
     _requires_grad: bool
     _out_index: int
     _version: list[int]
+    _counter: list[int] | None
     shape: Any
     dtype: Any
 
@@ -69,30 +71,47 @@ class TensorInplace:
             me._requires_grad = True
         else:
             raw_fn(self._data, other._data if isinstance(other, TensorInplace) else other)
-        self._version[0] += 1
+        self._bump_version()
+        return self
+
+    def _bump_version(self) -> None:
+        """Count one in-place write (the counter is made here if nothing made it yet)."""
+        counter = self._counter
+        if counter is None:
+            me: Any = self  # (the slot is the Tensor's)
+            me._counter = [1]
+        else:
+            counter[0] += 1
+
+    def _inplace_arithmetic(self, op: str, forward: Any, ufunc: Any, other: Any) -> Any:
+        """``add_``, ``sub_``, ``mul_``, ``div_``: recorded as ``forward(self, other)`` when
+        the graph needs it (see ``_inplace``), else ``ufunc`` straight into this array."""
+        if GRAD_MODE.enabled and (self._requires_grad or (
+                isinstance(other, TensorInplace) and other._requires_grad)):
+            return self._inplace(op, lambda: forward(self, other), None, other)
+        data = self._data  # the manual loops' path (``dC[ix] += g``): no closures, no checks
+        ufunc(data, other._data if isinstance(other, TensorInplace) else other, out=data,
+              casting="unsafe")
+        self._bump_version()
         return self
 
     def add_(self, other: Any, alpha: float = 1) -> Any:
         """In-place ``self += alpha * other``."""
         scaled = other if alpha == 1 else other * alpha
-        return self._inplace("add_", lambda: self + scaled,
-                             lambda d, o: np.add(d, o, out=d, casting="unsafe"), scaled)
+        return self._inplace_arithmetic("add_", operator.add, np.add, scaled)
 
     def sub_(self, other: Any, alpha: float = 1) -> Any:
         """In-place ``self -= alpha * other``."""
         scaled = other if alpha == 1 else other * alpha
-        return self._inplace("sub_", lambda: self - scaled,
-                             lambda d, o: np.subtract(d, o, out=d, casting="unsafe"), scaled)
+        return self._inplace_arithmetic("sub_", operator.sub, np.subtract, scaled)
 
     def mul_(self, other: Any) -> Any:
         """In-place ``self *= other``."""
-        return self._inplace("mul_", lambda: self * other,
-                             lambda d, o: np.multiply(d, o, out=d, casting="unsafe"), other)
+        return self._inplace_arithmetic("mul_", operator.mul, np.multiply, other)
 
     def div_(self, other: Any) -> Any:
         """In-place ``self /= other``."""
-        return self._inplace("div_", lambda: self / other,
-                             lambda d, o: np.divide(d, o, out=d, casting="unsafe"), other)
+        return self._inplace_arithmetic("div_", operator.truediv, np.divide, other)
 
     def zero_(self) -> Any:
         """Fill with zeros in place."""
@@ -144,14 +163,19 @@ class TensorInplace:
         return self.div_(other)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        from chainrule.ops.shape import SetItem, normalize_index
+        from chainrule.ops import shape  # (a module import here: the op imports Tensor)
 
-        index = normalize_index(index)
         if not (GRAD_MODE.enabled and (self._requires_grad or (
                 isinstance(value, TensorInplace) and value._requires_grad))):
             # nothing to record (the scalar loops of manual backprop): write and count
+            kind = type(index)
+            if isinstance(index, TensorInplace):
+                index = index._data
+            elif kind is not int and kind is not slice:
+                index = shape.normalize_index(index)
             self._data[index] = value._data if isinstance(value, TensorInplace) else value
-            self._version[0] += 1
+            self._bump_version()
             return
-        self._inplace("__setitem__", lambda: SetItem.apply(self, value, index),
+        index = shape.normalize_index(index)
+        self._inplace("__setitem__", lambda: shape.SetItem.apply(self, value, index),
                       lambda d, o: d.__setitem__(index, o), value)

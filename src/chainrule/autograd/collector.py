@@ -13,16 +13,21 @@ sight, so its users never pay this.
 
 What chainrule does: when a ``backward`` follows a graph of at least :data:`LARGE` recorded
 nodes, and the collector still has the interpreter's default thresholds (700, 10, 10),
-chainrule raises the third one to :data:`RELAXED_FULL` (100), once, for the rest of the
-process: full collections run about ten times less often. Nothing else changes: reference
-cycles are still found and freed by the younger generations and by the (rarer) full
-collections, and ``gc.collect()`` works as always; only garbage that survives two younger
-collections waits longer for the full one. Thresholds the user has set are never touched,
-and :func:`set_gc_policy` turns the policy off (``$CHAINRULE_GC=python`` does too),
-putting the defaults back if chainrule had changed them.
+chainrule raises the third one so that a full collection comes about once every
+:data:`STEPS_PER_FULL` such backward passes: ``STEPS_PER_FULL`` times the generation-1
+collections since the previous backward, at least :data:`RELAXED_FULL` (100) and at most
+:data:`MOST_RELAXED` (2000). It follows the program as it goes: each large backward sets it
+again from its own step. The first two thresholds stay as they are: larger young
+generations measured slower here (walking them misses the CPU caches), and they are what
+finds garbage cycles early. Nothing else changes: reference cycles are still found and freed
+by the younger generations and by the (rarer) full collections, and ``gc.collect()`` works
+as always; only garbage that survives two younger collections waits longer for the full
+one, at most about ``STEPS_PER_FULL`` steps. Thresholds the user has set are never touched,
+and :func:`set_gc_policy` turns the policy off (``$CHAINRULE_GC=python`` does too), putting
+the defaults back if chainrule had changed them.
 
->>> POLICY.enabled in (True, False), RELAXED_FULL
-(True, 100)
+>>> POLICY.enabled in (True, False), RELAXED_FULL, STEPS_PER_FULL
+(True, 100, 20)
 """
 
 from __future__ import annotations
@@ -32,16 +37,25 @@ import os
 
 PYTHON_DEFAULT = (700, 10, 10)  # gc.get_threshold() of CPython 3.9 to 3.13
 RELAXED_FULL = 100
+MOST_RELAXED = 2000
+STEPS_PER_FULL = 20  # large backward passes per full collection, about
 LARGE = 20_000  # nodes recorded since the previous backward
 
 
 class _Policy:
-    """Whether chainrule may relax the full collections, and whether it has."""
+    """Whether chainrule may relax the full collections, and the threshold it set."""
 
     def __init__(self) -> None:
         self.enabled = os.environ.get("CHAINRULE_GC", "relaxed").strip().lower() != "python"
-        self.applied = False
+        self.applied = 0  # the third threshold chainrule set, 0 while it has set none
         self.last_seq = 0
+        self.last_young = _young_collections()
+
+
+def _young_collections() -> int:
+    """Generation-1 collections since the last full one (``gc.get_count()[2]``: cheap, it
+    runs at every backward; ``gc.get_stats()`` costs ten times more)."""
+    return gc.get_count()[2]
 
 
 POLICY = _Policy()
@@ -49,21 +63,29 @@ POLICY = _Policy()
 
 def note_backward(seq_now: int) -> None:
     """Called by the engine at each backward with the current node counter; relaxes the
-    full collections once a step records :data:`LARGE` nodes (see the module's text)."""
+    full collections while steps record :data:`LARGE` nodes (see the module's text)."""
     recorded = seq_now - POLICY.last_seq
     POLICY.last_seq = seq_now
-    if recorded < LARGE or POLICY.applied or not POLICY.enabled:
+    young = _young_collections()
+    # a full collection since the previous backward restarted the count: count from there
+    per_step = young - POLICY.last_young if young >= POLICY.last_young else young
+    POLICY.last_young = young
+    if recorded < LARGE or not POLICY.enabled:
         return
     first, second, third = gc.get_threshold()
-    if (first, second, third) == PYTHON_DEFAULT:
-        gc.set_threshold(first, second, RELAXED_FULL)
-        POLICY.applied = True
+    if (first, second) != PYTHON_DEFAULT[:2] or third not in (PYTHON_DEFAULT[2],
+                                                               POLICY.applied):
+        return  # thresholds the user chose
+    wanted = min(max(STEPS_PER_FULL * per_step, RELAXED_FULL), MOST_RELAXED)
+    if wanted != third:
+        gc.set_threshold(first, second, wanted)
+    POLICY.applied = wanted
 
 
 def set_gc_policy(policy: str) -> None:
-    """``"relaxed"`` (the default): full collections ten times rarer once large graphs are
-    recorded; ``"python"``: leave the collector as Python sets it (and undo chainrule's
-    change, when the thresholds are still the ones chainrule set).
+    """``"relaxed"`` (the default): full collections about once every ``STEPS_PER_FULL``
+    backward passes of large graphs; ``"python"``: leave the collector as Python sets it
+    (and undo chainrule's change, when the thresholds are still the ones chainrule set).
 
     >>> import chainrule as cr
     >>> cr.autograd.set_gc_policy("python")
@@ -74,6 +96,6 @@ def set_gc_policy(policy: str) -> None:
     POLICY.enabled = policy == "relaxed"
     if not POLICY.enabled and POLICY.applied:
         first, second, third = gc.get_threshold()
-        if third == RELAXED_FULL and (first, second) == PYTHON_DEFAULT[:2]:
+        if third == POLICY.applied and (first, second) == PYTHON_DEFAULT[:2]:
             gc.set_threshold(*PYTHON_DEFAULT)
-        POLICY.applied = False
+        POLICY.applied = 0

@@ -58,7 +58,9 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
 
 def _check_versions(node: Node) -> None:
     """Raise if an array saved for backward was changed in place since forward."""
-    for counter, version, array_id in node.saved_versions or ():
+    versions = node.saved_versions
+    for k in range(0, len(versions), 4):
+        counter, version, array_id = versions[k], versions[k + 1], versions[k + 2]
         if counter[0] == version:
             continue
         for i, saved in enumerate(node.to_save):
@@ -181,9 +183,9 @@ def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
         if node.n_outputs > 1:
             fill_missing(node.out_meta, grads)
         versions = node.saved_versions
-        if versions:
-            for counter, version, _ in versions:
-                if counter[0] != version:
+        if versions:  # (counter, version at save, id, position) per saved tensor
+            for k in range(0, len(versions), 4):
+                if versions[k][0] != versions[k + 1]:
                     _check_versions(node)  # raises if it was a saved array that changed
                     break
         if recorder is not None:

@@ -38,6 +38,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, ClassVar
 
+import numpy as np
+
 from chainrule.autograd import anomaly
 from chainrule.autograd.capture import STATE as CAPTURE
 from chainrule.autograd.grad_mode import STATE as GRAD_MODE
@@ -50,6 +52,10 @@ class _Recording:
 
 
 RECORDING = _Recording()
+
+_ARRAY = np.ndarray
+_SCALAR = np.generic
+_asarray = np.asarray
 
 _seq = itertools.count()
 
@@ -64,6 +70,8 @@ class Node:
         ``dtype`` are the input's, used to un-broadcast and cast its gradient. One tuple
         per input keeps recording and the backward walk to one object per edge.
       * ``seq``: creation order; a node is always newer than its inputs.
+      * ``saved_versions``: the in-place check's record of the saved tensors (see
+        :func:`_versions`).
 
     Rarely used attributes have class-level defaults, so creating a node costs
     only the few assignments an op actually makes (this is the hot path).
@@ -74,7 +82,7 @@ class Node:
     seq: int
     needs_input_grad: tuple[bool, ...]
     to_save: tuple[Any, ...] = ()
-    saved_versions: list[Any] | None = None
+    saved_versions: tuple[Any, ...] = ()
     freed = False
     n_outputs = 1
     out_meta: tuple[Any, ...] = ()
@@ -216,7 +224,8 @@ class Function:
     def apply(cls, *args: Any) -> Any:
         """Run forward on the inputs' arrays and record the graph when needed.
 
-        Written as one flat loop: this is the per-op overhead every user pays.
+        Written as one flat loop: this is the per-op overhead every user pays, and each
+        object it keeps in the graph is one more for Python's collector to walk.
         """
         arrays = []
         needs = []
@@ -238,44 +247,101 @@ class Function:
             inputs.append(None)
         ctx = cls.node_class()
         if record and GRAD_MODE.enabled:
-            ctx.needs_input_grad = tuple(needs)
+            key = tuple(needs)  # one shared tuple per pattern, not one per node
+            ctx.needs_input_grad = _NEEDS.get(key) or _NEEDS.setdefault(key, key)
         else:
             record = False
             ctx.needs_input_grad = (False,) * len(args)
         raw = cls.forward(ctx, *arrays)
         if type(raw) is tuple:
             return _finish_multi(cls, ctx, args, arrays, raw, record, inputs)
-        if anomaly.STATE.enabled:
+        checking = anomaly.STATE.enabled
+        if checking:
             _check_forward(cls, arrays, (raw,))
         if not record:
             out = Tensor._wrap(raw)
             if CAPTURE.tape is not None:
                 CAPTURE.tape.append((cls, args, ctx, (out,), False))
             return out
-        _link(ctx, inputs)
-        out = Tensor._wrap(raw, ctx, 0)
-        if ctx.to_save:
-            ctx.saved_versions = _versions(args, [(out._version, id(raw))])  # raw: as saved
+        ctx.inputs = inputs
+        ctx.seq = next(_seq)
+        if checking:
+            ctx.module_path = anomaly.current_module_path()
+        # Tensor._wrap(raw, ctx, 0) and _versions(...), written out: a call is a tenth of
+        # this whole method, and a scalar program runs it for every + and *
+        out = object.__new__(Tensor)
+        out._data = raw if type(raw) is _ARRAY or not isinstance(raw, _SCALAR) \
+            else _asarray(raw)  # NumPy's 0-d results are scalars: keep 0-d arrays
+        out.grad_fn = ctx
+        out._out_index = 0
+        out._counter = None
+        out._hooks = None
+        out._requires_grad = True
+        saved = ctx.to_save
+        if saved:  # the in-place check's record (see _versions)
+            versions: tuple[Any, ...] = ()
+            position = 0
+            for data in arrays:
+                for s in saved:
+                    if s is data:
+                        a = args[position]
+                        if isinstance(a, Tensor):
+                            counter = a._counter
+                            if counter is None:
+                                counter = a._counter = [0]
+                            versions += (counter, counter[0], id(data), position)
+                        break
+                position += 1
+            for s in saved:
+                if s is raw:
+                    out._counter = counter = [0]
+                    versions += (counter, 0, id(raw), -1)
+                    break
+            ctx.saved_versions = versions
         if CAPTURE.tape is not None:
             CAPTURE.tape.append((cls, args, ctx, (out,), False))
         return out
 
 
-def _versions(args: tuple[Any, ...], outs: list[tuple[list[int], int]]) -> list[Any]:
-    """(version counter, version now, id of data) per tensor input and per output, for the
-    in-place check of an op that saved arrays (forward changes no input, so reading the
-    inputs' versions after it is reading them before it). Only ids are kept, never the
-    arrays (that would keep unsaved inputs alive); backward compares a changed version's
-    id with the saved arrays' ids, which is sound because the saved arrays were alive
-    together with these arrays. ``outs``: (version counter, id of the array forward
-    returned) per output."""
-    # plain loops: a comprehension's own frame cost 0.5 us of every op that saves arrays
-    versions: list[Any] = []
-    for a in args:
-        if isinstance(a, Tensor):
-            versions.append((a._version, a._version[0], id(a._data)))
-    for counter, array_id in outs:
-        versions.append((counter, 0, array_id))
+_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+
+
+def _versions(args: tuple[Any, ...], arrays: list[Any], saved: tuple[Any, ...],
+              outs: tuple[Any, ...], raws: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The in-place check's record for an op that saved arrays: for each tensor input and
+    output whose array is among ``saved``, four entries in one flat tuple: its version
+    counter, the counter's value now, the array's id and where it sits (input position
+    ``i``, or ``-1 - k`` for output ``k``). Forward changes no input, so reading the inputs'
+    counters after it is reading them before it. Only ids are kept, never the arrays; an
+    output is matched by the array forward returned (``raws``), which is what it saved.
+
+    Backward compares each counter with its value and raises if one moved. Tensors whose
+    arrays were not saved are not recorded: changing them cannot change the gradient.
+    ``Function.apply`` writes this loop out for single-output ops (its hot path); this
+    function serves the ops with several outputs."""
+    # plain loops over the inputs' arrays (``arrays``) and the saved ones, matched by
+    # identity: this runs for every op that saves, and a comprehension's or a zip's own
+    # cost would be a third of it
+    versions: tuple[Any, ...] = ()
+    position = 0
+    for data in arrays:
+        for s in saved:
+            if s is data:
+                a = args[position]
+                if isinstance(a, Tensor):
+                    counter = a._counter  # (Tensor._version, without the property's call)
+                    if counter is None:
+                        counter = a._counter = [0]
+                    versions += (counter, counter[0], id(data), position)
+                break
+        position += 1
+    position = -1
+    for raw in raws:
+        for s in saved:
+            if s is raw:
+                versions += (outs[-1 - position]._version, 0, id(raw), position)
+                break
+        position -= 1
     return versions
 
 
@@ -313,7 +379,7 @@ def _finish_multi(cls: type[Function], ctx: Node, args: tuple[Any, ...], arrays:
         for i, o in enumerate(outs)
     )
     if ctx.to_save:
-        ctx.saved_versions = _versions(args, [(t._version, id(t._data)) for t in results])
+        ctx.saved_versions = _versions(args, arrays, ctx.to_save, results, outs)
     if CAPTURE.tape is not None:
         CAPTURE.tape.append((cls, args, ctx, results, True))
     return results

@@ -237,9 +237,9 @@ def double_backward_error(node: Any, exc: BaseException) -> DoubleBackwardError:
 
 def _is_input(node: Any, saved: Any) -> bool:
     """Whether ``saved`` is one of the op's inputs (one that needs no gradient: a constant)."""
-    ids = {entry[2] for entry in (node.saved_versions or ())[:len(node.saved_versions or ())
-                                                            - node.n_outputs]}
-    return id(saved) in ids
+    versions = node.saved_versions
+    return any(versions[k + 2] == id(saved) and versions[k + 3] >= 0
+               for k in range(0, len(versions), 4))
 
 
 def recorded_saves(node: Any) -> tuple[Any, ...]:
@@ -252,12 +252,13 @@ def recorded_saves(node: Any) -> tuple[Any, ...]:
     from chainrule.autograd.function import Node
 
     tensor_class = _tensor_class()
-    # the ids of the inputs that need a gradient (in their edges), then of the outputs (the
-    # last entries of the version records, which forward writes after the inputs')
+    # the ids of the inputs that need a gradient (in their edges), then of the saved outputs
+    # (version records at a negative position -1 - k: output k)
     positions = {item[4]: k for k, item in enumerate(node.inputs) if item is not None}
-    versions = node.saved_versions or ()
-    for k, entry in enumerate(versions[len(versions) - node.n_outputs:]):
-        positions.setdefault(entry[2], -1 - k)
+    versions = node.saved_versions
+    for k in range(0, len(versions), 4):
+        if versions[k + 3] < 0:
+            positions.setdefault(versions[k + 2], versions[k + 3])
     recompute = getattr(node.function, "recompute", None)
     out: list[Any] = []
     for saved in node.to_save:

@@ -413,7 +413,10 @@ def _plain_getitem(x: Any, index: Any) -> Any:
         return None
     out = tensor._wrap(raw)
     if type(raw) is np.ndarray:  # fewer ints than dims: a view of x, one version counter
-        out._version = x._version
+        counter = x._counter  # (out._version = x._version, without the property's calls)
+        if counter is None:
+            counter = x._counter = [0]
+        out._counter = counter
     return out
 
 
