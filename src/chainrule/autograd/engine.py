@@ -166,7 +166,8 @@ def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
     check_anomaly = anomaly.STATE.enabled
     recorder = CAPTURE.backward
     heappop = heapq.heappop
-    add = _add if early is None else _counting_add(early, handed_out)
+    heappush = heapq.heappush
+    counting = None if early is None else _counting_add(early, handed_out)
     while heap:
         node = heappop(heap)[1]
         grads = pending.pop(node)
@@ -214,12 +215,27 @@ def _walk(heap: list[tuple[int, Node]], pending: dict[Node, list[Any]],
                 g = sum_to_shape(g, shape)
             if g.dtype is not dtype and g.dtype != dtype:  # (the same object, mostly)
                 g = g.astype(dtype)
-            add(heap, pending, leaves, target, index, g)
+            if counting is not None:
+                counting(heap, pending, leaves, target, index, g)
+            elif isinstance(target, Node):  # _add, written out (the walk's hottest call)
+                slots = pending.get(target)
+                if slots is None:  # first gradient for this node: schedule it
+                    pending[target] = slots = [None] * target.n_outputs
+                    heappush(heap, (-target.seq, target))
+                current = slots[index]
+                slots[index] = g if current is None else current + g
+            else:
+                entry = leaves.get(id(target))
+                if entry is None:
+                    leaves[id(target)] = [target, g]
+                else:
+                    entry[1] = entry[1] + g
 
 
 def _add(heap: list[Any], pending: dict[Node, list[Any]], leaves: dict[int, list[Any]],
          target: Any, index: int, grad: Any) -> None:
-    """Add ``grad`` to what ``target`` (a node's output ``index``, or a leaf) has pending."""
+    """Add ``grad`` to what ``target`` (a node's output ``index``, or a leaf) has pending.
+    (``_walk`` writes this out for its edges; keep the two the same.)"""
     if isinstance(target, Node):
         slots = pending.get(target)
         if slots is None:  # first gradient for this node: schedule it
