@@ -12,7 +12,9 @@
 
 Rounds are interleaved (chainrule, chainrule with Python's own collector thresholds,
 PyTorch, ...) and the median of each is reported with the ratios, the load average and how
-often Python's full garbage collection ran per micrograd step (chainrule.autograd.collector).
+often Python's full garbage collection ran per timed micrograd step (the first step of each
+round is not timed: for chainrule, its backward is where chainrule.autograd.collector sets
+the threshold, after a round that ran with Python's own).
 
     python benchmarks/scalar_programs.py [--rounds 5] [--steps 3]
 """
@@ -60,16 +62,19 @@ class MicrogradMLP:
         return x[0]
 
 
-def micrograd_program(lib: ModuleType, steps: int) -> tuple[list[float], list[float]]:
-    """Seconds per step and the losses, for ``steps`` SGD steps."""
+def micrograd_program(lib: ModuleType, steps: int
+                      ) -> tuple[list[float], list[float], list[int]]:
+    """Seconds per step, the losses and the full collections per step, for ``steps`` SGD
+    steps."""
     rng = np.random.default_rng(0)
     points = rng.normal(size=(100, 2))
     labels = np.where(points[:, 0] * points[:, 1] > 0, 1.0, -1.0).tolist()
     model = MicrogradMLP(lib, [2, 16, 16, 1])
     params = model.parameters()
     inputs = [[lib.tensor(float(v), dtype=lib.float64) for v in row] for row in points]
-    times, losses = [], []
+    times, losses, full = [], [], []
     for k in range(steps):
+        before = FULL[0]
         start = time.perf_counter()
         scores = [model(x) for x in inputs]
         margins = [(1 + -yi * si).relu() for yi, si in zip(labels, scores, strict=True)]
@@ -81,8 +86,9 @@ def micrograd_program(lib: ModuleType, steps: int) -> tuple[list[float], list[fl
             for p in params:
                 p -= (1.0 - 0.9 * k / 100) * p.grad
         times.append(time.perf_counter() - start)
+        full.append(FULL[0] - before)
         losses.append(total.item())
-    return times, losses
+    return times, losses, full
 
 
 def embedding_loop(lib: ModuleType, repeats: int = 20) -> float:
@@ -103,19 +109,12 @@ def embedding_loop(lib: ModuleType, repeats: int = 20) -> float:
     return best / 96
 
 
-def full_collections(run: Any) -> tuple[Any, int]:
-    """``run()`` and how many generation-2 collections happened during it."""
-    count = [0]
+FULL = [0]  # generation-2 collections so far (counted by the callback main() installs)
 
-    def callback(phase: str, info: dict[str, int]) -> None:
-        if phase == "start" and info["generation"] == 2:
-            count[0] += 1
 
-    gc.callbacks.append(callback)
-    try:
-        return run(), count[0]
-    finally:
-        gc.callbacks.remove(callback)
+def _count_full(phase: str, info: dict[str, int]) -> None:
+    if phase == "start" and info["generation"] == 2:
+        FULL[0] += 1
 
 
 def main() -> None:
@@ -133,13 +132,13 @@ def main() -> None:
     loop_times: dict[str, list[float]] = {name: [] for name in libs}
     gen2: dict[str, list[int]] = {name: [] for name in libs}
     losses: dict[str, list[float]] = {}
+    gc.callbacks.append(_count_full)
     for _ in range(args.rounds):
         for name, lib in libs.items():
             chainrule.autograd.set_gc_policy("python" if name.endswith("python") else "relaxed")
-            (times, seen), collections = full_collections(
-                lambda lib=lib: micrograd_program(lib, args.steps))
+            times, seen, full = micrograd_program(lib, args.steps)
             step_times[name].append(statistics.median(times[1:] or times))
-            gen2[name].append(collections)
+            gen2[name].extend(full[1:] or full)  # the timed steps'
             losses[name] = seen
             loop_times[name].append(embedding_loop(lib))
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}, "
@@ -155,8 +154,8 @@ def main() -> None:
             ours = statistics.median(table[name])
             cells.append(f"{name} {ours * scale:.1f} {unit} ({ours / theirs:.2f}x)")
         print(f"{label:15s} " + "; ".join(cells))
-    per_step = {name: sum(v) / (args.rounds * args.steps) for name, v in gen2.items()}
-    print("full collections per micrograd step: " + ", ".join(
+    per_step = {name: sum(v) / len(v) for name, v in gen2.items()}
+    print("full collections per timed micrograd step: " + ", ".join(
         f"{name} {value:.2f}" for name, value in per_step.items()))
 
 
