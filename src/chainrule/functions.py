@@ -50,7 +50,7 @@ def write_out(name: str, result: Tensor, out: Tensor, inputs: Any) -> Tensor:
         out._data = values.astype(out.dtype, copy=True)
     else:
         array_module(out._data).copyto(out._data, values, casting="unsafe")
-    out._version[0] += 1
+    out._bump_version()
     return out
 
 

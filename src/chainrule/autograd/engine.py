@@ -372,7 +372,7 @@ def accumulate_leaf(leaf: Any, grad: Any, handed_out: set[int]) -> None:
     current = leaf.grad._data
     if current.shape == grad.shape and writeable(current):
         current += grad
-        leaf.grad._version[0] += 1
+        leaf.grad._bump_version()
     else:
         leaf.grad = Tensor._wrap(current + grad)
 

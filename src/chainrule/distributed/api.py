@@ -143,14 +143,14 @@ def all_reduce(tensor: Tensor, op: ReduceOp | str = ReduceOp.SUM) -> Tensor:
     comm.allreduce(data, "sum" if name == "avg" else name)
     if name == "avg":
         data /= comm.size  # in place: keeps the dtype (integer tensors: use SUM)
-    tensor._version[0] += 1
+    tensor._bump_version()
     return tensor
 
 
 def broadcast(tensor: Tensor, src: int = 0) -> Tensor:
     """Overwrite ``tensor`` on every rank with rank ``src``'s, in place; returns it."""
     get_communicator().broadcast(_array(tensor, "broadcast"), src)
-    tensor._version[0] += 1
+    tensor._bump_version()
     return tensor
 
 
@@ -171,5 +171,5 @@ def all_gather(tensor_list: list[Tensor] | None, tensor: Tensor) -> list[Tensor]
                              f"{tuple(target.shape)}, the gathered tensors are "
                              f"{tuple(row.shape)}")
         target._data[...] = row
-        target._version[0] += 1
+        target._bump_version()
     return tensor_list

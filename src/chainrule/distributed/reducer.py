@@ -159,7 +159,7 @@ class Reducer:
                 elif (p.grad is not None and p.grad._data.flags.writeable
                       and p.grad._data.dtype == view.dtype):
                     p.grad._data[...] = view
-                    p.grad._version[0] += 1
+                    p.grad._bump_version()
                 else:
                     p.grad = Tensor._wrap(view.copy())
             bucket.filled.clear()

@@ -162,8 +162,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
             running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * with_grad[0]
             running_var._data[...] = ((1 - momentum) * running_var._data
                                      + momentum * with_grad[1] * n / (n - 1))
-            running_mean._version[0] += 1
-            running_var._version[0] += 1
+            running_mean._bump_version()
+            running_var._bump_version()
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: eval mode needs running statistics")

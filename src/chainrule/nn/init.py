@@ -58,7 +58,7 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     if array_module(tensor._data) is not np:  # drawn on the host, copied to the GPU once
         values = to_device(values, tensor.device)
     tensor._data[...] = values
-    tensor._version[0] += 1
+    tensor._bump_version()
     return tensor
 
 

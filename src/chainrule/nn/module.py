@@ -409,7 +409,7 @@ class Module:
                     if array_module(array) is not array_module(target._data):
                         array = to_device(array, target.device)  # e.g. a CPU file, a GPU model
                     target._data[...] = array
-                    target._version[0] += 1
+                    target._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing -------------------------------------------------------------------

@@ -93,7 +93,7 @@ def vector_to_parameters(vector: Tensor, parameters: Iterable[Tensor]) -> None:
         for p in params:
             n = p.numel()
             p._data[...] = vector._data[offset:offset + n].reshape(p.shape)
-            p._version[0] += 1
+            p._bump_version()
             offset += n
 
 

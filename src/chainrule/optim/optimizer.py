@@ -100,7 +100,7 @@ class Optimizer:
             if state is None:
                 state = states[p] = {}
             update(p._data, grad._data, group, state)
-            p._version[0] += 1
+            p._bump_version()
 
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         raise NotImplementedError

@@ -46,7 +46,7 @@ class SGD(Optimizer):
             if p not in states:
                 states[p] = {}
             p._data -= lr * grad._data
-            p._version[0] += 1
+            p._bump_version()
 
     def update(self, param: Any, grad: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         momentum = group["momentum"]
