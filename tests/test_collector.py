@@ -84,6 +84,27 @@ def test_a_full_collection_in_between_restarts_the_count(
     assert gc.get_threshold() == (700, 10, 12 * collector.STEPS_PER_FULL)
 
 
+def test_pythons_thresholds_come_back_when_large_graphs_stop(fresh_policy) -> None:
+    _scalar_graph(collector.LARGE + 10).backward()
+    relaxed = gc.get_threshold()
+    assert relaxed[2] >= collector.RELAXED_FULL
+    for _ in range(collector.RESTORE_AFTER - 1):
+        _scalar_graph(20).backward()
+    assert gc.get_threshold() == relaxed  # a few small steps (an evaluation, say) keep it
+    _scalar_graph(collector.LARGE + 10).backward()  # a large one restarts the count
+    for _ in range(collector.RESTORE_AFTER - 1):
+        _scalar_graph(20).backward()
+    assert gc.get_threshold()[2] >= collector.RELAXED_FULL
+    _scalar_graph(20).backward()  # RESTORE_AFTER small ones in a row: Python's own again
+    assert gc.get_threshold() == collector.PYTHON_DEFAULT
+    assert not collector.POLICY.applied
+    gc.set_threshold(700, 10, 50)  # the user's own from here on: never touched
+    for _ in range(collector.RESTORE_AFTER + 1):
+        _scalar_graph(20).backward()
+    _scalar_graph(collector.LARGE + 10).backward()
+    assert gc.get_threshold() == (700, 10, 50)
+
+
 def _full_collections_in_scalar_training(steps: int, nodes: int) -> int:
     """Full collections during ``steps`` SGD steps of a scalar program (``nodes`` per step)."""
     w = [cr.tensor(0.1 * i, dtype=cr.float64, requires_grad=True) for i in range(50)]

@@ -22,7 +22,9 @@ generations measured slower here (walking them misses the CPU caches), and they 
 finds garbage cycles early. Nothing else changes: reference cycles are still found and freed
 by the younger generations and by the (rarer) full collections, and ``gc.collect()`` works
 as always; only garbage that survives two younger collections waits longer for the full
-one, at most about ``STEPS_PER_FULL`` steps. Thresholds the user has set are never touched,
+one, at most about ``STEPS_PER_FULL`` steps. When the program stops recording large graphs
+(:data:`RESTORE_AFTER` backward passes in a row below :data:`LARGE`), Python's defaults come
+back. Thresholds the user has set are never touched,
 and :func:`set_gc_policy` turns the policy off (``$CHAINRULE_GC=python`` does too), putting
 the defaults back if chainrule had changed them.
 
@@ -40,6 +42,7 @@ RELAXED_FULL = 100
 MOST_RELAXED = 2000
 STEPS_PER_FULL = 20  # large backward passes per full collection, about
 LARGE = 20_000  # nodes recorded since the previous backward
+RESTORE_AFTER = 100  # small backward passes in a row that give Python its thresholds back
 
 
 class _Policy:
@@ -50,6 +53,7 @@ class _Policy:
         self.applied = 0  # the third threshold chainrule set, 0 while it has set none
         self.last_seq = 0
         self.last_young = _young_collections()
+        self.small_in_a_row = 0
 
 
 def _young_collections() -> int:
@@ -70,7 +74,13 @@ def note_backward(seq_now: int) -> None:
     # a full collection since the previous backward restarted the count: count from there
     per_step = young - POLICY.last_young if young >= POLICY.last_young else young
     POLICY.last_young = young
-    if recorded < LARGE or not POLICY.enabled:
+    if recorded < LARGE:
+        POLICY.small_in_a_row += 1
+        if POLICY.applied and POLICY.small_in_a_row >= RESTORE_AFTER:
+            _restore()  # no large graphs lately: Python's own thresholds again
+        return
+    POLICY.small_in_a_row = 0
+    if not POLICY.enabled:
         return
     first, second, third = gc.get_threshold()
     if (first, second) != PYTHON_DEFAULT[:2] or third not in (PYTHON_DEFAULT[2],
@@ -95,7 +105,12 @@ def set_gc_policy(policy: str) -> None:
         raise ValueError(f"set_gc_policy: {policy!r}: expected 'relaxed' or 'python'")
     POLICY.enabled = policy == "relaxed"
     if not POLICY.enabled and POLICY.applied:
-        first, second, third = gc.get_threshold()
-        if third == POLICY.applied and (first, second) == PYTHON_DEFAULT[:2]:
-            gc.set_threshold(*PYTHON_DEFAULT)
-        POLICY.applied = 0
+        _restore()
+
+
+def _restore() -> None:
+    """Python's default thresholds back, when the ones in force are still chainrule's."""
+    first, second, third = gc.get_threshold()
+    if third == POLICY.applied and (first, second) == PYTHON_DEFAULT[:2]:
+        gc.set_threshold(*PYTHON_DEFAULT)
+    POLICY.applied = 0
