@@ -335,13 +335,13 @@ def _versions(args: tuple[Any, ...], arrays: list[Any], saved: tuple[Any, ...],
                     versions += (counter, counter[0], id(data), position)
                 break
         position += 1
-    position = -1
+    k = 0
     for raw in raws:
         for s in saved:
             if s is raw:
-                versions += (outs[-1 - position]._version, 0, id(raw), position)
+                versions += (outs[k]._version, 0, id(raw), -1 - k)
                 break
-        position -= 1
+        k += 1
     return versions
 
 

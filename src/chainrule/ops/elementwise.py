@@ -27,7 +27,7 @@ _ARRAY = np.ndarray  # two NumPy arrays of one dtype need no promotion: checked 
 # multiplied as Python floats: the same IEEE result (a float32 sum or product computed in
 # double and rounded once is the correctly rounded float32 one: 53 >= 2 * 24 + 2 bits), at
 # a third of the cost of a ufunc on 0-d arrays and of wrapping NumPy's scalar result
-_SCALAR_DTYPES = {np.dtype(np.float64): np.float64, np.dtype(np.float32): np.float32}
+_SCALAR_DTYPES = frozenset((np.dtype(np.float64), np.dtype(np.float32)))
 _zero_d = np.array
 
 
