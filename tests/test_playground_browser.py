@@ -97,9 +97,15 @@ def test_spiral_with_another_layer_learns_within_30_seconds(server, browser, sho
     page.wait_for_function(f"window.playground.setup.hidden.length === {layers + 1}")
     assert page.locator(".column").count() == layers + 3  # features, hidden..., output
     page.click("#play")
-    page.wait_for_function("window.playground.frame.test_loss !== null && "
-                           "window.playground.frame.test_loss < 0.1", timeout=30_000)
-    assert float(page.inner_text("#test-loss")) < 0.1
+    # The loss still moves from frame to frame (0.095 may be followed by 0.114), so the
+    # frame and what the page shows are read together, at the moment the loss is below 0.1.
+    seen = page.wait_for_function(
+        "(() => { const f = window.playground.frame;"
+        " const shown = document.getElementById('test-loss').textContent;"
+        " return f.test_loss !== null && f.test_loss < 0.1 ? [f.test_loss, shown] : null; })()",
+        timeout=30_000).json_value()
+    loss, shown = seen
+    assert loss < 0.1 and abs(float(shown) - loss) <= 0.0005 + 1e-9  # the page shows it
     page.click("#play")  # pause
     page.wait_for_function("!window.playground.frame.playing")
     shots(page, "playground-boundary.png")
