@@ -53,6 +53,8 @@ class TensorInplace:
         return self._requires_grad
 
     def _inplace(self, op: str, result_fn: Any, raw_fn: Any, other: Any = None) -> Any:
+        """Record ``result_fn()`` into this tensor when the graph needs it, else write
+        ``raw_fn(data, other)`` (None for callers that come here only to record)."""
         record = self._check_inplace(op)
         if not record and isinstance(other, TensorInplace) and other._requires_grad \
                 and GRAD_MODE.enabled:
@@ -176,6 +178,6 @@ class TensorInplace:
             self._data[index] = value._data if isinstance(value, TensorInplace) else value
             self._bump_version()
             return
-        index = shape.normalize_index(index)
-        self._inplace("__setitem__", lambda: shape.SetItem.apply(self, value, index),
-                      lambda d, o: d.__setitem__(index, o), value)
+        index = shape.normalize_index(index)  # recorded: _inplace's raw write is not reached
+        self._inplace("__setitem__", lambda: shape.SetItem.apply(self, value, index), None,
+                      value)
