@@ -319,29 +319,15 @@ def _versions(args: tuple[Any, ...], arrays: list[Any], saved: tuple[Any, ...],
     arrays were not saved are not recorded: changing them cannot change the gradient.
     ``Function.apply`` writes this loop out for single-output ops (its hot path); this
     function serves the ops with several outputs."""
-    # plain loops over the inputs' arrays (``arrays``) and the saved ones, matched by
-    # identity: this runs for every op that saves, and a comprehension's or a zip's own
-    # cost would be a third of it
     versions: tuple[Any, ...] = ()
-    position = 0
-    for data in arrays:
-        for s in saved:
-            if s is data:
-                a = args[position]
-                if isinstance(a, Tensor):
-                    counter = a._counter  # (Tensor._version, without the property's call)
-                    if counter is None:
-                        counter = a._counter = [0]
-                    versions += (counter, counter[0], id(data), position)
-                break
-        position += 1
-    k = 0
-    for raw in raws:
-        for s in saved:
-            if s is raw:
-                versions += (outs[k]._version, 0, id(raw), -1 - k)
-                break
-        k += 1
+    for position, data in enumerate(arrays):
+        a = args[position]
+        if isinstance(a, Tensor) and any(s is data for s in saved):
+            counter = a._version
+            versions += (counter, counter[0], id(data), position)
+    for k, raw in enumerate(raws):
+        if any(s is raw for s in saved):
+            versions += (outs[k]._version, 0, id(raw), -1 - k)
     return versions
 
 
